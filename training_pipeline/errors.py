@@ -10,14 +10,14 @@ class PipelineError(Exception):
 
 
 class DataValidationError(PipelineError):
-    """A dataset breaks the schema; names the column and the first offending rows."""
+    """A dataset breaks the schema; names the column and the first offending lines."""
 
     def __init__(self, column: str | None, problem: str, rows: Sequence[int] = ()) -> None:
         self.column = column
         self.problem = problem
         self.rows = list(rows)
         where = f"column '{column}': " if column else ""
-        shown = f" (first bad rows: {', '.join(str(r) for r in self.rows)})" if self.rows else ""
+        shown = f" (first bad lines: {', '.join(str(r) for r in self.rows)})" if self.rows else ""
         super().__init__(f"{where}{problem}{shown}")
 
 
@@ -28,9 +28,7 @@ class UnknownCategoryError(PipelineError):
         self.column = column
         self.value = value
         self.known = list(known)
-        super().__init__(
-            f"unknown {column} '{value}'; the model knows: {', '.join(self.known)}"
-        )
+        super().__init__(f"unknown {column} '{value}'; the model knows: {', '.join(self.known)}")
 
 
 class RegistryError(PipelineError):

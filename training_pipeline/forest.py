@@ -35,7 +35,9 @@ class FlatForest:
         self._value = np.concatenate(value) * model.learning_rate
         self._roots = offsets.astype(np.int64)
         self._depth = max(tree.max_depth for tree in trees)
-        self._start = float(model._raw_predict_init(np.zeros((1, model.n_features_in_), np.float32))[0, 0])
+        self._start = float(
+            model._raw_predict_init(np.zeros((1, model.n_features_in_), np.float32))[0, 0]
+        )
 
     def predict_row(self, row: np.ndarray) -> float:
         """Raw (untransformed) score of one float32 feature row."""

@@ -1,0 +1,47 @@
+# One entry point for people and CI. Every target installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export PVP_HOME ?= $(CURDIR)/.pvp
+# Two cores: one OpenMP thread per process keeps scikit-learn from fighting itself.
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: run test bench lint typecheck dev local clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.local-installed: requirements.txt requirements-local.txt | $(BIN)/activate
+	$(PY) -m pip install --quiet -r requirements-local.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-local.txt requirements-dev.txt | $(BIN)/activate
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.local-installed $@
+
+local: $(VENV)/.local-installed
+dev: $(VENV)/.dev-installed
+
+run: local
+	$(PY) -m ecs_proxy.serve_local
+
+test: dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
+	$(PY) -m pytest -q
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: dev
+	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
+
+bench: dev
+	$(PY) -m benchmarks.model_speed
+	$(PY) -m benchmarks.api_speed
+
+clean:
+	rm -rf $(VENV) .pvp .chalice/deployments

@@ -1,0 +1,70 @@
+"""Fixtures every level shares: the synthetic sample and a home with a deployed model.
+
+Both are made by the real CLI in a subprocess, once per session.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(home: Path) -> dict[str, str]:
+    """Environment for a CLI subprocess: its own PVP_HOME, one OpenMP thread."""
+    env = dict(os.environ)
+    env.update(PVP_HOME=str(home), OMP_NUM_THREADS="1", PYTHONPATH=str(REPO_ROOT))
+    return env
+
+
+def run_cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "training_pipeline", *args],
+        cwd=REPO_ROOT,
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"CLI {args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    run_cli(out, "sample-data", "--out", str(out), "--rows", "2000")
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
+    """A PVP_HOME with one accepted, deployed model. Treat as read-only."""
+    home = tmp_path_factory.mktemp("home")
+    run_cli(
+        home,
+        "run",
+        "--train",
+        str(sample_dir / "train.csv"),
+        "--validation",
+        str(sample_dir / "test.csv"),
+    )
+    return home
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread() -> Iterator[None]:
+    # Two cores: scikit-learn's OpenMP threads fight the servers the tests start.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

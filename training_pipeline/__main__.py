@@ -1,0 +1,3 @@
+from training_pipeline.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""The local runner: one training run, step by step, recorded whatever happens.
+
+validate -> train -> evaluate -> gate -> register -> deploy -> record, the same steps
+the SageMaker pipeline runs, calling the same step functions.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from training_pipeline.data import as_local_path, fingerprint, load_dataset
+from training_pipeline.gate import DEFAULT_MAX_MAE, decide
+from training_pipeline.model import ModelParams
+from training_pipeline.registry import LocalRegistry
+from training_pipeline.runs import RunLog, RunRecord, utc_now
+from training_pipeline.steps.evaluate import evaluate, score
+from training_pipeline.steps.train import MIN_TRAIN_ROWS, fit_and_save
+
+STEPS = ("validate", "train", "evaluate", "gate", "register", "deploy", "record")
+
+
+def new_run_id() -> str:
+    """Sortable, unique and safe in a URL path or a file name."""
+    return f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class _Steps:
+    """Announces each step, times it and remembers which one is running."""
+
+    def __init__(self, runs: RunLog, run_id: str, say: Callable[[str], None]) -> None:
+        self.runs, self.run_id, self.say = runs, run_id, say
+        self.current = "start"
+        self._started = time.perf_counter()
+
+    def enter(self, step: str) -> None:
+        self.done()
+        self.current, self._started = step, time.perf_counter()
+        self.runs.update(self.run_id, step=step)
+        self.say(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} ...")
+
+    def done(self) -> None:
+        if self.current != "start":
+            self.say(f"      {self.current} done in {time.perf_counter() - self._started:.2f}s")
+
+
+def run_pipeline(
+    home: Path,
+    train: str | Path,
+    validation: str | Path,
+    *,
+    run_id: str | None = None,
+    params: ModelParams | None = None,
+    max_mae: float = DEFAULT_MAX_MAE,
+    say: Callable[[str], None] = print,
+) -> RunRecord:
+    run_id = run_id or new_run_id()
+    params = params or ModelParams()
+    runs, registry = RunLog(home), LocalRegistry(home)
+    runs.create(run_id, str(train), str(validation))
+    workdir = home / "runs" / run_id
+    runs.update(run_id, status="running", artifacts_dir=str(workdir))
+    steps = _Steps(runs, run_id, say)
+    try:
+        steps.enter("validate")
+        train_path, validation_path = as_local_path(train), as_local_path(validation)
+        frame = load_dataset(train_path, min_rows=MIN_TRAIN_ROWS)
+        load_dataset(validation_path)
+        fingerprints = {
+            "train": fingerprint(train_path),
+            "validation": fingerprint(validation_path),
+        }
+
+        steps.enter("train")
+        fit_and_save(frame, workdir / "model", params)
+
+        steps.enter("evaluate")
+        metrics = evaluate(workdir / "model", validation_path, workdir / "evaluation")["metrics"]
+        runs.update(run_id, metrics=metrics)
+
+        steps.enter("gate")
+        champion = registry.deployed_model()
+        champion_metrics = (
+            None if champion is None else score(champion[1], validation_path)["metrics"]
+        )
+        decision = decide(
+            metrics,
+            champion_metrics,
+            max_mae=max_mae,
+            champion_version=None if champion is None else champion[0],
+        )
+        status = "accepted" if decision.accepted else "rejected"
+        say(f"      {status}: {decision.reason}")
+        runs.update(run_id, gate=decision.as_dict())
+
+        steps.enter("register")
+        version = registry.register(
+            workdir / "model",
+            run_id=run_id,
+            status=status,
+            metrics=metrics,
+            params=params.as_dict(),
+            fingerprints=fingerprints,
+        ).version
+
+        steps.enter("deploy")
+        if decision.accepted:
+            registry.deploy(version)
+            say(f"      serving {version}")
+        else:
+            say(f"      kept {registry.deployed_version() or 'nothing'} serving")
+
+        steps.enter("record")
+        runs.update(
+            run_id,
+            status=status,
+            finished_at=utc_now(),
+            model_version=version,
+            reason=None if decision.accepted else decision.reason,
+        )
+        steps.done()
+    except Exception as exc:  # any failure ends the run recorded, the champion untouched
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "error.txt").write_text(traceback.format_exc())
+        reason = f"{steps.current} failed: {exc}"
+        runs.update(run_id, status="failed", finished_at=utc_now(), reason=reason)
+        say(f"      {reason}")
+    record = runs.get(run_id)
+    assert record is not None
+    return record

@@ -1,0 +1,88 @@
+"""The run log: every training run, whatever its outcome, with its step and reason."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from training_pipeline.store import connect
+
+RUN_STATUSES = ("pending", "running", "accepted", "rejected", "failed")
+_JSON_FIELDS = ("metrics", "gate")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    status: str
+    step: str | None
+    started_at: str
+    finished_at: str | None
+    train_path: str | None
+    validation_path: str | None
+    metrics: dict[str, Any] | None
+    gate: dict[str, Any] | None
+    model_version: str | None
+    reason: str | None
+    artifacts_dir: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RunLog:
+    """Runs in SQLite; safe to read from one process while another writes."""
+
+    def __init__(self, home: Path) -> None:
+        self._home = home
+
+    def create(self, run_id: str, train_path: str, validation_path: str) -> RunRecord:
+        """Record a run as pending; a no-op when a launcher already did."""
+        with connect(self._home) as db:
+            db.execute(
+                "INSERT OR IGNORE INTO runs"
+                " (run_id, status, started_at, train_path, validation_path)"
+                " VALUES (?, 'pending', ?, ?, ?)",
+                (run_id, utc_now(), train_path, validation_path),
+            )
+        record = self.get(run_id)
+        assert record is not None
+        return record
+
+    def update(self, run_id: str, **fields: Any) -> None:
+        unknown = set(fields) - set(RunRecord.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown run fields: {sorted(unknown)}")
+        if "status" in fields and fields["status"] not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {fields['status']!r}")
+        values = [
+            json.dumps(v) if k in _JSON_FIELDS and v is not None else v for k, v in fields.items()
+        ]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with connect(self._home) as db:
+            db.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", (*values, run_id))
+
+    def get(self, run_id: str) -> RunRecord | None:
+        with connect(self._home) as db:
+            row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else _record(row)
+
+    def list(self) -> list[RunRecord]:
+        with connect(self._home) as db:
+            rows = db.execute("SELECT * FROM runs ORDER BY started_at, run_id").fetchall()
+        return [_record(row) for row in rows]
+
+
+def _record(row: Any) -> RunRecord:
+    data = dict(row)
+    for name in _JSON_FIELDS:
+        if data[name] is not None:
+            data[name] = json.loads(data[name])
+    return RunRecord(**data)

@@ -1,0 +1,79 @@
+"""Training step, in SageMaker's training-job conventions.
+
+Reads the `train` channel ($SM_CHANNEL_TRAIN), writes the model to $SM_MODEL_DIR;
+hyperparameters arrive as --arguments. Runs the same way on a laptop:
+`python -m training_pipeline.steps.train --train data/ --model-dir out/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+
+from training_pipeline.data import load_dataset
+from training_pipeline.model import ModelParams, PriceModel, fit_model
+from training_pipeline.schema import TARGET
+
+PARAMS_FILENAME = "params.json"
+MIN_TRAIN_ROWS = 50
+
+
+def find_csv(location: Path) -> Path:
+    """A channel is a directory; take its one CSV (or train.csv). A file is itself."""
+    if location.is_dir():
+        candidates = sorted(location.glob("*.csv"))
+        named = [c for c in candidates if c.name == "train.csv"]
+        if len(named) == 1 or len(candidates) == 1:
+            return (named or candidates)[0]
+        raise FileNotFoundError(f"expected one CSV in {location}, found {len(candidates)}")
+    return location
+
+
+def train(train_location: Path, model_dir: Path, params: ModelParams) -> PriceModel:
+    frame = load_dataset(find_csv(train_location), min_rows=MIN_TRAIN_ROWS)
+    return fit_and_save(frame, model_dir, params)
+
+
+def fit_and_save(frame: pd.DataFrame, model_dir: Path, params: ModelParams) -> PriceModel:
+    """Fit on an already validated frame and write the model with its parameters."""
+    model = fit_model(frame, frame[TARGET], params)
+    model.save(model_dir)
+    (model_dir / PARAMS_FILENAME).write_text(json.dumps(params.as_dict(), indent=2))
+    return model
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, ModelParams]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--train",
+        type=Path,
+        default=Path(os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")),
+    )
+    parser.add_argument(
+        "--model-dir", type=Path, default=Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    )
+    defaults = ModelParams()
+    for field in fields(ModelParams):
+        parser.add_argument(
+            f"--{field.name.replace('_', '-')}",
+            type=type(getattr(defaults, field.name)),
+            default=getattr(defaults, field.name),
+        )
+    args = parser.parse_args(argv)
+    params = ModelParams(**{field.name: getattr(args, field.name) for field in fields(ModelParams)})
+    return args, params
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args, params = parse_args(argv)
+    train(args.train, args.model_dir, params)
+
+
+if __name__ == "__main__":
+    main()

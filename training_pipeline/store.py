@@ -1,0 +1,72 @@
+"""The local state directory ($PVP_HOME) and its SQLite database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+HOME_ENV = "PVP_HOME"
+DEFAULT_HOME = ".pvp"
+DATABASE_NAME = "registry.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    version TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    params TEXT NOT NULL,
+    fingerprints TEXT NOT NULL,
+    path TEXT
+);
+CREATE TABLE IF NOT EXISTS deployments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    version TEXT NOT NULL,
+    action TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    step TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    train_path TEXT,
+    validation_path TEXT,
+    metrics TEXT,
+    gate TEXT,
+    model_version TEXT,
+    reason TEXT,
+    artifacts_dir TEXT
+);
+"""
+
+
+def resolve_home(home: str | Path | None = None) -> Path:
+    """Argument, then $PVP_HOME, then .pvp/ in the working directory."""
+    chosen = home if home is not None else os.environ.get(HOME_ENV, DEFAULT_HOME)
+    return Path(chosen).resolve()
+
+
+@contextmanager
+def connect(home: Path) -> Iterator[sqlite3.Connection]:
+    """Open the state database (creating it on first use); closed on exit.
+
+    Autocommit: each statement is its own short transaction, so concurrent
+    processes wait for each other only for a moment.
+    """
+    home.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(home / DATABASE_NAME, timeout=30.0, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    # WAL lets the API read run status while a training process writes it.
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA busy_timeout=30000")
+    try:
+        connection.executescript(_SCHEMA)
+        yield connection
+    finally:
+        connection.close()
