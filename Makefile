@@ -13,11 +13,11 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.local-installed: requirements.txt requirements-local.txt | $(BIN)/activate
+$(VENV)/.local-installed: requirements.txt requirements-local.txt training_pipeline/requirements.txt | $(BIN)/activate
 	$(PY) -m pip install --quiet -r requirements-local.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-local.txt requirements-dev.txt | $(BIN)/activate
+$(VENV)/.dev-installed: requirements.txt requirements-local.txt training_pipeline/requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.local-installed $@
 
