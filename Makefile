@@ -40,7 +40,9 @@ typecheck: dev
 	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
 
 bench: dev
+	$(PY) -m benchmarks.compare_models
 	$(PY) -m benchmarks.model_speed
+	$(PY) -m benchmarks.pipeline_speed
 	$(PY) -m benchmarks.api_speed
 
 clean:
