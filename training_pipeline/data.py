@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import numpy as np
 import pandas as pd
@@ -24,8 +27,11 @@ LONGITUDE_RANGE = (-76.0, -66.0)
 
 
 def as_local_path(location: str | Path) -> Path:
+    """A path, or a file:// URI (percent-encoded, as Path.as_uri() writes it)."""
     text = str(location)
-    return Path(text.removeprefix("file://"))
+    if text.startswith("file:"):
+        return Path(url2pathname(urlparse(text).path))
+    return Path(text)
 
 
 def fingerprint(path: Path) -> str:
@@ -42,6 +48,12 @@ def _line_numbers(mask: pd.Series) -> list[int]:
     return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())[:SHOWN_BAD_ROWS]]
 
 
+def require_columns(frame: pd.DataFrame, required: Sequence[str]) -> None:
+    missing = [col for col in required if col not in frame.columns]
+    if missing:
+        raise DataValidationError(missing[0], f"required column(s) missing: {', '.join(missing)}")
+
+
 def load_dataset(
     location: str | Path, *, min_rows: int = 1, with_target: bool = True
 ) -> pd.DataFrame:
@@ -54,9 +66,7 @@ def load_dataset(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataValidationError(None, f"{path} is not a readable CSV: {exc}") from exc
     required = [*FEATURES, TARGET] if with_target else list(FEATURES)
-    missing = [col for col in required if col not in raw.columns]
-    if missing:
-        raise DataValidationError(missing[0], f"required column(s) missing: {', '.join(missing)}")
+    require_columns(raw, required)
     if len(raw) < min_rows:
         raise DataValidationError(None, f"{len(raw)} rows; at least {min_rows} are needed")
     return _validated(raw[required])

@@ -37,13 +37,22 @@ def decide(
     max_mae: float = DEFAULT_MAX_MAE,
     champion_version: str | None = None,
 ) -> GateDecision:
-    """Accept when challenger MAE <= max_mae and <= the champion's on the same data."""
+    """Accept when the challenger scores every validation row, its MAE is within
+    max_mae, and it is not worse than the champion's MAE on the same data."""
     score = challenger[GATE_METRIC]
     best = None if champion is None else champion[GATE_METRIC]
 
     def decision(accepted: bool, reason: str) -> GateDecision:
         return GateDecision(accepted, reason, GATE_METRIC, score, max_mae, best, champion_version)
 
+    unscored = int(challenger.get("n_unscored", 0))
+    if unscored:
+        total = unscored + int(challenger.get("n_rows", 0))
+        return decision(
+            False,
+            f"could not score {unscored} of {total} validation rows (categories it never "
+            "saw in training); its MAE on the rest is not comparable",
+        )
     if not score <= max_mae:  # also rejects NaN
         return decision(False, f"MAE {score:,.1f} UF is above the threshold {max_mae:,.1f} UF")
     if best is not None and score > best:

@@ -19,9 +19,10 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 
+from training_pipeline.data import require_columns
 from training_pipeline.features import UNKNOWN_CODE, PropertyFeatures
 from training_pipeline.forest import FlatForest
-from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES
+from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 MODEL_FILENAME = "model.joblib"
 
@@ -77,18 +78,30 @@ class PriceModel:
         self._forest = FlatForest(self._target.regressor_)
 
     def predict_frame(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str | None]]:
-        """Predict every row; rows the model cannot score get NaN and a reason."""
-        matrix = self.features.transform(frame)
+        """Predict every row; a row the model cannot score gets NaN and a reason.
+
+        Raises DataValidationError when a feature column is missing altogether.
+        """
+        require_columns(frame, FEATURES)
+        numeric = frame[list(NUMERIC_FEATURES)].apply(pd.to_numeric, errors="coerce")
+        not_numeric = ~np.isfinite(numeric.to_numpy(dtype=np.float64))
+        matrix = self.features.transform(
+            pd.concat([frame[list(CATEGORICAL_FEATURES)], numeric], axis=1)
+        )
         unknown = matrix[:, : len(CATEGORICAL_FEATURES)] == UNKNOWN_CODE
-        scorable = ~unknown.any(axis=1)
+        scorable = ~(unknown.any(axis=1) | not_numeric.any(axis=1))
         values = np.full(len(frame), np.nan)
         if scorable.any():
             # The pipeline's own second step, on the rows its first step could encode.
             values[scorable] = self._target.predict(matrix[scorable])
         problems: list[str | None] = [None] * len(frame)
         for row in np.flatnonzero(~scorable):
-            col = CATEGORICAL_FEATURES[int(np.argmax(unknown[row]))]
-            problems[row] = f"unknown {col} '{frame[col].iloc[row]}'"
+            if unknown[row].any():
+                col = CATEGORICAL_FEATURES[int(np.argmax(unknown[row]))]
+                problems[row] = f"unknown {col} '{frame[col].iloc[row]}'"
+            else:
+                col = NUMERIC_FEATURES[int(np.argmax(not_numeric[row]))]
+                problems[row] = f"{col} is not a finite number"
         return values, problems
 
     def predict_record(self, record: Mapping[str, Any]) -> float:

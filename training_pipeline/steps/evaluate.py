@@ -25,6 +25,7 @@ from training_pipeline.steps.train import find_csv
 
 EVALUATION_FILENAME = "evaluation.json"
 REPORT_FILENAME = "report.png"
+VALIDATION_NAMES = ("validation.csv", "test.csv")
 PROCESSING = Path("/opt/ml/processing")
 
 
@@ -48,7 +49,7 @@ def score(model: PriceModel, validation: Path) -> dict[str, Any]:
 
 def evaluate(model_dir: Path, validation: Path, output_dir: Path) -> dict[str, Any]:
     model = load_model(model_dir)
-    result = score(model, find_csv(validation))
+    result = score(model, find_csv(validation, VALIDATION_NAMES))
     output_dir.mkdir(parents=True, exist_ok=True)
     evaluation = {"metrics": result["metrics"]}
     (output_dir / EVALUATION_FILENAME).write_text(json.dumps(evaluation, indent=2))

@@ -24,15 +24,24 @@ PARAMS_FILENAME = "params.json"
 MIN_TRAIN_ROWS = 50
 
 
-def find_csv(location: Path) -> Path:
-    """A channel is a directory; take its one CSV (or train.csv). A file is itself."""
-    if location.is_dir():
-        candidates = sorted(location.glob("*.csv"))
-        named = [c for c in candidates if c.name == "train.csv"]
-        if len(named) == 1 or len(candidates) == 1:
-            return (named or candidates)[0]
-        raise FileNotFoundError(f"expected one CSV in {location}, found {len(candidates)}")
-    return location
+def find_csv(location: Path, preferred: Sequence[str] = ("train.csv",)) -> Path:
+    """A channel is a directory: take its only CSV, else the first preferred name.
+
+    A file is itself. A directory with several CSVs and none preferred is an error,
+    never a guess that could evaluate a model on its own training data.
+    """
+    if not location.is_dir():
+        return location
+    candidates = sorted(location.glob("*.csv"))
+    if len(candidates) == 1:
+        return candidates[0]
+    for name in preferred:
+        if (location / name) in candidates:
+            return location / name
+    raise FileNotFoundError(
+        f"expected one CSV (or one of {', '.join(preferred)}) in {location}, "
+        f"found {len(candidates)}"
+    )
 
 
 def train(train_location: Path, model_dir: Path, params: ModelParams) -> PriceModel:
