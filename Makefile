@@ -40,6 +40,10 @@ typecheck: dev
 	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
 
 bench: dev
+	@# wrk measures the API best; without it api_speed falls back to a Python client.
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 \
+		|| (apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1) \
+		|| echo "wrk not installed: benchmarks.api_speed uses its Python load generator"
 	$(PY) -m benchmarks.compare_models
 	$(PY) -m benchmarks.model_speed
 	$(PY) -m benchmarks.pipeline_speed

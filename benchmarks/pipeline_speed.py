@@ -37,14 +37,28 @@ def main() -> int:
         env = dict(os.environ, PVP_HOME=str(root / "home"), OMP_NUM_THREADS="1")
         started = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "training_pipeline", "run", "--train", str(root / "train.csv"),
-             "--validation", str(root / "validation.csv")],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "training_pipeline",
+                "run",
+                "--train",
+                str(root / "train.csv"),
+                "--validation",
+                str(root / "validation.csv"),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         elapsed = time.perf_counter() - started
     print(result.stdout)
     print("| measure | value | target |\n| --- | --- | --- |")
-    print(f"| whole local pipeline, {len(frame):,} rows ({cut:,} train) | {elapsed:.1f} s | <= 60 s |")
+    print(
+        f"| whole local pipeline, {len(frame):,} rows ({cut:,} train) | {elapsed:.1f} s | <= 60 s |"
+    )
     return result.returncode
 
 

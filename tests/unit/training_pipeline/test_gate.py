@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from training_pipeline.gate import DEFAULT_MAX_MAE, decide
 
 

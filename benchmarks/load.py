@@ -1,0 +1,100 @@
+"""Load generators: wrk when installed, else a small multi-process Python client."""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    tool: str
+    connections: int
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_LUA = """wrk.method = "POST"
+wrk.body = [[{body}]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["API-key"] = "{key}"
+"""
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not found:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> LoadResult:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "post.lua"
+        script.write_text(_LUA.format(body=body, key=key))
+        threads = min(connections, 2)
+        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+        out = subprocess.run(
+            [*command, "-s", str(script), url], capture_output=True, text=True, check=True
+        ).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    if rps is None or not latency:
+        raise RuntimeError(f"cannot read wrk output:\n{out}")
+    bad = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        bad += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    return LoadResult(
+        "wrk", connections, float(rps.group(1)), _ms(latency["50"]), _ms(latency["99"]), bad
+    )
+
+
+def _client(args: tuple[str, int, str, str, float]) -> tuple[list[float], int]:
+    host, port, body, key, until = args
+    headers = {"Content-Type": "application/json", "API-key": key}
+    latencies, errors = [], 0
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.request("POST", "/get_prediction", body, headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        latencies.append((time.perf_counter() - started) * 1000)
+        errors += response.status != 200
+    return latencies, errors
+
+
+def run_python(
+    host: str, port: int, body: str, key: str, connections: int, seconds: int
+) -> LoadResult:
+    until = time.monotonic() + seconds
+    with multiprocessing.get_context("spawn").Pool(connections) as pool:
+        parts = pool.map(_client, [(host, port, body, key, until)] * connections)
+    latencies = sorted(x for part, _ in parts for x in part)
+    quantiles = statistics.quantiles(latencies, n=100)
+    return LoadResult(
+        "python",
+        connections,
+        len(latencies) / seconds,
+        quantiles[49],
+        quantiles[98],
+        sum(errors for _, errors in parts),
+    )
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None

@@ -1,0 +1,57 @@
+"""API-key check: constant-time comparison and a rate-limited refresh on a miss."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections.abc import Callable
+
+from chalice_app.errors import ForbiddenError, KeyStoreUnavailableError, ServiceUnavailableError
+from chalice_app.ports import KeyStore
+
+
+def _matches(candidate: str, accepted: frozenset[str]) -> bool:
+    given = candidate.encode()
+    found = False
+    # No early exit: the time taken must not tell which (or whether a) key was close.
+    for key in accepted:
+        found |= hmac.compare_digest(given, key.encode())
+    return found
+
+
+class KeyChecker:
+    """Accepts a key in the store; a miss may re-read it, at most once per interval."""
+
+    def __init__(
+        self,
+        store: KeyStore,
+        refresh_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._interval = refresh_interval
+        self._clock = clock
+        self._last_refresh: float | None = None
+        self._lock = threading.Lock()
+
+    def check(self, candidate: str | None) -> None:
+        if not candidate:
+            raise ForbiddenError("missing API key")
+        try:
+            if _matches(candidate, self._store.accepted_keys()):
+                return
+            # A key just added to the store (rotation) must work without a restart.
+            if self._may_refresh() and _matches(candidate, self._store.refresh()):
+                return
+        except KeyStoreUnavailableError as exc:
+            raise ServiceUnavailableError(f"API keys unavailable: {exc}") from None
+        raise ForbiddenError("invalid API key")
+
+    def _may_refresh(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._last_refresh is not None and now - self._last_refresh < self._interval:
+                return False
+            self._last_refresh = now
+            return True

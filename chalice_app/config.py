@@ -1,0 +1,60 @@
+"""Settings read from the environment once; argument, then variable, then default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalice_app import constants as c
+from chalice_app.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str
+    home: Path
+    key_file: Path
+    train_path: str
+    validation_path: str
+    key_refresh_seconds: float
+    key_ttl_seconds: float
+    max_body_bytes: int
+
+    @property
+    def prediction_log_path(self) -> Path:
+        return self.home / c.PREDICTION_LOG_FILENAME
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigurationError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    backend = env.get(c.ENV_BACKEND) or c.DEFAULT_BACKEND
+    if backend not in c.BACKENDS:
+        raise ConfigurationError(f"{c.ENV_BACKEND} must be one of {c.BACKENDS}, got {backend!r}")
+    # Absolute now, so a later chdir (gunicorn --chdir, a subprocess) cannot move it.
+    home = Path(env.get(c.ENV_HOME) or c.DEFAULT_HOME).expanduser().absolute()
+    sample = home / c.SAMPLE_DIRNAME
+    return Settings(
+        backend=backend,
+        home=home,
+        key_file=Path(env.get(c.ENV_KEY_FILE) or home / c.KEY_FILENAME).expanduser().absolute(),
+        train_path=env.get(c.ENV_TRAIN_PATH) or str(sample / c.TRAIN_FILENAME),
+        validation_path=env.get(c.ENV_VALIDATION_PATH) or str(sample / c.VALIDATION_FILENAME),
+        key_refresh_seconds=_number(env, c.ENV_KEY_REFRESH_SECONDS, c.DEFAULT_KEY_REFRESH_SECONDS),
+        key_ttl_seconds=_number(env, c.ENV_KEY_TTL_SECONDS, c.DEFAULT_KEY_TTL_SECONDS),
+        max_body_bytes=int(_number(env, c.ENV_MAX_BODY_BYTES, c.DEFAULT_MAX_BODY_BYTES)),
+    )

@@ -1,0 +1,89 @@
+"""The API's error family. Each error carries its HTTP status; one edge maps it.
+
+Domain errors (raised by adapters behind the ports) are separate from HTTP errors so an
+AWS adapter can raise the same ones as the local adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answered to the client as `{"error": message, ...extra}`."""
+
+    STATUS_CODE = 500
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, **self.extra}
+
+
+class BadRequestError(ApiError):
+    STATUS_CODE = 400
+
+
+class ForbiddenError(ApiError):
+    STATUS_CODE = 403
+
+
+class NotFoundError(ApiError):
+    STATUS_CODE = 404
+
+
+class PayloadTooLargeError(ApiError):
+    STATUS_CODE = 413
+
+
+class UnprocessableError(ApiError):
+    """The body is well-formed JSON but some fields are wrong; `fields` names each one."""
+
+    STATUS_CODE = 422
+
+
+class ServiceUnavailableError(ApiError):
+    STATUS_CODE = 503
+
+
+class ConfigurationError(Exception):
+    """The service's own configuration is wrong (an operator's mistake, not a client's)."""
+
+
+class BackendError(Exception):
+    """Base of the errors adapters raise behind the ports."""
+
+
+class UnknownCategoryError(BackendError):
+    """The deployed model never saw this category; `known` lists the ones it did."""
+
+    def __init__(self, column: str, value: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown {column} {value!r}")
+        self.column = column
+        self.value = value
+        self.known = list(known)
+
+
+class KeyStoreUnavailableError(BackendError):
+    """The accepted keys cannot be read (missing file, unreachable secret)."""
+
+
+class ModelUnavailableError(BackendError):
+    """No model is deployed, or the deployed one cannot be loaded."""
+
+
+class TrainingUnavailableError(BackendError):
+    """The training backend cannot start a run now (not the client's inputs)."""
+
+
+class TrainingInputError(BackendError):
+    """A training input the launcher cannot use; `field` names the request field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem

@@ -1,0 +1,91 @@
+"""Start the proxy as a subprocess on a free loopback port (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalice_app import constants as c
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    host: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _wait_until_up(server: RunningServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"proxy exited early:\n{server.log_path.read_text()}")
+        try:
+            conn = http.client.HTTPConnection(server.host, server.port, timeout=2)
+            conn.request("GET", "/ping")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"proxy not up after {timeout}s:\n{server.log_path.read_text()}")
+
+
+@contextmanager
+def running_proxy(
+    home: Path, *, workers: int = 2, env: Mapping[str, str] | None = None, timeout: float = 30
+) -> Iterator[RunningServer]:
+    port = free_port()
+    full_env = dict(os.environ)
+    full_env.update(
+        {
+            c.ENV_HOME: str(home),
+            c.ENV_PORT: str(port),
+            c.ENV_WORKERS: str(workers),
+            "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(REPO_ROOT),
+        }
+    )
+    full_env.update(env or {})
+    log_path = home / f"proxy-{port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ecs_proxy"],
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = RunningServer(full_env.get(c.ENV_BIND_HOST, "127.0.0.1"), port, process, log_path)
+    try:
+        _wait_until_up(server, timeout)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

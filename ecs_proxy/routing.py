@@ -1,0 +1,39 @@
+"""Matches a request path to one of the Chalice app's route templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    template: str
+    params: dict[str, str]
+    methods: frozenset[str]
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    pattern, last = "", 0
+    for found in _PARAM.finditer(template):
+        pattern += re.escape(template[last : found.start()]) + f"(?P<{found.group(1)}>[^/]+)"
+        last = found.end()
+    return re.compile(pattern + re.escape(template[last:]))
+
+
+class RouteTable:
+    """Literal templates win over templated ones, as in API Gateway."""
+
+    def __init__(self, routes: Mapping[str, Iterable[str]]) -> None:
+        ordered = sorted(routes, key=lambda t: (t.count("{"), -len(t)))
+        self._routes = [(t, _compile(t), frozenset(routes[t])) for t in ordered]
+
+    def match(self, path: str) -> RouteMatch | None:
+        for template, pattern, methods in self._routes:
+            found = pattern.fullmatch(path)
+            if found:
+                return RouteMatch(template, found.groupdict(), methods)
+        return None

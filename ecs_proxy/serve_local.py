@@ -1,0 +1,86 @@
+"""`python -m ecs_proxy.serve_local` (make run): a working API on a fresh machine.
+
+Trains and deploys a model on the synthetic sample if none is deployed, makes the key
+file if missing (showing the key once), then replaces itself with the proxy.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from chalice_app import constants as c
+from chalice_app.config import Settings, load_settings
+from chalice_app.local.keys import ensure_key_file, read_key_file
+
+
+def _cli(settings: Settings, *args: str) -> None:
+    env = dict(os.environ, PVP_HOME=str(settings.home), OMP_NUM_THREADS="1")
+    subprocess.run([sys.executable, "-m", "training_pipeline", *args], env=env, check=True)
+
+
+def _has_deployed_model(home: Path) -> bool:
+    from training_pipeline.errors import NoDeployedModelError
+    from training_pipeline.registry import DeployedModelReader
+
+    try:
+        DeployedModelReader(home).current()
+    except NoDeployedModelError:
+        return False
+    return True
+
+
+def prepare(settings: Settings) -> None:
+    if not _has_deployed_model(settings.home):
+        sample = settings.home / c.SAMPLE_DIRNAME
+        if not (sample / c.TRAIN_FILENAME).is_file():
+            print(f"no model deployed: generating the synthetic sample in {sample}")
+            _cli(settings, "sample-data", "--out", str(sample))
+        print("training and deploying a first model (a few seconds)")
+        _cli(
+            settings,
+            "run",
+            "--train",
+            settings.train_path,
+            "--validation",
+            settings.validation_path,
+        )
+        if not _has_deployed_model(settings.home):
+            print("warning: the first run was not deployed; /ping will answer 503")
+    key = ensure_key_file(settings.key_file)
+    if key is not None:
+        print(f"created the API key file {settings.key_file} (mode 0600)")
+        print(f"your API key (shown once): {key}")
+    else:
+        print(f"API keys: {settings.key_file}")
+
+
+def _curl_example(settings: Settings) -> str:
+    host = os.environ.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
+    port = os.environ.get(c.ENV_PORT) or str(c.DEFAULT_PORT)
+    body = (
+        '{"Type": "departamento", "Sector": "Vitacura", "NetUsableArea": 140, "NetArea": 170,'
+        ' "NRooms": 4, "NBathroom": 3, "Latitude": -33.40, "Longitude": -70.58}'
+    )
+    read_key = "import json,sys; print(next(iter(json.load(open(sys.argv[1])).values())))"
+    return (
+        f"KEY=$(python3 -c '{read_key}' {settings.key_file})\n"
+        f'  curl -s http://{host}:{port}/get_prediction -H "API-key: $KEY" '
+        f"-H 'Content-Type: application/json' -d '{body}'"
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    settings = load_settings()
+    os.environ[c.ENV_HOME] = str(settings.home)
+    prepare(settings)
+    read_key_file(settings.key_file)  # fail here, not on the first request
+    print("try:\n  " + _curl_example(settings), flush=True)
+    os.execv(sys.executable, [sys.executable, "-m", "ecs_proxy"])
+
+
+if __name__ == "__main__":
+    main()

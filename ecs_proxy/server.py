@@ -1,0 +1,62 @@
+"""gunicorn, configured in code: loopback by default, sync workers, no control socket."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from chalice_app import constants as c
+
+
+def server_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    host = env.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
+    port = int(env.get(c.ENV_PORT) or c.DEFAULT_PORT)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return {
+        # Explicit: gunicorn binds 0.0.0.0 when PORT is set and no bind is given.
+        "bind": [bind],
+        # Chalice keeps app.current_request on the app object: one request per process.
+        "worker_class": "sync",
+        "workers": int(env.get(c.ENV_WORKERS) or c.DEFAULT_WORKERS),
+        "control_socket_disable": True,
+        "accesslog": "-" if env.get(c.ENV_ACCESS_LOG) else None,
+        "errorlog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "post_worker_init": _warm_up,
+    }
+
+
+def _warm_up(worker: Any) -> None:
+    # Load the model before the first request instead of during it (the first local
+    # predict otherwise pays the pandas/scikit-learn import and the model load).
+    from chalice_app.errors import BackendError
+    from chalice_app.wiring import get_services
+
+    try:
+        get_services().predictor.model_version()
+    except BackendError as exc:
+        worker.log.warning("no model yet: %s", exc)
+
+
+class ProxyServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self._options = dict(options)
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self._options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        from ecs_proxy.wsgi import build_wsgi_app
+
+        return build_wsgi_app()
+
+
+def serve(env: Mapping[str, str] | None = None) -> None:
+    ProxyServer(server_options(env)).run()

@@ -1,0 +1,109 @@
+"""The WSGI app: route, bound the body, call the Chalice app as Lambda would, answer."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+from ecs_proxy.events import ProxyContext, build_event
+from ecs_proxy.routing import RouteTable
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+LambdaApp = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _status_line(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return f"{code} Unknown"
+
+
+def _read_body(environ: dict[str, Any], limit: int) -> bytes:
+    stream = environ["wsgi.input"]
+    raw_length = environ.get("CONTENT_LENGTH") or ""
+    if raw_length:
+        length = int(raw_length)  # ValueError -> 400 by the caller
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > limit:
+            raise _TooLarge
+        return bytes(stream.read(length))
+    # Chunked bodies have no length up front: read one byte past the limit to know.
+    body = bytes(stream.read(limit + 1))
+    if len(body) > limit:
+        raise _TooLarge
+    return body
+
+
+def _from_proxy_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers += [(name, str(v)) for v in values]
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        data = base64.b64decode(body)
+    else:
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    return int(result["statusCode"]), headers, data
+
+
+class ProxyApp:
+    def __init__(self, app: Any, max_body_bytes: int) -> None:
+        self._app: LambdaApp = app
+        self._routes = RouteTable({path: entries.keys() for path, entries in app.routes.items()})
+        self._limit = max_body_bytes
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        status, headers, body = self._handle(environ)
+        headers.append(("Content-Length", str(len(body))))
+        start_response(_status_line(status), headers)
+        return [body]
+
+    def _handle(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        # WSGI hands PATH_INFO over as latin-1 text; undo that to get the UTF-8 path back.
+        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
+        route = self._routes.match(path)
+        if route is None:
+            return _error(404, f"no route for {path}")
+        method = environ["REQUEST_METHOD"]
+        if method not in route.methods:
+            allow = ", ".join(sorted(route.methods))
+            return _error(405, f"method {method} not allowed; use {allow}", [("Allow", allow)])
+        try:
+            body = _read_body(environ, self._limit)
+        except _TooLarge:
+            return _error(413, f"body larger than {self._limit} bytes")
+        except ValueError:
+            return _error(400, "invalid Content-Length")
+        event = build_event(environ, path, route, body)
+        try:
+            return _from_proxy_response(self._app(event, ProxyContext()))
+        except Exception:
+            log.exception("the app failed outside its own error handling")
+            return _error(500, "internal error")
+
+
+def _error(
+    status: int, message: str, extra: list[tuple[str, str]] | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [("Content-Type", "application/json"), *(extra or [])]
+    return status, headers, json.dumps({"error": message}).encode()
+
+
+def build_wsgi_app() -> ProxyApp:
+    """The proxy over the project's Chalice app (imported here, in the worker)."""
+    from chalice_app.app import app
+    from chalice_app.config import load_settings
+
+    return ProxyApp(app, load_settings().max_body_bytes)

@@ -1,0 +1,85 @@
+"""A run started over HTTP deploys a new version while predictions keep flowing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_fronts import HttpFront, make_api_home
+
+from ecs_proxy.launch import running_proxy
+
+BODY = json.dumps(
+    {
+        "Type": "casa",
+        "Sector": "Las Condes",
+        "NetUsableArea": 200,
+        "NetArea": 400,
+        "NRooms": 4,
+        "NBathroom": 3,
+        "Latitude": -33.41,
+        "Longitude": -70.55,
+    }
+).encode()
+
+
+@pytest.mark.slow
+def test_training_over_http_deploys_without_a_failed_request(
+    tmp_path: Path, trained_home: Path, sample_dir: Path
+) -> None:
+    api = make_api_home(tmp_path / "home", trained_home, sample_dir)
+    headers = {"API-key": api.key, "Content-Type": "application/json"}
+    with running_proxy(api.home, workers=2) as server:
+        front = HttpFront(server.host, server.port)
+        before = front.request("GET", "/ping").json()["model_version"]
+        answers: list[Any] = []
+        stop = threading.Event()
+
+        def predict_until_stopped() -> None:
+            while not stop.is_set():
+                answers.append(front.request("POST", "/get_prediction", BODY, headers))
+
+        clients = [threading.Thread(target=predict_until_stopped) for _ in range(2)]
+        for client in clients:
+            client.start()
+        try:
+            # GIVEN traffic; WHEN a run starts with file:// URIs
+            paths = {
+                "TrainingDataS3Path": (api.home / "sample" / "train.csv").as_uri(),
+                "ValidationDataS3Path": (api.home / "sample" / "test.csv").as_uri(),
+            }
+            started = front.request("POST", "/start_training", json.dumps(paths).encode(), headers)
+            assert started.status == 200, started.raw
+            run_id = started.json()["execution_id"]
+            state: dict[str, Any] = {}
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                state = front.request("GET", f"/training/{run_id}", headers=headers).json()
+                if state["status"] in ("accepted", "rejected", "failed"):
+                    break
+                time.sleep(0.2)
+            time.sleep(0.5)  # a little traffic after the switch too
+        finally:
+            stop.set()
+            for client in clients:
+                client.join()
+        # THEN the run was accepted and deployed, and every request in between succeeded
+        assert state["status"] == "accepted", state
+        new_version = state["model_version"]
+        assert new_version and new_version != before
+        assert [a.status for a in answers if a.status != 200] == []
+        versions = [a.json()["model_version"] for a in answers]
+        assert versions[0] == before
+        after = front.request("POST", "/get_prediction", BODY, headers).json()
+        assert after["model_version"] == new_version
+    # AND every prediction was logged exactly once
+    ids = {a.json()["prediction_id"] for a in answers} | {after["prediction_id"]}
+    with sqlite3.connect(api.home / "predictions.sqlite") as conn:
+        logged = {row[0] for row in conn.execute("SELECT prediction_id FROM predictions")}
+    assert len(answers) > 20
+    assert logged == ids

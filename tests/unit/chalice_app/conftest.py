@@ -1,0 +1,84 @@
+"""Fakes of our own ports, for service-layer tests without I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from chalice_app.auth import KeyChecker
+from chalice_app.errors import ModelUnavailableError, TrainingInputError, UnknownCategoryError
+from chalice_app.ports import Execution, Prediction, PredictionEntry, Services
+
+GOOD_KEY = "good-key"
+KNOWN_SECTORS = ["nunoa", "vitacura"]
+
+
+class FakeKeyStore:
+    def __init__(self, keys: set[str]) -> None:
+        self.keys = set(keys)
+        self.reads = 0
+
+    def accepted_keys(self) -> frozenset[str]:
+        return frozenset(self.keys)
+
+    def refresh(self) -> frozenset[str]:
+        self.reads += 1
+        return frozenset(self.keys)
+
+
+class FakePredictor:
+    def __init__(self) -> None:
+        self.version: str | None = "v0001"
+        self.seen: list[Mapping[str, Any]] = []
+
+    def model_version(self) -> str:
+        if self.version is None:
+            raise ModelUnavailableError("no model is deployed yet")
+        return self.version
+
+    def predict(self, record: Mapping[str, Any]) -> Prediction:
+        version = self.model_version()
+        if record["sector"].lower() not in KNOWN_SECTORS:
+            raise UnknownCategoryError("sector", record["sector"], KNOWN_SECTORS)
+        self.seen.append(record)
+        return Prediction(value=1234.5, model_version=version)
+
+
+class FakeLog:
+    def __init__(self) -> None:
+        self.entries: list[PredictionEntry] = []
+
+    def record(self, entry: PredictionEntry) -> None:
+        self.entries.append(entry)
+
+
+class FakeLauncher:
+    def __init__(self) -> None:
+        self.started: list[tuple[str, str]] = []
+
+    def start(self, train_path: str, validation_path: str) -> Execution:
+        if "missing" in train_path:
+            raise TrainingInputError("train", f"no such file: {train_path}")
+        self.started.append((train_path, validation_path))
+        return Execution(execution_id="run-1", execution_arn="local:training:run-1")
+
+
+class FakeRuns:
+    def get(self, execution_id: str) -> dict[str, Any] | None:
+        return {"status": "running", "step": "train"} if execution_id == "run-1" else None
+
+
+@pytest.fixture
+def fake_services() -> Services:
+    return Services(
+        keys=KeyChecker(FakeKeyStore({GOOD_KEY}), refresh_interval=60.0),
+        predictor=FakePredictor(),
+        prediction_log=FakeLog(),
+        launcher=FakeLauncher(),
+        runs=FakeRuns(),
+        max_body_bytes=1024,
+        default_train_path="/data/train.csv",
+        default_validation_path="/data/test.csv",
+    )

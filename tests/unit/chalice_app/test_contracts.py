@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalice_app.contracts import (
+    PredictionRequest,
+    TrainingRequest,
+    parse_json_object,
+    validate,
+)
+from chalice_app.errors import BadRequestError, UnprocessableError
+
+VALID: dict[str, Any] = {
+    "Type": "Departamento",
+    "Sector": "Ñuñoa",
+    "NetUsableArea": 80,
+    "NetArea": 95.5,
+    "NRooms": 3,
+    "NBathroom": 2,
+    "Latitude": -33.45,
+    "Longitude": -70.6,
+}
+
+
+def test_valid_request_maps_to_the_models_columns() -> None:
+    record = validate(PredictionRequest, dict(VALID)).to_record()
+    assert record == {
+        "type": "Departamento",
+        "sector": "Ñuñoa",
+        "net_usable_area": 80.0,
+        "net_area": 95.5,
+        "n_rooms": 3.0,
+        "n_bathroom": 2.0,
+        "latitude": -33.45,
+        "longitude": -70.6,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"NetArea": -1}, "NetArea"),
+        ({"NetUsableArea": "80"}, "NetUsableArea"),
+        ({"NRooms": True}, "NRooms"),
+        ({"Latitude": 40.4}, "Latitude"),
+        ({"Longitude": -58.4}, "Longitude"),
+        ({"Sector": ""}, "Sector"),
+        ({"Type": 3}, "Type"),
+        ({"Extra": 1}, "Extra"),
+    ],
+)
+def test_invalid_field_is_named(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(UnprocessableError) as caught:
+        validate(PredictionRequest, {**VALID, **change})
+    assert list(caught.value.body()["fields"]) == [field]
+
+
+def test_every_missing_field_is_named() -> None:
+    with pytest.raises(UnprocessableError) as caught:
+        validate(PredictionRequest, {"Type": "casa"})
+    assert set(caught.value.body()["fields"]) == set(VALID) - {"Type"}
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_422_naming_the_field(token: str) -> None:
+    raw = ('{"NetArea": ' + token + "}").encode()
+    with pytest.raises(UnprocessableError) as caught:
+        validate(PredictionRequest, {**VALID, **parse_json_object(raw)})
+    assert list(caught.value.body()["fields"]) == ["NetArea"]
+
+
+@pytest.mark.parametrize("raw", [b"{", b"not json", b"\xff\xfe", b'{"a": 1,}'])
+def test_malformed_json_is_400(raw: bytes) -> None:
+    with pytest.raises(BadRequestError):
+        parse_json_object(raw)
+
+
+@pytest.mark.parametrize("raw", [b"[]", b"3", b'"x"', b"", None])
+def test_a_body_that_is_not_an_object_is_422(raw: bytes | None) -> None:
+    with pytest.raises(UnprocessableError):
+        parse_json_object(raw)
+
+
+def test_training_body_may_be_empty_and_fields_are_optional() -> None:
+    request = validate(TrainingRequest, parse_json_object(b"", empty_ok=True))
+    assert request.TrainingDataS3Path is None
+    with pytest.raises(UnprocessableError):
+        validate(TrainingRequest, {"TrainingDataS3Path": 7})
