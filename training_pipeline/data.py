@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import numpy as np
 import pandas as pd
 
 from training_pipeline.errors import DataValidationError
+from training_pipeline.locations import UnsupportedLocationError, as_local_path
 from training_pipeline.schema import (
     CATEGORICAL_FEATURES,
     FEATURES,
@@ -24,14 +23,6 @@ SHOWN_BAD_ROWS = 5
 # Generous bounds around Chile; a coordinate outside them is a swapped or garbled value.
 LATITUDE_RANGE = (-56.0, -17.0)
 LONGITUDE_RANGE = (-76.0, -66.0)
-
-
-def as_local_path(location: str | Path) -> Path:
-    """A path, or a file:// URI (percent-encoded, as Path.as_uri() writes it)."""
-    text = str(location)
-    if text.startswith("file:"):
-        return Path(url2pathname(urlparse(text).path))
-    return Path(text)
 
 
 def fingerprint(path: Path) -> str:
@@ -58,7 +49,10 @@ def load_dataset(
     location: str | Path, *, min_rows: int = 1, with_target: bool = True
 ) -> pd.DataFrame:
     """Read and validate a CSV; raise DataValidationError naming column and lines."""
-    path = as_local_path(location)
+    try:
+        path = as_local_path(location)
+    except UnsupportedLocationError as exc:
+        raise DataValidationError(None, str(exc)) from None
     if not path.is_file():
         raise DataValidationError(None, f"file not found: {path}")
     try:

@@ -6,27 +6,21 @@ the SageMaker pipeline runs, calling the same step functions.
 
 from __future__ import annotations
 
-import secrets
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from training_pipeline.data import as_local_path, fingerprint, load_dataset
+from training_pipeline.data import fingerprint, load_dataset
 from training_pipeline.gate import DEFAULT_MAX_MAE, decide
+from training_pipeline.locations import as_local_path
 from training_pipeline.model import ModelParams
 from training_pipeline.registry import LocalRegistry
-from training_pipeline.runs import RunLog, RunRecord, utc_now
+from training_pipeline.runs import RunLog, RunRecord, new_run_id, utc_now
 from training_pipeline.steps.evaluate import evaluate, score
 from training_pipeline.steps.train import MIN_TRAIN_ROWS, fit_and_save
 
 STEPS = ("validate", "train", "evaluate", "gate", "register", "deploy", "record")
-
-
-def new_run_id() -> str:
-    """Sortable, unique and safe in a URL path or a file name."""
-    return f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
 class _Steps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,11 @@ from training_pipeline.store import connect
 
 RUN_STATUSES = ("pending", "running", "accepted", "rejected", "failed")
 _JSON_FIELDS = ("metrics", "gate")
+
+
+def new_run_id() -> str:
+    """Sortable, unique and safe in a URL path or a file name."""
+    return f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def utc_now() -> str:

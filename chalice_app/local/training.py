@@ -8,11 +8,8 @@ import re
 import subprocess
 import sys
 import threading
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
 from chalice_app.ports import Execution
@@ -22,15 +19,12 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 def local_file(value: str, field: str) -> Path:
     """A plain path or a file:// URI that names an existing file."""
-    parsed = urlparse(value)
-    if parsed.scheme == "file":
-        if parsed.netloc not in ("", "localhost"):
-            raise TrainingInputError(field, "file:// URIs must name a local file")
-        path = Path(unquote(parsed.path))
-    elif parsed.scheme and len(parsed.scheme) > 1:  # one letter would be a Windows drive
-        raise TrainingInputError(field, f"the local backend cannot read {parsed.scheme}:// paths")
-    else:
-        path = Path(value).expanduser()
+    from training_pipeline.locations import UnsupportedLocationError, as_local_path
+
+    try:
+        path = as_local_path(value)
+    except UnsupportedLocationError as exc:
+        raise TrainingInputError(field, str(exc)) from None
     if not path.is_file():
         raise TrainingInputError(field, f"no such file: {path}")
     return path.absolute()
@@ -51,12 +45,11 @@ class LocalTrainingLauncher:
         self._python = python
 
     def start(self, train_path: str, validation_path: str) -> Execution:
-        from training_pipeline.runs import RunLog
+        from training_pipeline.runs import RunLog, new_run_id
 
         train = local_file(train_path, "train")
         validation = local_file(validation_path, "validation")
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        run_id = f"run-{stamp}-{uuid.uuid4().hex[:8]}"
+        run_id = new_run_id()
         # The row exists before the process does, so a status query right after this
         # answers 'pending' instead of 404.
         runs = RunLog(self._home)
