@@ -14,6 +14,17 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# One flat in Providencia, in the model's own column names.
+EXAMPLE_RECORD = {
+    "type": "departamento",
+    "sector": "providencia",
+    "net_usable_area": 70.0,
+    "net_area": 80.0,
+    "n_rooms": 2.0,
+    "n_bathroom": 2.0,
+    "latitude": -33.43,
+    "longitude": -70.61,
+}
 
 
 def cli_env(home: Path) -> dict[str, str]:

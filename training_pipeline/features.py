@@ -16,17 +16,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from training_pipeline.errors import UnknownCategoryError
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, normalize_category
 
-FEATURE_NAMES = (
-    "type",
-    "sector",
-    "net_usable_area",
-    "net_area",
-    "n_rooms",
-    "n_bathroom",
-    "latitude",
-    "longitude",
-    "usable_share",
-)
+# The columns of the matrix the trees read: the raw features, then derived ones.
+FEATURE_NAMES = (*FEATURES, "usable_share")
 # Areas past this quantile of the training data are clipped to it: a typo of
 # 1,430,000 m2 should look like "a very large property", not carve a leaf of its own.
 AREA_CLIP_QUANTILE = 0.999

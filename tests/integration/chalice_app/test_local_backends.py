@@ -25,17 +25,9 @@ from chalice_app.local.prediction_log import SqlitePredictionLog
 from chalice_app.local.predictor import LocalPredictor
 from chalice_app.local.training import LocalRunStatus, LocalTrainingLauncher, local_file
 from chalice_app.ports import PredictionEntry
+from tests.conftest import EXAMPLE_RECORD
 
-RECORD = {
-    "type": "departamento",
-    "sector": "providencia",
-    "net_usable_area": 70.0,
-    "net_area": 80.0,
-    "n_rooms": 2.0,
-    "n_bathroom": 2.0,
-    "latitude": -33.43,
-    "longitude": -70.61,
-}
+RECORD = EXAMPLE_RECORD
 
 
 def test_key_file_is_created_once_private(tmp_path: Path) -> None:

@@ -8,22 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT, cli_env
+from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from training_pipeline.model import ModelParams, fit_model
 from training_pipeline.registry import LocalRegistry
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import TARGET
 
-RECORD = {
-    "type": "departamento",
-    "sector": "providencia",
-    "net_usable_area": 70.0,
-    "net_area": 80.0,
-    "n_rooms": 2.0,
-    "n_bathroom": 2.0,
-    "latitude": -33.43,
-    "longitude": -70.61,
-}
+RECORD = EXAMPLE_RECORD
 SWITCHES = 40
 
 # The reader: a tight loop of current() + predict_record until the stop file appears.
