@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,9 @@ def _line_numbers(mask: pd.Series) -> list[int]:
     return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())[:SHOWN_BAD_ROWS]]
 
 
-def require_columns(frame: pd.DataFrame, required: Sequence[str]) -> None:
-    missing = [col for col in required if col not in frame.columns]
+def require_columns(present: Collection[str], required: Sequence[str]) -> None:
+    """Raise DataValidationError naming every required column (or field) not present."""
+    missing = [col for col in required if col not in present]
     if missing:
         raise DataValidationError(missing[0], f"required column(s) missing: {', '.join(missing)}")
 
@@ -60,7 +61,7 @@ def load_dataset(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataValidationError(None, f"{path} is not a readable CSV: {exc}") from exc
     required = [*FEATURES, TARGET] if with_target else list(FEATURES)
-    require_columns(raw, required)
+    require_columns(raw.columns, required)
     if len(raw) < min_rows:
         raise DataValidationError(None, f"{len(raw)} rows; at least {min_rows} are needed")
     return _validated(raw[required])

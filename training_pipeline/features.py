@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from training_pipeline.data import require_columns
 from training_pipeline.errors import UnknownCategoryError
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, normalize_category
 
@@ -63,7 +64,7 @@ class PropertyFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             col: {
                 value: code
                 for code, value in enumerate(
-                    sorted({normalize_category(str(v)) for v in X[col].unique()})
+                    sorted({normalize_category(str(v)) for v in X[col].dropna().unique()})
                 )
             }
             for col in CATEGORICAL_FEATURES
@@ -96,6 +97,7 @@ class PropertyFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         Raises UnknownCategoryError, since one caller asking about one property
         deserves to hear which value the model cannot score.
         """
+        require_columns(record.keys(), FEATURES)
         codes = []
         for col in CATEGORICAL_FEATURES:
             code = self._code(col, str(record[col]))

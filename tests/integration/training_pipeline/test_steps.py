@@ -13,6 +13,7 @@ import joblib
 import pytest
 
 from tests.conftest import REPO_ROOT, cli_env
+from training_pipeline.model import ModelParams
 
 METRIC_NAMES = {"rmse", "mae", "mape", "median_ape", "r2", "n_rows"}
 
@@ -56,7 +57,8 @@ def test_train_writes_the_model_with_its_hyperparameters(trained_step: Path) -> 
 
     assert params["n_estimators"] == 20
     assert params["max_depth"] == 4
-    assert params["learning_rate"] == 0.15
+    # WHEN a hyperparameter is not given, THEN the model's default is recorded
+    assert params["learning_rate"] == ModelParams().learning_rate
     regressor = pipeline.named_steps["regressor"].regressor_
     assert len(regressor.estimators_) == 20
     assert regressor.max_depth == 4
