@@ -4,19 +4,7 @@ import pytest
 
 from chalice_app.auth import KeyChecker
 from chalice_app.errors import ForbiddenError, KeyStoreUnavailableError, ServiceUnavailableError
-
-
-class CountingStore:
-    def __init__(self, keys: set[str]) -> None:
-        self.keys = set(keys)
-        self.refreshes = 0
-
-    def accepted_keys(self) -> frozenset[str]:
-        return frozenset(self.keys)
-
-    def refresh(self) -> frozenset[str]:
-        self.refreshes += 1
-        return frozenset(self.keys)
+from tests.unit.chalice_app.conftest import FakeKeyStore
 
 
 class Clock:
@@ -28,44 +16,44 @@ class Clock:
 
 
 def test_accepts_any_accepted_key_without_refreshing() -> None:
-    store = CountingStore({"a", "b"})
+    store = FakeKeyStore({"a", "b"})
     checker = KeyChecker(store, refresh_interval=5.0)
     checker.check("a")
     checker.check("b")
-    assert store.refreshes == 0
+    assert store.reads == 0
 
 
 @pytest.mark.parametrize("key", [None, ""])
 def test_missing_key_is_forbidden(key: str | None) -> None:
     with pytest.raises(ForbiddenError, match="missing"):
-        KeyChecker(CountingStore({"a"}), 5.0).check(key)
+        KeyChecker(FakeKeyStore({"a"}), 5.0).check(key)
 
 
 def test_a_flood_of_bad_keys_refreshes_at_most_once_per_interval() -> None:
-    store, clock = CountingStore({"a"}), Clock()
+    store, clock = FakeKeyStore({"a"}), Clock()
     checker = KeyChecker(store, refresh_interval=5.0, clock=clock)
     for _ in range(50):
         with pytest.raises(ForbiddenError, match="invalid"):
             checker.check("wrong")
-    assert store.refreshes == 1
+    assert store.reads == 1
     clock.now += 5.0
     with pytest.raises(ForbiddenError):
         checker.check("wrong")
-    assert store.refreshes == 2
+    assert store.reads == 2
 
 
 def test_a_key_added_to_the_store_is_accepted_after_a_refresh() -> None:
-    class RotatingStore(CountingStore):
+    class RotatingStore(FakeKeyStore):
         def accepted_keys(self) -> frozenset[str]:
             return frozenset({"old"})  # a stale cache
 
     store = RotatingStore({"old", "new"})
     KeyChecker(store, refresh_interval=5.0).check("new")
-    assert store.refreshes == 1
+    assert store.reads == 1
 
 
 def test_unreadable_store_is_a_503_not_a_403() -> None:
-    class BrokenStore(CountingStore):
+    class BrokenStore(FakeKeyStore):
         def accepted_keys(self) -> frozenset[str]:
             raise KeyStoreUnavailableError("gone")
 
