@@ -57,7 +57,9 @@ def test_a_rotated_key_is_accepted_without_restart(tmp_path: Path) -> None:
     checker = KeyChecker(JsonKeyFileStore(path, ttl=300), refresh_interval=0)
     checker.check("first")
     path.write_text(json.dumps({"a": "first", "b": "second"}))
-    checker.check("second")
+    checker.check("second")  # raises ForbiddenError unless the new key was picked up
+    with pytest.raises(ForbiddenError):
+        checker.check("third")
 
 
 @pytest.mark.parametrize("content", [None, "[1, 2]", "{not json"])
