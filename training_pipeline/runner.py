@@ -63,7 +63,7 @@ def run_pipeline(
         steps.enter("validate")
         train_path, validation_path = as_local_path(train), as_local_path(validation)
         frame = load_dataset(train_path, min_rows=MIN_TRAIN_ROWS)
-        load_dataset(validation_path)
+        validation_frame = load_dataset(validation_path)
         fingerprints = {
             "train": fingerprint(train_path),
             "validation": fingerprint(validation_path),
@@ -79,7 +79,7 @@ def run_pipeline(
         steps.enter("gate")
         champion = registry.deployed_model()
         champion_metrics = (
-            None if champion is None else score(champion[1], validation_path)["metrics"]
+            None if champion is None else score(champion[1], validation_frame).metrics
         )
         decision = decide(
             metrics,

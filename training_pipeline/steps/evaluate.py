@@ -12,10 +12,12 @@ import argparse
 import json
 import tarfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from training_pipeline.data import load_dataset
 from training_pipeline.metrics import regression_metrics
@@ -37,32 +39,41 @@ def load_model(model_dir: Path) -> PriceModel:
     return PriceModel.load(model_dir)
 
 
-def score(model: PriceModel, validation: Path) -> dict[str, Any]:
-    """Metrics of a model on a validation CSV; rows it cannot score are counted apart."""
-    frame = load_dataset(validation)
+@dataclass(frozen=True)
+class Scored:
+    metrics: dict[str, Any]
+    predicted: np.ndarray  # NaN where the model could not score the row
+
+    @property
+    def scored(self) -> np.ndarray:
+        return ~np.isnan(self.predicted)
+
+
+def score(model: PriceModel, frame: pd.DataFrame) -> Scored:
+    """Metrics of a model on validated data; rows it cannot score are counted apart."""
     predicted, _ = model.predict_frame(frame)
     scored = ~np.isnan(predicted)
     metrics = regression_metrics(frame[TARGET].to_numpy()[scored], predicted[scored])
     metrics["n_unscored"] = int((~scored).sum())
-    return {"metrics": metrics, "frame": frame, "predicted": predicted}
+    return Scored(metrics, predicted)
 
 
 def evaluate(model_dir: Path, validation: Path, output_dir: Path) -> dict[str, Any]:
     model = load_model(model_dir)
-    result = score(model, find_csv(validation, VALIDATION_NAMES))
+    validation_csv = find_csv(validation, VALIDATION_NAMES)
+    frame = load_dataset(validation_csv)
+    result = score(model, frame)
     output_dir.mkdir(parents=True, exist_ok=True)
-    evaluation = {"metrics": result["metrics"]}
+    evaluation = {"metrics": result.metrics}
     (output_dir / EVALUATION_FILENAME).write_text(json.dumps(evaluation, indent=2))
     from training_pipeline.report import write_report  # matplotlib only when reporting
 
-    frame, predicted = result["frame"], result["predicted"]
-    scored = ~np.isnan(predicted)
     write_report(
-        frame[TARGET].to_numpy()[scored],
-        predicted[scored],
-        frame["sector"].to_numpy()[scored],
+        frame[TARGET].to_numpy()[result.scored],
+        result.predicted[result.scored],
+        frame["sector"].to_numpy()[result.scored],
         output_dir / REPORT_FILENAME,
-        title=f"Validation: {validation.name}",
+        title=f"Validation: {validation_csv.name}",
     )
     return evaluation
 
