@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from training_pipeline.errors import PipelineError
+from training_pipeline.errors import DataValidationError, PipelineError
 from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.store import resolve_home
 
@@ -58,13 +58,17 @@ def _run(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from training_pipeline.data import CSV_ERRORS
     from training_pipeline.registry import LocalRegistry
 
     deployed = LocalRegistry(resolve_home()).deployed_model()
     if deployed is None:
         raise PipelineError("no model is deployed yet: run `python -m training_pipeline run` first")
     version, model = deployed
-    frame = pd.read_csv(args.input)
+    try:
+        frame = pd.read_csv(args.input)
+    except CSV_ERRORS as exc:
+        raise DataValidationError(None, f"{args.input} is not a readable CSV: {exc}") from exc
     values, problems = model.predict_frame(frame)
     frame["predicted_price"] = values.round(1)
     if any(problems):

@@ -20,6 +20,8 @@ from training_pipeline.schema import (
 )
 
 SHOWN_BAD_ROWS = 5
+# What pandas raises for a file that is not a readable CSV.
+CSV_ERRORS = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError)
 # Generous bounds around Chile; a coordinate outside them is a swapped or garbled value.
 LATITUDE_RANGE = (-56.0, -17.0)
 LONGITUDE_RANGE = (-76.0, -66.0)
@@ -58,7 +60,7 @@ def load_dataset(
         raise DataValidationError(None, f"file not found: {path}")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except CSV_ERRORS as exc:
         raise DataValidationError(None, f"{path} is not a readable CSV: {exc}") from exc
     required = [*FEATURES, TARGET] if with_target else list(FEATURES)
     require_columns(raw.columns, required)

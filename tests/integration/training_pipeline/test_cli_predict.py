@@ -54,3 +54,23 @@ def test_predict_without_problems_has_no_error_column(
     # the model is useful, not just positive: within 30% of the truth on median
     ape = (scored["predicted_price"] - scored["price"]).abs() / scored["price"]
     assert ape.median() < 0.3
+
+
+def test_predict_names_what_is_wrong_with_an_unusable_file(
+    trained_home: Path, sample_dir: Path, tmp_path: Path
+) -> None:
+    # GIVEN a file that is not CSV, and a CSV without the sector column
+    garbled, no_sector, out = tmp_path / "garbled.csv", tmp_path / "no_sector.csv", tmp_path / "o"
+    garbled.write_text('type,sector\n"never closed\n')
+    pd.read_csv(sample_dir / "test.csv").drop(columns=["sector"]).to_csv(no_sector, index=False)
+
+    for source, message in ((garbled, "not a readable CSV"), (no_sector, "'sector'")):
+        # WHEN the CLI is asked to score it
+        result = run_cli(
+            trained_home, "predict", "--input", str(source), "--output", str(out), check=False
+        )
+        # THEN it fails with a message, not a traceback, and writes nothing
+        assert result.returncode == 1
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not out.exists()
