@@ -20,9 +20,10 @@ import zipfile
 from pathlib import Path
 
 from benchmarks.load import LoadResult, have_wrk, run_python, run_wrk
-from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
-from chalice_app.local.keys import ensure_key_file
+from chalice_app.config import load_settings
+from chalice_app.constants import DEFAULT_WORKERS, ENV_HOME, ENV_WORKERS
 from ecs_proxy.launch import REPO_ROOT, running_proxy
+from ecs_proxy.serve_local import prepare
 
 BODY = json.dumps(
     {
@@ -42,29 +43,9 @@ IMPORT_PROBE = (
 )
 
 
-def _cli(home: Path, *args: str) -> None:
-    env = dict(os.environ, PVP_HOME=str(home), OMP_NUM_THREADS="1")
-    subprocess.run(
-        [sys.executable, "-m", "training_pipeline", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def prepare_home(home: Path) -> str:
-    """A throwaway home with a deployed model trained on the synthetic sample."""
-    _cli(home, "sample-data", "--out", str(home / "sample"))
-    _cli(
-        home,
-        "run",
-        "--train",
-        str(home / "sample" / "train.csv"),
-        "--validation",
-        str(home / "sample" / "test.csv"),
-    )
-    key = ensure_key_file(home / "api-keys.json")
+    """A throwaway home with a model trained on the synthetic sample, as `make run` makes."""
+    key = prepare(load_settings({ENV_HOME: str(home)}))
     assert key is not None
     return key
 

@@ -22,12 +22,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
+from benchmarks.paths import REAL_DATA
 from training_pipeline.metrics import regression_metrics
 from training_pipeline.model import ModelParams, fit_model
 from training_pipeline.schema import FEATURES, TARGET
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "property-friends" / "train.csv"
 RANDOM_STATE = 42
 # Metric keys in table order, with the labels the table shows.
 METRIC_LABELS = (
@@ -170,7 +169,7 @@ def render_table(results: Sequence[CVResult], target: np.ndarray) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=REAL_DATA)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--params", help="JSON object overriding ModelParams fields")
     args = parser.parse_args(argv)

@@ -10,10 +10,8 @@ the batch path (`predict_frame`) against the serving targets.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,8 +22,10 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from benchmarks.compare_models import DEFAULT_DATA, REPO_ROOT, load_data, parse_params
+from benchmarks.compare_models import load_data, parse_params
+from benchmarks.paths import REAL_DATA
 from training_pipeline.model import ModelParams, PriceModel, fit_model
+from training_pipeline.sample_data import write_sample
 
 SINGLE_ROW_CALLS = 5_000
 BATCH_ROWS = 10_000
@@ -39,27 +39,10 @@ def resolve_data(path: Path | None, workdir: Path) -> tuple[Path, str]:
     """The CSV to train on and a word on where it came from."""
     if path is not None:
         return path, "given"
-    if DEFAULT_DATA.is_file():
-        return DEFAULT_DATA, "real train.csv"
-    if importlib.util.find_spec("training_pipeline.__main__") is None:
-        raise SystemExit(
-            f"no data: {DEFAULT_DATA} is absent and there is no "
-            "`python -m training_pipeline sample-data` to make a synthetic sample; "
-            "pass --data PATH"
-        )
-    # The CLI writes train.csv and test.csv into a directory; train on the larger one.
-    out_dir = workdir / "sample"
-    sample = out_dir / "train.csv"
-    done = subprocess.run(
-        [sys.executable, "-m", "training_pipeline", "sample-data", "--out", str(out_dir)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not sample.is_file():
-        raise SystemExit(f"`python -m training_pipeline sample-data` failed:\n{done.stderr}")
-    return sample, "synthetic sample"
+    if REAL_DATA.is_file():
+        return REAL_DATA, "real train.csv"
+    train, _ = write_sample(workdir / "sample")
+    return train, "synthetic sample"
 
 
 def scorable_rows(model: PriceModel, frame: pd.DataFrame) -> pd.DataFrame:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "property-friends" / "train.csv"
+from benchmarks.paths import REAL_DATA, REPO_ROOT
 
 
 def main() -> int:

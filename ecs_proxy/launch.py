@@ -55,8 +55,15 @@ def _wait_until_up(server: RunningServer, timeout: float) -> None:
 
 @contextmanager
 def running_proxy(
-    home: Path, *, workers: int = 2, env: Mapping[str, str] | None = None, timeout: float = 30
+    home: Path,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30,
+    module: str = "ecs_proxy",
 ) -> Iterator[RunningServer]:
+    """Run `python -m <module>` (the proxy, or serve_local before it) until it answers."""
+    home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = dict(os.environ)
     full_env.update(
@@ -72,7 +79,7 @@ def running_proxy(
     log_path = home / f"proxy-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ecs_proxy"],
+            [sys.executable, "-m", module],
             cwd=REPO_ROOT,
             env=full_env,
             stdout=log,

@@ -32,7 +32,8 @@ def _has_deployed_model(home: Path) -> bool:
     return True
 
 
-def prepare(settings: Settings) -> None:
+def prepare(settings: Settings) -> str | None:
+    """Deploy a first model and create the key file when missing; the new key, if made."""
     if not _has_deployed_model(settings.home):
         sample = settings.home / c.SAMPLE_DIRNAME
         if not (sample / c.TRAIN_FILENAME).is_file():
@@ -49,12 +50,7 @@ def prepare(settings: Settings) -> None:
         )
         if not _has_deployed_model(settings.home):
             print("warning: the first run was not deployed; /ping will answer 503")
-    key = ensure_key_file(settings.key_file)
-    if key is not None:
-        print(f"created the API key file {settings.key_file} (mode 0600)")
-        print(f"your API key (shown once): {key}")
-    else:
-        print(f"API keys: {settings.key_file}")
+    return ensure_key_file(settings.key_file)
 
 
 def _curl_example(settings: Settings) -> str:
@@ -76,7 +72,12 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     settings = load_settings()
     os.environ[c.ENV_HOME] = str(settings.home)
-    prepare(settings)
+    key = prepare(settings)
+    if key is not None:
+        print(f"created the API key file {settings.key_file} (mode 0600)")
+        print(f"your API key (shown once): {key}")
+    else:
+        print(f"API keys: {settings.key_file}")
     read_key_file(settings.key_file)  # fail here, not on the first request
     print("try:\n  " + _curl_example(settings), flush=True)
     os.execv(sys.executable, [sys.executable, "-m", "ecs_proxy"])

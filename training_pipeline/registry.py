@@ -95,10 +95,8 @@ class LocalRegistry:
         return [_version(row) for row in rows]
 
     def deployed_version(self) -> str | None:
-        try:
-            return str(json.loads(self.pointer.read_text())["version"])
-        except FileNotFoundError:
-            return None
+        pointer = _read_pointer(self.pointer)
+        return None if pointer is None else pointer.version
 
     def deploy(self, version: str, *, action: str = "deploy") -> ModelVersion:
         """Point serving at an accepted version, atomically."""
@@ -117,12 +115,10 @@ class LocalRegistry:
         return self.deploy(version, action="rollback")
 
     def deployed_model(self) -> tuple[str, PriceModel] | None:
-        current = self.deployed_version()
-        if current is None:
+        pointer = _read_pointer(self.pointer)
+        if pointer is None:
             return None
-        model = self.get(current)
-        assert model.path is not None
-        return current, PriceModel.load(self.home / model.path)
+        return pointer.version, PriceModel.load(self.home / pointer.path)
 
 
 class DeployedModelReader:
@@ -148,12 +144,28 @@ class DeployedModelReader:
         if key != self._seen or self._current is None:
             with self._lock:
                 if key != self._seen or self._current is None:
-                    pointer = json.loads(self._pointer.read_text())
-                    if self._current is None or self._current[0] != pointer["version"]:
-                        model = PriceModel.load(self._home / pointer["path"])
-                        self._current = (str(pointer["version"]), model)
+                    pointer = _read_pointer(self._pointer)
+                    if pointer is None:  # undeployed between the stat and the read
+                        raise NoDeployedModelError("no model is deployed yet")
+                    if self._current is None or self._current[0] != pointer.version:
+                        model = PriceModel.load(self._home / pointer.path)
+                        self._current = (pointer.version, model)
                     self._seen = key
         return self._current
+
+
+@dataclass(frozen=True)
+class _Pointer:
+    version: str
+    path: str  # the model's directory, relative to the home
+
+
+def _read_pointer(pointer: Path) -> _Pointer | None:
+    try:
+        data = json.loads(pointer.read_text())
+    except FileNotFoundError:
+        return None
+    return _Pointer(str(data["version"]), str(data["path"]))
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
