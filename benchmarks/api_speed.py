@@ -20,10 +20,11 @@ import zipfile
 from pathlib import Path
 
 from benchmarks.load import LoadResult, have_wrk, run_python, run_wrk
-from chalice_app.config import load_settings
-from chalice_app.constants import DEFAULT_WORKERS, ENV_HOME, ENV_WORKERS
+from chalice_app.config import load_local_settings
+from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
 from ecs_proxy.launch import REPO_ROOT, running_proxy
 from ecs_proxy.serve_local import prepare
+from training_pipeline.store import HOME_ENV
 
 BODY = json.dumps(
     {
@@ -45,7 +46,7 @@ IMPORT_PROBE = (
 
 def prepare_home(home: Path) -> str:
     """A throwaway home with a model trained on the synthetic sample, as `make run` makes."""
-    key = prepare(load_settings({ENV_HOME: str(home)}))
+    key = prepare(load_local_settings({HOME_ENV: str(home)}))
     assert key is not None
     return key
 

@@ -1,4 +1,6 @@
-"""The Chalice app: thin routes over `services`, and the one edge that shapes errors."""
+"""The Chalice app: the HTTP edge. Routes check the key, bound and parse the body, call
+a service function and shape its answer; every error leaves through `_answer`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +10,17 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
-from chalice_app import services
-from chalice_app.constants import API_KEY_HEADER, APP_NAME
-from chalice_app.errors import ApiError
-from chalice_app.wiring import get_services
+from chalice_app import contracts, services
+from chalice_app.constants import API_KEY_HEADER, APP_NAME, IDEMPOTENCY_KEY_HEADER
+from chalice_app.contracts import Contract
+from chalice_app.errors import (
+    ApiError,
+    ConfigurationError,
+    MisconfiguredError,
+    PayloadTooLargeError,
+    error_body,
+)
+from chalice_app.wiring import Backends, get_backends
 
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 log = logging.getLogger(__name__)
@@ -20,6 +29,8 @@ log = logging.getLogger(__name__)
 # so Chalice must not answer 415 before the route sees the request (GETs included: a
 # client's stray Content-Type is no reason to refuse a ping).
 ANY_CONTENT = ["*/*"]
+# The old API's refusals of /start_training said FAILURE beside the error; kept.
+TRAINING_FAILURE = {"result": "FAILURE"}
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response:
@@ -27,14 +38,35 @@ def _json(status: int, body: Mapping[str, Any]) -> Response:
     return Response(body=dict(body), status_code=status, headers=headers)
 
 
-def _answer(call: Callable[[], Mapping[str, Any]]) -> Response:
+def _request_id() -> str | None:
+    """API Gateway's request id, else the Lambda invocation's (the ECS proxy sets both)."""
+    request = app.current_request
+    context = request.context if request is not None else {}
+    found = context.get("requestId") if isinstance(context, dict) else None
+    if not found:
+        found = getattr(app.lambda_context, "aws_request_id", None)
+    return str(found) if found else None
+
+
+def _answer(
+    handle: Callable[[], Mapping[str, Any]], on_error: Mapping[str, Any] | None = None
+) -> Response:
+    """Run a route's work; any failure becomes the contract's `{"error": ...}`."""
+    extra = dict(on_error or {})
     try:
-        return _json(200, call())
+        return _json(200, handle())
     except ApiError as exc:
-        return _json(exc.STATUS_CODE, exc.body())
+        if exc.STATUS_CODE >= 500:
+            # Lets an operator find the log lines of a failure a client reports.
+            extra["request_id"] = _request_id()
+        return _json(exc.STATUS_CODE, {**exc.body(), **extra})
+    except ConfigurationError as exc:
+        log.error("configuration error: %s", exc)
+        failure = MisconfiguredError()
+        return _json(failure.STATUS_CODE, {**failure.body(), **extra, "request_id": _request_id()})
     except Exception:
         log.exception("unhandled error")
-        return _json(500, {"error": "internal error"})
+        return _json(500, error_body("internal error", **extra, request_id=_request_id()))
 
 
 @app.middleware("http")
@@ -43,7 +75,7 @@ def contract_errors(event: Request, get_response: Callable[[Request], Response])
     response = get_response(event)
     body = response.body
     if isinstance(body, dict) and "Code" in body and "Message" in body and len(body) == 2:
-        response.body = {"error": body["Message"]}
+        response.body = error_body(body["Message"])
     return response
 
 
@@ -53,30 +85,50 @@ def _request() -> Request:
     return request
 
 
-def _body() -> bytes:
+def _authorized() -> Backends:
+    """The backends, once the request's API key is accepted (before any body is read)."""
+    backends = get_backends()
+    backends.keys.check(_request().headers.get(API_KEY_HEADER))
+    return backends
+
+
+def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = False) -> Contract:
     raw = _request().raw_body
-    return raw.encode() if isinstance(raw, str) else raw
-
-
-def _key() -> str | None:
-    return _request().headers.get(API_KEY_HEADER)
+    body = raw.encode() if isinstance(raw, str) else raw
+    limit = backends.settings.max_body_bytes
+    if body is not None and len(body) > limit:
+        raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    return contracts.validate(contract, contracts.parse_json_object(body, empty_ok=empty_ok))
 
 
 @app.route("/ping", methods=["GET"], content_types=ANY_CONTENT)
 def ping() -> Response:
-    return _answer(lambda: services.ping(get_services()))
+    return _answer(lambda: services.ping(get_backends()))
 
 
 @app.route("/get_prediction", methods=["POST"], content_types=ANY_CONTENT)
 def get_prediction() -> Response:
-    return _answer(lambda: services.predict(get_services(), _key(), _body()))
+    def handle() -> Mapping[str, Any]:
+        backends = _authorized()
+        return services.predict(backends, _parsed(backends, contracts.PredictionRequest))
+
+    return _answer(handle)
 
 
 @app.route("/start_training", methods=["GET", "POST"], content_types=ANY_CONTENT)
 def start_training() -> Response:
-    return _answer(lambda: services.start_training(get_services(), _key(), _body()))
+    def handle() -> Mapping[str, Any]:
+        backends = _authorized()
+        request = _parsed(backends, contracts.TrainingRequest, empty_ok=True)
+        idempotency_key = _request().headers.get(IDEMPOTENCY_KEY_HEADER)
+        return services.start_training(backends, request, idempotency_key)
+
+    return _answer(handle, on_error=TRAINING_FAILURE)
 
 
 @app.route("/training/{execution_id}", methods=["GET"], content_types=ANY_CONTENT)
 def training_status(execution_id: str) -> Response:
-    return _answer(lambda: services.training_status(get_services(), _key(), execution_id))
+    def handle() -> Mapping[str, Any]:
+        return services.training_status(_authorized(), execution_id)
+
+    return _answer(handle)

@@ -13,14 +13,22 @@ from chalice_app.errors import ConfigurationError
 
 @dataclass(frozen=True)
 class Settings:
+    """What every backend and front shares."""
+
     backend: str
+    key_refresh_seconds: float
+    key_ttl_seconds: float
+    max_body_bytes: int
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """Where the embedded backend keeps its state and finds its default data."""
+
     home: Path
     key_file: Path
     train_path: str
     validation_path: str
-    key_refresh_seconds: float
-    key_ttl_seconds: float
-    max_body_bytes: int
 
     @property
     def prediction_log_path(self) -> Path:
@@ -45,16 +53,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     backend = env.get(c.ENV_BACKEND) or c.DEFAULT_BACKEND
     if backend not in c.BACKENDS:
         raise ConfigurationError(f"{c.ENV_BACKEND} must be one of {c.BACKENDS}, got {backend!r}")
-    # Absolute now, so a later chdir (gunicorn --chdir, a subprocess) cannot move it.
-    home = Path(env.get(c.ENV_HOME) or c.DEFAULT_HOME).expanduser().absolute()
-    sample = home / c.SAMPLE_DIRNAME
     return Settings(
         backend=backend,
-        home=home,
-        key_file=Path(env.get(c.ENV_KEY_FILE) or home / c.KEY_FILENAME).expanduser().absolute(),
-        train_path=env.get(c.ENV_TRAIN_PATH) or str(sample / c.TRAIN_FILENAME),
-        validation_path=env.get(c.ENV_VALIDATION_PATH) or str(sample / c.VALIDATION_FILENAME),
         key_refresh_seconds=_number(env, c.ENV_KEY_REFRESH_SECONDS, c.DEFAULT_KEY_REFRESH_SECONDS),
         key_ttl_seconds=_number(env, c.ENV_KEY_TTL_SECONDS, c.DEFAULT_KEY_TTL_SECONDS),
         max_body_bytes=int(_number(env, c.ENV_MAX_BODY_BYTES, c.DEFAULT_MAX_BODY_BYTES)),
+    )
+
+
+def load_local_settings(env: Mapping[str, str] | None = None) -> LocalSettings:
+    # The training pipeline owns $PVP_HOME (its CLI reads it too): one resolver for both.
+    # Imported here so that the AWS backend and the Lambda package never need it.
+    from training_pipeline.store import resolve_home
+
+    env = os.environ if env is None else env
+    home = resolve_home(env=env)
+    sample = home / c.SAMPLE_DIRNAME
+    key_file = env.get(c.ENV_KEY_FILE)
+    return LocalSettings(
+        home=home,
+        key_file=Path(key_file).expanduser().absolute() if key_file else home / c.KEY_FILENAME,
+        train_path=env.get(c.ENV_TRAIN_PATH) or str(sample / c.TRAIN_FILENAME),
+        validation_path=env.get(c.ENV_VALIDATION_PATH) or str(sample / c.VALIDATION_FILENAME),
     )

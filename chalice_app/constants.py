@@ -1,4 +1,8 @@
-"""Every configuration name and default in one place (environment variables: PVP_*)."""
+"""Every configuration name and default in one place (environment variables: PVP_*).
+
+PVP_HOME, the local state directory, belongs to the training pipeline
+(`training_pipeline.store`), which resolves it for the CLI and the local backend alike.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Final
 APP_NAME: Final = "property-value-predictor"
 
 ENV_BACKEND: Final = "PVP_BACKEND"
-ENV_HOME: Final = "PVP_HOME"
 ENV_KEY_FILE: Final = "PVP_KEY_FILE"
 ENV_TRAIN_PATH: Final = "PVP_TRAIN_PATH"
 ENV_VALIDATION_PATH: Final = "PVP_VALIDATION_PATH"
@@ -20,7 +23,6 @@ BACKEND_AWS: Final = "aws"
 BACKENDS: Final = (BACKEND_LOCAL, BACKEND_AWS)
 
 DEFAULT_BACKEND: Final = BACKEND_LOCAL
-DEFAULT_HOME: Final = ".pvp"
 KEY_FILENAME: Final = "api-keys.json"
 PREDICTION_LOG_FILENAME: Final = "predictions.sqlite"
 SAMPLE_DIRNAME: Final = "sample"
@@ -35,6 +37,8 @@ DEFAULT_KEY_TTL_SECONDS: Final = 300.0
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
 
 API_KEY_HEADER: Final = "API-key"
+# A client that retries /start_training with the same value starts one run, not two.
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 
 # The ECS proxy (gunicorn) reads these; PORT is the container convention.
 ENV_PORT: Final = "PORT"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalice_app.errors import BadRequestError, UnprocessableError
+
+Contract = TypeVar("Contract", bound=BaseModel)
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
@@ -86,7 +88,7 @@ def _fields(exc: ValidationError) -> dict[str, str]:
     return problems
 
 
-def validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
+def validate(model: type[Contract], data: dict[str, Any]) -> Contract:
     """The model instance, or a 422 naming every bad field."""
     try:
         return model.model_validate(data)

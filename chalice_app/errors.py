@@ -10,6 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def error_body(message: str, **extra: Any) -> dict[str, Any]:
+    """The one shape of every error answer, whichever front or layer gives it."""
+    return {"error": message, **extra}
+
+
 class ApiError(Exception):
     """An error answered to the client as `{"error": message, ...extra}`."""
 
@@ -21,7 +26,7 @@ class ApiError(Exception):
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.message, **self.extra}
+        return error_body(self.message, **self.extra)
 
 
 class BadRequestError(ApiError):
@@ -48,6 +53,13 @@ class UnprocessableError(ApiError):
 
 class ServiceUnavailableError(ApiError):
     STATUS_CODE = 503
+
+
+class MisconfiguredError(ServiceUnavailableError):
+    """The service cannot run as configured; the detail is in the log, not the answer."""
+
+    def __init__(self) -> None:
+        super().__init__("the service is misconfigured; an operator has been told")
 
 
 class ConfigurationError(Exception):

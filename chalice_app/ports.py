@@ -1,17 +1,14 @@
-"""The backends the handlers need, one small interface each.
+"""The backends the handlers need, one small interface each, and the values they pass.
 
-Local adapters live in `chalice_app.local`; AWS adapters will implement the same
-protocols (Secrets Manager, SageMaker endpoint, DynamoDB, SageMaker Pipelines).
+Local adapters live in `chalice_app.local`, AWS adapters in `chalice_app.aws`; both
+implement these protocols. Nothing here knows about HTTP or about a concrete adapter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from chalice_app.auth import KeyChecker
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -61,8 +58,18 @@ class PredictionLog(Protocol):
 
 
 class TrainingLauncher(Protocol):
-    def start(self, train_path: str, validation_path: str) -> Execution:
-        """Start a run in the background; raises TrainingInputError for unusable paths."""
+    def start(
+        self,
+        train_path: str | None,
+        validation_path: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        """Start a run in the background on the given data, or the backend's defaults.
+
+        The same idempotency key never starts a second run. Raises TrainingInputError
+        for unusable locations, TrainingUnavailableError when no run can start now.
+        """
         ...
 
 
@@ -70,17 +77,3 @@ class RunStatusReader(Protocol):
     def get(self, execution_id: str) -> dict[str, Any] | None:
         """The run's status, step, metrics, gate and model version; None if unknown."""
         ...
-
-
-@dataclass(frozen=True)
-class Services:
-    """Everything a handler may call, built once per process."""
-
-    keys: KeyChecker
-    predictor: Predictor
-    prediction_log: PredictionLog
-    launcher: TrainingLauncher
-    runs: RunStatusReader
-    max_body_bytes: int
-    default_train_path: str
-    default_validation_path: str

@@ -1,53 +1,49 @@
-"""What each route does, as plain functions over the ports (no Chalice here)."""
+"""What each route does, as plain functions over the backends (no HTTP, no Chalice).
+
+Requests arrive parsed and validated, and callers have checked the key: transport
+(bytes, sizes, headers, error shapes) stays at the edges.
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice_app import contracts
+from chalice_app.contracts import PredictionRequest, TrainingRequest
 from chalice_app.errors import (
-    ApiError,
     ModelUnavailableError,
     NotFoundError,
-    PayloadTooLargeError,
     ServiceUnavailableError,
     TrainingInputError,
     TrainingUnavailableError,
     UnknownCategoryError,
     UnprocessableError,
 )
-from chalice_app.ports import PredictionEntry, Services
+from chalice_app.ports import PredictionEntry
+
+if TYPE_CHECKING:
+    from chalice_app.wiring import Backends
 
 # Request field for each model column, so a domain error can name what the client sent.
 _FIELD_FOR_COLUMN = {"type": "Type", "sector": "Sector"}
 _FIELD_FOR_INPUT = {"train": "TrainingDataS3Path", "validation": "ValidationDataS3Path"}
 
 
-def _check_size(services: Services, raw: bytes | None) -> None:
-    if raw is not None and len(raw) > services.max_body_bytes:
-        raise PayloadTooLargeError(f"body larger than {services.max_body_bytes} bytes")
-
-
-def ping(services: Services) -> dict[str, Any]:
+def ping(backends: Backends) -> dict[str, Any]:
     try:
-        version = services.predictor.model_version()
+        version = backends.predictor.model_version()
     except ModelUnavailableError as exc:
         raise ServiceUnavailableError(f"no model available: {exc}") from None
     return {"status": "ok", "model_version": version}
 
 
-def predict(services: Services, api_key: str | None, raw: bytes | None) -> dict[str, Any]:
+def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
     started = time.perf_counter()
-    services.keys.check(api_key)
-    _check_size(services, raw)
-    request = contracts.validate(contracts.PredictionRequest, contracts.parse_json_object(raw))
     record = request.to_record()
     try:
-        prediction = services.predictor.predict(record)
+        prediction = backends.predictor.predict(record)
     except UnknownCategoryError as exc:
         field = _FIELD_FOR_COLUMN.get(exc.column, exc.column)
         raise UnprocessableError(
@@ -59,7 +55,7 @@ def predict(services: Services, api_key: str | None, raw: bytes | None) -> dict[
         # A missing or broken model is the service's state, not the client's mistake.
         raise ServiceUnavailableError(f"no model available: {exc}") from None
     prediction_id = uuid.uuid4().hex
-    services.prediction_log.record(
+    backends.prediction_log.record(
         PredictionEntry(
             prediction_id=prediction_id,
             created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
@@ -76,27 +72,20 @@ def predict(services: Services, api_key: str | None, raw: bytes | None) -> dict[
     }
 
 
-def start_training(services: Services, api_key: str | None, raw: bytes | None) -> dict[str, Any]:
+def start_training(
+    backends: Backends, request: TrainingRequest, idempotency_key: str | None = None
+) -> dict[str, Any]:
     try:
-        services.keys.check(api_key)
-        _check_size(services, raw)
-        data = contracts.parse_json_object(raw, empty_ok=True)
-        request = contracts.validate(contracts.TrainingRequest, data)
-        train = request.TrainingDataS3Path or services.default_train_path
-        validation = request.ValidationDataS3Path or services.default_validation_path
-        try:
-            execution = services.launcher.start(train, validation)
-        except TrainingInputError as exc:
-            field = _FIELD_FOR_INPUT.get(exc.field, exc.field)
-            raise UnprocessableError(
-                f"invalid fields: {field}", fields={field: exc.problem}
-            ) from None
-        except TrainingUnavailableError as exc:
-            raise ServiceUnavailableError(str(exc)) from None
-    except ApiError as exc:
-        # The old contract's failure shape: every refusal says FAILURE beside the error.
-        exc.extra = {"result": "FAILURE", **exc.extra}
-        raise
+        execution = backends.launcher.start(
+            request.TrainingDataS3Path,
+            request.ValidationDataS3Path,
+            idempotency_key=idempotency_key,
+        )
+    except TrainingInputError as exc:
+        field = _FIELD_FOR_INPUT.get(exc.field, exc.field)
+        raise UnprocessableError(f"invalid fields: {field}", fields={field: exc.problem}) from None
+    except TrainingUnavailableError as exc:
+        raise ServiceUnavailableError(str(exc)) from None
     return {
         "result": "SUCCESS",
         "execution_arn": execution.execution_arn,
@@ -104,11 +93,8 @@ def start_training(services: Services, api_key: str | None, raw: bytes | None) -
     }
 
 
-def training_status(
-    services: Services, api_key: str | None, execution_id: str
-) -> Mapping[str, Any]:
-    services.keys.check(api_key)
-    status = services.runs.get(execution_id)
+def training_status(backends: Backends, execution_id: str) -> dict[str, Any]:
+    status = backends.runs.get(execution_id)
     if status is None:
         raise NotFoundError(f"unknown execution_id {execution_id!r}")
     return {"execution_id": execution_id, **status}

@@ -1,45 +1,91 @@
-"""Builds the backends once per process, on first use (never at import time)."""
+"""The composition root: builds the backends once per process, on first use.
+
+Nothing is built at import time. A configuration error is logged once with its detail
+and then answered as a generic 503 on every request, instead of a traceback each time.
+"""
 
 from __future__ import annotations
 
-import functools
+import logging
+import threading
+from dataclasses import dataclass
 
 from chalice_app import constants as c
 from chalice_app.auth import KeyChecker
-from chalice_app.config import Settings, load_settings
-from chalice_app.errors import ConfigurationError
-from chalice_app.ports import Services
+from chalice_app.config import Settings, load_local_settings, load_settings
+from chalice_app.errors import ConfigurationError, MisconfiguredError
+from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
+
+log = logging.getLogger(__name__)
 
 
-def build_local_services(settings: Settings) -> Services:
+@dataclass(frozen=True)
+class Backends:
+    """Everything a service function may call, built once per process."""
+
+    settings: Settings
+    keys: KeyChecker
+    predictor: Predictor
+    prediction_log: PredictionLog
+    launcher: TrainingLauncher
+    runs: RunStatusReader
+
+
+def build_local_backends(settings: Settings) -> Backends:
     from chalice_app.local.keys import JsonKeyFileStore
     from chalice_app.local.prediction_log import SqlitePredictionLog
     from chalice_app.local.predictor import LocalPredictor
     from chalice_app.local.training import LocalRunStatus, LocalTrainingLauncher
 
-    return Services(
+    try:
+        local = load_local_settings()
+    except ImportError as exc:  # e.g. the Lambda package, which carries no model code
+        raise ConfigurationError(f"the local backend needs training_pipeline: {exc}") from None
+    return Backends(
+        settings=settings,
         keys=KeyChecker(
-            JsonKeyFileStore(settings.key_file, settings.key_ttl_seconds),
+            JsonKeyFileStore(local.key_file, settings.key_ttl_seconds),
             settings.key_refresh_seconds,
         ),
-        predictor=LocalPredictor(settings.home),
-        prediction_log=SqlitePredictionLog(settings.prediction_log_path),
-        launcher=LocalTrainingLauncher(settings.home),
-        runs=LocalRunStatus(settings.home),
-        max_body_bytes=settings.max_body_bytes,
-        default_train_path=settings.train_path,
-        default_validation_path=settings.validation_path,
+        predictor=LocalPredictor(local.home),
+        prediction_log=SqlitePredictionLog(local.prediction_log_path),
+        launcher=LocalTrainingLauncher(local.home, local.train_path, local.validation_path),
+        runs=LocalRunStatus(local.home),
     )
 
 
-@functools.cache
-def get_services() -> Services:
+def build_backends() -> Backends:
     settings = load_settings()
     if settings.backend == c.BACKEND_LOCAL:
-        return build_local_services(settings)
+        return build_local_backends(settings)
     raise ConfigurationError(f"{c.ENV_BACKEND}={settings.backend} is not available yet")
 
 
-def reset_services() -> None:
+_lock = threading.Lock()
+_backends: Backends | None = None
+_failure: ConfigurationError | None = None
+
+
+def get_backends() -> Backends:
+    """The process's backends; MisconfiguredError (503) while configuration is wrong."""
+    global _backends, _failure
+    if _backends is not None:
+        return _backends
+    with _lock:
+        if _backends is None and _failure is None:
+            try:
+                _backends = build_backends()
+            except ConfigurationError as exc:
+                # The environment cannot change under a running process: say it once.
+                log.error("configuration error, answering 503 until fixed: %s", exc)
+                _failure = exc
+        if _backends is None:
+            raise MisconfiguredError()
+        return _backends
+
+
+def reset_backends() -> None:
     """Forget the built backends (tests that change the environment call this)."""
-    get_services.cache_clear()
+    global _backends, _failure
+    with _lock:
+        _backends, _failure = None, None

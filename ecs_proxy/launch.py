@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalice_app import constants as c
+from training_pipeline.store import HOME_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +69,7 @@ def running_proxy(
     full_env = dict(os.environ)
     full_env.update(
         {
-            c.ENV_HOME: str(home),
+            HOME_ENV: str(home),
             c.ENV_PORT: str(port),
             c.ENV_WORKERS: str(workers),
             "OMP_NUM_THREADS": "1",

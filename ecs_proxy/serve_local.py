@@ -12,11 +12,12 @@ import sys
 from pathlib import Path
 
 from chalice_app import constants as c
-from chalice_app.config import Settings, load_settings
+from chalice_app.config import LocalSettings, load_local_settings
 from chalice_app.local.keys import ensure_key_file, read_key_file
+from training_pipeline.store import HOME_ENV
 
 
-def _cli(settings: Settings, *args: str) -> None:
+def _cli(settings: LocalSettings, *args: str) -> None:
     env = dict(os.environ, PVP_HOME=str(settings.home), OMP_NUM_THREADS="1")
     subprocess.run([sys.executable, "-m", "training_pipeline", *args], env=env, check=True)
 
@@ -32,7 +33,7 @@ def _has_deployed_model(home: Path) -> bool:
     return True
 
 
-def prepare(settings: Settings) -> str | None:
+def prepare(settings: LocalSettings) -> str | None:
     """Deploy a first model and create the key file when missing; the new key, if made."""
     if not _has_deployed_model(settings.home):
         sample = settings.home / c.SAMPLE_DIRNAME
@@ -53,7 +54,7 @@ def prepare(settings: Settings) -> str | None:
     return ensure_key_file(settings.key_file)
 
 
-def _curl_example(settings: Settings) -> str:
+def _curl_example(settings: LocalSettings) -> str:
     host = os.environ.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
     port = os.environ.get(c.ENV_PORT) or str(c.DEFAULT_PORT)
     body = (
@@ -70,8 +71,8 @@ def _curl_example(settings: Settings) -> str:
 
 def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    settings = load_settings()
-    os.environ[c.ENV_HOME] = str(settings.home)
+    settings = load_local_settings()
+    os.environ[HOME_ENV] = str(settings.home)
     key = prepare(settings)
     if key is not None:
         print(f"created the API key file {settings.key_file} (mode 0600)")

@@ -32,15 +32,11 @@ def server_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def _warm_up(worker: Any) -> None:
-    # Load the model before the first request instead of during it (the first local
-    # predict otherwise pays the pandas/scikit-learn import and the model load).
-    from chalice_app.errors import BackendError
-    from chalice_app.wiring import get_services
-
-    try:
-        get_services().predictor.model_version()
-    except BackendError as exc:
-        worker.log.warning("no model yet: %s", exc)
+    # Build the backends and load the model before the first request instead of during
+    # it, by asking the app for /ping as a client would: the proxy stays a pure front.
+    status = worker.wsgi.ping()
+    if status != 200:
+        worker.log.warning("not ready yet: /ping answered %s", status)
 
 
 class ProxyServer(BaseApplication):  # type: ignore[misc]

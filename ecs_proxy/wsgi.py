@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
+from chalice_app.errors import error_body
 from ecs_proxy.events import ProxyContext, build_event
 from ecs_proxy.routing import RouteTable
 
@@ -70,6 +72,11 @@ class ProxyApp:
         start_response(_status_line(status), headers)
         return [body]
 
+    def ping(self) -> int:
+        """Ask the app for /ping through the same event path a client's request takes."""
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/ping", "wsgi.input": io.BytesIO()}
+        return self._handle(environ)[0]
+
     def _handle(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         # WSGI hands PATH_INFO over as latin-1 text; undo that to get the UTF-8 path back.
         path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
@@ -98,7 +105,7 @@ def _error(
     status: int, message: str, extra: list[tuple[str, str]] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = [("Content-Type", "application/json"), *(extra or [])]
-    return status, headers, json.dumps({"error": message}).encode()
+    return status, headers, json.dumps(error_body(message)).encode()
 
 
 def build_wsgi_app() -> ProxyApp:

@@ -49,15 +49,20 @@ class RunLog:
     def __init__(self, home: Path) -> None:
         self._home = home
 
-    def create(self, run_id: str, train_path: str, validation_path: str) -> RunRecord:
-        """Record a run as pending; a no-op when a launcher already did."""
+    def claim(self, run_id: str, train_path: str, validation_path: str) -> bool:
+        """Record a run as pending; False when it was recorded already (by anyone)."""
         with connect(self._home) as db:
-            db.execute(
+            inserted = db.execute(
                 "INSERT OR IGNORE INTO runs"
                 " (run_id, status, started_at, train_path, validation_path)"
                 " VALUES (?, 'pending', ?, ?, ?)",
                 (run_id, utc_now(), train_path, validation_path),
-            )
+            ).rowcount
+        return inserted == 1
+
+    def create(self, run_id: str, train_path: str, validation_path: str) -> RunRecord:
+        """Record a run as pending; a no-op when a launcher already did."""
+        self.claim(run_id, train_path, validation_path)
         record = self.get(run_id)
         assert record is not None
         return record

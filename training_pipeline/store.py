@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,10 +46,15 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-def resolve_home(home: str | Path | None = None) -> Path:
-    """Argument, then $PVP_HOME, then .pvp/ in the working directory."""
-    chosen = home if home is not None else os.environ.get(HOME_ENV, DEFAULT_HOME)
-    return Path(chosen).resolve()
+def resolve_home(home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Argument, then $PVP_HOME, then .pvp/ in the working directory; absolute.
+
+    The one definition of where local state lives: the CLI, the runner and the API's
+    local backend all call it. Absolute now, so a later chdir cannot move it.
+    """
+    env = os.environ if env is None else env
+    chosen = home if home is not None else (env.get(HOME_ENV) or DEFAULT_HOME)
+    return Path(chosen).expanduser().resolve()
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import re
@@ -39,27 +40,52 @@ def _code_root() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))).parent)
 
 
+def _run_id_for(idempotency_key: str | None) -> str:
+    from training_pipeline.runs import new_run_id
+
+    if idempotency_key is None:
+        return new_run_id()
+    # Same key, same run id: a retried request finds the run its first try started.
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    return f"run-key-{digest}"
+
+
 class LocalTrainingLauncher:
-    def __init__(self, home: Path, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        home: Path,
+        default_train: str,
+        default_validation: str,
+        python: str = sys.executable,
+    ) -> None:
         self._home = home
+        self._defaults = (default_train, default_validation)
         self._python = python
 
-    def start(self, train_path: str, validation_path: str) -> Execution:
-        from training_pipeline.runs import RunLog, new_run_id
+    def start(
+        self,
+        train_path: str | None,
+        validation_path: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        from training_pipeline.runs import RunLog
 
-        train = local_file(train_path, "train")
-        validation = local_file(validation_path, "validation")
-        run_id = new_run_id()
+        train = local_file(train_path or self._defaults[0], "train")
+        validation = local_file(validation_path or self._defaults[1], "validation")
+        run_id = _run_id_for(idempotency_key)
+        execution = Execution(execution_id=run_id, execution_arn=f"local:training:{run_id}")
         # The row exists before the process does, so a status query right after this
-        # answers 'pending' instead of 404.
+        # answers 'pending' instead of 404; only the request that wrote it starts a run.
         runs = RunLog(self._home)
-        runs.create(run_id, str(train), str(validation))
+        if not runs.claim(run_id, str(train), str(validation)):
+            return execution
         try:
             self._spawn(run_id, train, validation)
         except OSError as exc:
             runs.update(run_id, status="failed", reason=f"could not start: {exc}")
             raise TrainingUnavailableError(f"could not start the training run: {exc}") from exc
-        return Execution(execution_id=run_id, execution_arn=f"local:training:{run_id}")
+        return execution
 
     def _spawn(self, run_id: str, train: Path, validation: Path) -> None:
         logs = self._home / "run-logs"

@@ -36,7 +36,7 @@ def api_home(
 @pytest.fixture(scope="module", params=["chalice", "proxy"])
 def front(request: pytest.FixtureRequest, api_home: ApiHome) -> Iterator[Front]:
     """Each test runs once per front; both fronts share one home per module."""
-    from chalice_app.wiring import reset_services
+    from chalice_app.wiring import reset_backends
 
     if request.param == "proxy":
         with running_proxy(api_home.home) as server:
@@ -44,9 +44,9 @@ def front(request: pytest.FixtureRequest, api_home: ApiHome) -> Iterator[Front]:
         return
     # In-process: the app reads its configuration once, so set it, then forget the old.
     saved = _set_env({"PVP_HOME": str(api_home.home), "OMP_NUM_THREADS": "1"})
-    reset_services()
+    reset_backends()
     try:
         yield ChaliceFront()
     finally:
         _restore_env(saved)
-        reset_services()
+        reset_backends()

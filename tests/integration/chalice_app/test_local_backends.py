@@ -134,6 +134,26 @@ def _zombie_children() -> list[int]:
     return zombies
 
 
+def _launcher(home: Path, sample_dir: Path, python: str | None = None) -> LocalTrainingLauncher:
+    defaults = (str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
+    return LocalTrainingLauncher(home, *defaults, **({"python": python} if python else {}))
+
+
+def test_a_retried_start_with_the_same_idempotency_key_starts_one_run(
+    tmp_path: Path, sample_dir: Path
+) -> None:
+    from training_pipeline.runs import RunLog
+
+    launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
+    first = launcher.start(None, None, idempotency_key="client-retry-1")
+    again = launcher.start(None, None, idempotency_key="client-retry-1")
+    other = launcher.start(None, None, idempotency_key="client-retry-2")
+    assert again == first and other != first
+    assert sorted(r.run_id for r in RunLog(tmp_path).list()) == sorted(
+        {first.execution_id, other.execution_id}
+    )
+
+
 @pytest.mark.slow
 def test_launcher_runs_in_background_and_leaves_no_zombie(
     tmp_path: Path, trained_home: Path, sample_dir: Path
@@ -142,8 +162,8 @@ def test_launcher_runs_in_background_and_leaves_no_zombie(
 
     home = tmp_path / "home"
     shutil.copytree(trained_home, home)
-    launcher, runs = LocalTrainingLauncher(home), LocalRunStatus(home)
-    execution = launcher.start(str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
+    launcher, runs = _launcher(home, sample_dir), LocalRunStatus(home)
+    execution = launcher.start(None, None)
     first = runs.get(execution.execution_id)
     assert first is not None and first["status"] in ("pending", "running")
     deadline = time.monotonic() + 120
@@ -163,7 +183,7 @@ def test_a_run_whose_process_dies_is_marked_failed(tmp_path: Path, sample_dir: P
     from training_pipeline.runs import RunLog
 
     # /bin/false stands for a training process that dies before recording anything.
-    launcher = LocalTrainingLauncher(tmp_path, python="/bin/false")
+    launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
     execution = launcher.start(str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
     deadline = time.monotonic() + 10
     record = RunLog(tmp_path).get(execution.execution_id)
@@ -178,8 +198,8 @@ def test_a_run_that_cannot_start_is_failed_and_reported(tmp_path: Path, sample_d
     from chalice_app.errors import TrainingUnavailableError
     from training_pipeline.runs import RunLog
 
-    launcher = LocalTrainingLauncher(tmp_path, python=str(tmp_path / "no-python"))
+    launcher = _launcher(tmp_path, sample_dir, python=str(tmp_path / "no-python"))
     with pytest.raises(TrainingUnavailableError):
-        launcher.start(str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
+        launcher.start(None, None)
     (record,) = RunLog(tmp_path).list()
     assert record.status == "failed"

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from chalice_app.auth import KeyChecker
+from chalice_app.config import Settings
 from chalice_app.errors import ModelUnavailableError, TrainingInputError, UnknownCategoryError
-from chalice_app.ports import Execution, Prediction, PredictionEntry, Services
+from chalice_app.ports import Execution, Prediction, PredictionEntry
+from chalice_app.wiring import Backends
 
 GOOD_KEY = "good-key"
 KNOWN_SECTORS = ["nunoa", "vitacura"]
@@ -56,12 +58,18 @@ class FakeLog:
 
 class FakeLauncher:
     def __init__(self) -> None:
-        self.started: list[tuple[str, str]] = []
+        self.started: list[tuple[str | None, str | None, str | None]] = []
 
-    def start(self, train_path: str, validation_path: str) -> Execution:
-        if "missing" in train_path:
+    def start(
+        self,
+        train_path: str | None,
+        validation_path: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        if train_path and "missing" in train_path:
             raise TrainingInputError("train", f"no such file: {train_path}")
-        self.started.append((train_path, validation_path))
+        self.started.append((train_path, validation_path, idempotency_key))
         return Execution(execution_id="run-1", execution_arn="local:training:run-1")
 
 
@@ -71,14 +79,14 @@ class FakeRuns:
 
 
 @pytest.fixture
-def fake_services() -> Services:
-    return Services(
+def fake_backends() -> Backends:
+    return Backends(
+        settings=Settings(
+            backend="local", key_refresh_seconds=60.0, key_ttl_seconds=300.0, max_body_bytes=1024
+        ),
         keys=KeyChecker(FakeKeyStore({GOOD_KEY}), refresh_interval=60.0),
         predictor=FakePredictor(),
         prediction_log=FakeLog(),
         launcher=FakeLauncher(),
         runs=FakeRuns(),
-        max_body_bytes=1024,
-        default_train_path="/data/train.csv",
-        default_validation_path="/data/test.csv",
     )

@@ -1,24 +1,42 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from chalice_app.config import load_settings
+from chalice_app.config import load_local_settings, load_settings
 from chalice_app.errors import ConfigurationError
+from training_pipeline.store import resolve_home
 
 
-def test_defaults_live_under_home(tmp_path: Path) -> None:
-    settings = load_settings({"PVP_HOME": str(tmp_path)})
+def test_defaults() -> None:
+    settings = load_settings({})
     assert settings.backend == "local"
-    assert settings.key_file == tmp_path / "api-keys.json"
-    assert settings.prediction_log_path == tmp_path / "predictions.sqlite"
-    assert settings.train_path == str(tmp_path / "sample" / "train.csv")
     assert settings.max_body_bytes == 64 * 1024
+    assert settings.key_refresh_seconds == 5.0
 
 
-def test_relative_home_becomes_absolute() -> None:
-    assert load_settings({"PVP_HOME": "rel"}).home.is_absolute()
+def test_local_state_lives_under_home(tmp_path: Path) -> None:
+    local = load_local_settings({"PVP_HOME": str(tmp_path)})
+    assert local.home == tmp_path.resolve()
+    assert local.key_file == local.home / "api-keys.json"
+    assert local.prediction_log_path == local.home / "predictions.sqlite"
+    assert local.train_path == str(local.home / "sample" / "train.csv")
+
+
+def test_the_api_and_the_training_cli_resolve_home_alike(tmp_path: Path) -> None:
+    # GIVEN a relative home seen through a symlink
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        env = {"PVP_HOME": "link"}
+        # THEN both packages name the same absolute directory
+        assert load_local_settings(env).home == resolve_home(env=env) == tmp_path / "real"
+    finally:
+        os.chdir(cwd)
 
 
 @pytest.mark.parametrize(
