@@ -88,6 +88,10 @@ class ModelUnavailableError(BackendError):
     """No model is deployed, or the deployed one cannot be loaded."""
 
 
+class PredictionLogError(BackendError):
+    """The prediction log cannot take an entry now (disk full, table throttled)."""
+
+
 class TrainingUnavailableError(BackendError):
     """The training backend cannot start a run now (not the client's inputs)."""
 

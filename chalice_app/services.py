@@ -11,10 +11,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from chalice_app import observability
 from chalice_app.contracts import PredictionRequest, TrainingRequest
 from chalice_app.errors import (
     ModelUnavailableError,
     NotFoundError,
+    PredictionLogError,
     ServiceUnavailableError,
     TrainingInputError,
     TrainingUnavailableError,
@@ -31,11 +33,19 @@ _FIELD_FOR_COLUMN = {"type": "Type", "sector": "Sector"}
 _FIELD_FOR_INPUT = {"train": "TrainingDataS3Path", "validation": "ValidationDataS3Path"}
 
 
+PREDICTION_LOG = "prediction_log"
+
+
 def ping(backends: Backends) -> dict[str, Any]:
     try:
         version = backends.predictor.model_version()
     except ModelUnavailableError as exc:
         raise ServiceUnavailableError(f"no model available: {exc}") from None
+    problems = backends.health.problems()
+    if problems:
+        # Still 200: predictions are answered; a 503 would make a load balancer drop a
+        # task that works. The body says what is degraded and why.
+        return {"status": "degraded", "model_version": version, "degraded": problems}
     return {"status": "ok", "model_version": version}
 
 
@@ -55,16 +65,23 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         # A missing or broken model is the service's state, not the client's mistake.
         raise ServiceUnavailableError(f"no model available: {exc}") from None
     prediction_id = uuid.uuid4().hex
-    backends.prediction_log.record(
-        PredictionEntry(
-            prediction_id=prediction_id,
-            created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
-            inputs=record,
-            value=prediction.value,
-            model_version=prediction.model_version,
-            latency_ms=(time.perf_counter() - started) * 1000.0,
-        )
+    entry = PredictionEntry(
+        prediction_id=prediction_id,
+        created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+        inputs=record,
+        value=prediction.value,
+        model_version=prediction.model_version,
+        latency_ms=(time.perf_counter() - started) * 1000.0,
     )
+    try:
+        backends.prediction_log.record(entry)
+    except PredictionLogError as exc:
+        # The price is computed and the client is waiting: answer, and keep the entry
+        # in the structured log, where it can be recovered.
+        backends.health.degrade(PREDICTION_LOG, f"prediction log write failed: {exc}")
+        observability.unlogged_prediction(entry, str(exc))
+    else:
+        backends.health.recover(PREDICTION_LOG)
     return {
         "value": prediction.value,
         "model_version": prediction.model_version,

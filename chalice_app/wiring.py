@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalice_app import constants as c
 from chalice_app.auth import KeyChecker
 from chalice_app.config import Settings, load_local_settings, load_settings
 from chalice_app.errors import ConfigurationError, MisconfiguredError
+from chalice_app.health import Health
 from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class Backends:
     prediction_log: PredictionLog
     launcher: TrainingLauncher
     runs: RunStatusReader
+    health: Health = field(default_factory=Health)
 
 
 def build_local_backends(settings: Settings) -> Backends:

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from chalice_app.errors import PredictionLogError
 from chalice_app.ports import PredictionEntry
 
 _SCHEMA = """
@@ -60,4 +61,9 @@ class SqlitePredictionLog:
             entry.latency_ms,
         )
         with self._lock:
-            self._connection().execute("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)", row)
+            try:
+                self._connection().execute("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)", row)
+            except (sqlite3.Error, OSError) as exc:
+                # A full disk or a broken file: the caller answers and keeps the entry.
+                self._conn = None  # reconnect next time; the file may come back
+                raise PredictionLogError(f"{type(exc).__name__}: {exc}") from None

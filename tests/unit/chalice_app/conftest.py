@@ -9,7 +9,12 @@ import pytest
 
 from chalice_app.auth import KeyChecker
 from chalice_app.config import Settings
-from chalice_app.errors import ModelUnavailableError, TrainingInputError, UnknownCategoryError
+from chalice_app.errors import (
+    ModelUnavailableError,
+    PredictionLogError,
+    TrainingInputError,
+    UnknownCategoryError,
+)
 from chalice_app.ports import Execution, Prediction, PredictionEntry
 from chalice_app.wiring import Backends
 
@@ -51,8 +56,11 @@ class FakePredictor:
 class FakeLog:
     def __init__(self) -> None:
         self.entries: list[PredictionEntry] = []
+        self.fail_with: str | None = None
 
     def record(self, entry: PredictionEntry) -> None:
+        if self.fail_with is not None:
+            raise PredictionLogError(self.fail_with)
         self.entries.append(entry)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -77,3 +78,26 @@ def test_training_status_known_and_unknown(fake_backends: Backends) -> None:
     assert status["execution_id"] == "run-1" and status["status"] == "running"
     with pytest.raises(NotFoundError):
         services.training_status(fake_backends, "run-2")
+
+
+def test_a_failed_log_write_still_answers_keeps_the_entry_and_degrades_ping(
+    fake_backends: Backends, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a prediction log that cannot take entries (a full disk, say)
+    fake_backends.prediction_log.fail_with = "disk full"  # type: ignore[attr-defined]
+
+    # WHEN a prediction is asked for
+    answer = services.predict(fake_backends, _request())
+
+    # THEN it is answered, the whole entry is in the log output, and /ping says why
+    assert answer["value"] == 1234.5
+    (line,) = [r.getMessage() for r in caplog.records if "recoverable_prediction" in r.getMessage()]
+    kept = json.loads(line)["recoverable_prediction"]
+    assert kept["prediction_id"] == answer["prediction_id"] and kept["inputs"]["sector"] == "Nunoa"
+    ping = services.ping(fake_backends)
+    assert ping["status"] == "degraded" and "disk full" in ping["degraded"]["prediction_log"]
+
+    # AND once the log takes entries again, /ping is healthy again
+    fake_backends.prediction_log.fail_with = None  # type: ignore[attr-defined]
+    services.predict(fake_backends, _request())
+    assert services.ping(fake_backends) == {"status": "ok", "model_version": "v0001"}
