@@ -74,6 +74,10 @@ def parse_json_object(raw: bytes | None, *, empty_ok: bool = False) -> dict[str,
         data = json.loads(raw, parse_constant=_keep_non_finite)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BadRequestError(f"malformed JSON body: {exc}") from None
+    except ValueError:
+        # Python refuses to turn more than 4,300 digits into an int (CVE-2020-10735);
+        # json raises that as a plain ValueError. No field takes such a number.
+        raise BadRequestError("malformed JSON body: a number has too many digits") from None
     if not isinstance(data, dict):
         raise UnprocessableError("request body must be a JSON object", fields={})
     return data

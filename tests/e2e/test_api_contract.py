@@ -84,7 +84,10 @@ def test_missing_or_bad_key_is_403(front: Any, key: str | None) -> None:
         assert "error" in answer.json()
 
 
-@pytest.mark.parametrize("raw", [b"{", b"not json", b"\xff\xfe\xfd"])
+# The last: an integer past Python's 4,300-digit conversion limit (a 500 before).
+@pytest.mark.parametrize(
+    "raw", [b"{", b"not json", b"\xff\xfe\xfd", b'{"NRooms": ' + b"7" * 5000 + b"}"]
+)
 def test_malformed_json_is_400(front: Any, api_home: Any, raw: bytes) -> None:
     answer = front.request("POST", "/get_prediction", raw, _auth(api_home))
     assert answer.status == 400 and "error" in answer.json()
