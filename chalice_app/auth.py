@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from chalice_app.errors import ForbiddenError, KeyStoreUnavailableError, ServiceUnavailableError
 from chalice_app.ports import KeyStore
+
+log = logging.getLogger(__name__)
+# What a client hears when keys cannot be read; where and why goes to the log only.
+KEYS_UNAVAILABLE = "API keys cannot be checked now; try again later"
 
 
 def _matches(candidate: str, accepted: frozenset[str]) -> bool:
@@ -45,7 +50,10 @@ class KeyChecker:
             if self._may_refresh() and _matches(candidate, self._store.refresh()):
                 return
         except KeyStoreUnavailableError as exc:
-            raise ServiceUnavailableError(f"API keys unavailable: {exc}") from None
+            # Not the client's fault, and no reason to call a key invalid: the service
+            # cannot tell. The detail (a file path, an AWS error) is for operators.
+            log.error("API key store unavailable: %s", exc)
+            raise ServiceUnavailableError(KEYS_UNAVAILABLE) from None
         raise ForbiddenError("invalid API key")
 
     def _may_refresh(self) -> bool:

@@ -21,7 +21,11 @@ def read_key_file(path: Path) -> frozenset[str]:
         raise KeyStoreUnavailableError(f"API key file {path} is unreadable: {exc}") from None
     if not isinstance(data, dict):
         raise KeyStoreUnavailableError(f"API key file {path} must hold a JSON object")
-    return frozenset(v for v in data.values() if isinstance(v, str) and v)
+    keys = frozenset(v for v in data.values() if isinstance(v, str) and v)
+    if not keys:
+        # A store with no key refuses everyone: that is a broken store, not bad keys.
+        raise KeyStoreUnavailableError(f"API key file {path} holds no key")
+    return keys
 
 
 def ensure_key_file(path: Path) -> str | None:

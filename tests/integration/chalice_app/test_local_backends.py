@@ -62,7 +62,7 @@ def test_a_rotated_key_is_accepted_without_restart(tmp_path: Path) -> None:
         checker.check("third")
 
 
-@pytest.mark.parametrize("content", [None, "[1, 2]", "{not json"])
+@pytest.mark.parametrize("content", [None, "[1, 2]", "{not json", "{}", '{"a": 1}'])
 def test_unusable_key_file_is_reported(tmp_path: Path, content: str | None) -> None:
     path = tmp_path / "api-keys.json"
     if content is not None:
