@@ -43,16 +43,18 @@ def build_local_backends(settings: Settings) -> Backends:
         local = load_local_settings()
     except ImportError as exc:  # e.g. the Lambda package, which carries no model code
         raise ConfigurationError(f"the local backend needs training_pipeline: {exc}") from None
+    health = Health()
     return Backends(
         settings=settings,
         keys=KeyChecker(
             JsonKeyFileStore(local.key_file, settings.key_ttl_seconds),
             settings.key_refresh_seconds,
         ),
-        predictor=LocalPredictor(local.home),
+        predictor=LocalPredictor(local.home, health),
         prediction_log=SqlitePredictionLog(local.prediction_log_path),
         launcher=LocalTrainingLauncher(local.home, local.train_path, local.validation_path),
         runs=LocalRunStatus(local.home),
+        health=health,
     )
 
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from training_pipeline.data import fingerprint, load_dataset
+from training_pipeline.errors import ModelLoadError
 from training_pipeline.gate import DEFAULT_MAX_MAE, decide
 from training_pipeline.locations import as_local_path
-from training_pipeline.model import ModelParams
+from training_pipeline.model import ModelParams, PriceModel
 from training_pipeline.registry import LocalRegistry
 from training_pipeline.runs import RunLog, RunRecord, new_run_id, utc_now
 from training_pipeline.steps.evaluate import evaluate, score
@@ -40,6 +41,15 @@ class _Steps:
     def done(self) -> None:
         if self.current != "start":
             self.say(f"      {self.current} done in {time.perf_counter() - self._started:.2f}s")
+
+
+def _champion(registry: LocalRegistry, say: Callable[[str], None]) -> tuple[str, PriceModel] | None:
+    """The deployed model to beat; none when it cannot be loaded, so a good run replaces it."""
+    try:
+        return registry.deployed_model()
+    except ModelLoadError as exc:
+        say(f"      {exc}: judging the challenger on the threshold alone")
+        return None
 
 
 def run_pipeline(
@@ -77,7 +87,7 @@ def run_pipeline(
         runs.update(run_id, metrics=metrics)
 
         steps.enter("gate")
-        champion = registry.deployed_model()
+        champion = _champion(registry, say)
         champion_metrics = (
             None if champion is None else score(champion[1], validation_frame).metrics
         )

@@ -1,15 +1,20 @@
-"""Two fronts over the same app (chalice.test.Client, the proxy over HTTP) and a home."""
+"""Two fronts over the same app (chalice.test.Client, the proxy over HTTP), a home, and
+the way to open either front over that home."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from chalice_app.local.keys import ensure_key_file
+from ecs_proxy.launch import running_proxy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +88,36 @@ class HttpFront:
             return Answer(response.status, lowered, response.read())
         finally:
             conn.close()
+
+
+def _set_env(values: dict[str, str]) -> dict[str, str | None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    return saved
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextmanager
+def open_front(name: str, home: Path, env: dict[str, str] | None = None) -> Iterator[Front]:
+    """The named front over a home: a proxy subprocess, or the app in this process."""
+    from chalice_app.wiring import reset_backends
+
+    if name == "proxy":
+        with running_proxy(home, env=env) as server:
+            yield HttpFront(server.host, server.port)
+        return
+    # In-process: the app reads its configuration once, so set it, then forget the old.
+    saved = _set_env({"PVP_HOME": str(home), "OMP_NUM_THREADS": "1", **(env or {})})
+    reset_backends()
+    try:
+        yield ChaliceFront()
+    finally:
+        _restore_env(saved)
+        reset_backends()
