@@ -27,6 +27,17 @@ EXAMPLE_RECORD = {
     "latitude": -33.43,
     "longitude": -70.61,
 }
+# The same flat as an API request body (the old system's field names).
+EXAMPLE_REQUEST = {
+    "Type": "departamento",
+    "Sector": "providencia",
+    "NetUsableArea": 70.0,
+    "NetArea": 80.0,
+    "NRooms": 2,
+    "NBathroom": 2,
+    "Latitude": -33.43,
+    "Longitude": -70.61,
+}
 
 
 def unloadable_model_files(good: bytes) -> dict[str, bytes]:

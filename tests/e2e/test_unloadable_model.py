@@ -14,21 +14,10 @@ from pathlib import Path
 import pytest
 from api_fronts import ApiHome, Front, make_api_home, open_front
 
-from tests.conftest import deploy_copy, unloadable_model_files
+from tests.conftest import EXAMPLE_REQUEST, deploy_copy, unloadable_model_files
 from training_pipeline.model import MODEL_FILENAME
 
-BODY = json.dumps(
-    {
-        "Type": "casa",
-        "Sector": "la reina",
-        "NetUsableArea": 150,
-        "NetArea": 300,
-        "NRooms": 4,
-        "NBathroom": 3,
-        "Latitude": -33.45,
-        "Longitude": -70.54,
-    }
-).encode()
+BODY = json.dumps(EXAMPLE_REQUEST).encode()
 
 
 def _spoil_every_model(home: Path) -> None:
