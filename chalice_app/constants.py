@@ -17,6 +17,8 @@ ENV_VALIDATION_PATH: Final = "PVP_VALIDATION_PATH"
 ENV_KEY_REFRESH_SECONDS: Final = "PVP_KEY_REFRESH_SECONDS"
 ENV_KEY_TTL_SECONDS: Final = "PVP_KEY_TTL_SECONDS"
 ENV_MAX_BODY_BYTES: Final = "PVP_MAX_BODY_BYTES"
+ENV_DATA_DIRS: Final = "PVP_DATA_DIRS"
+ENV_MAX_TRAINING_RUNS: Final = "PVP_MAX_TRAINING_RUNS"
 
 BACKEND_LOCAL: Final = "local"
 BACKEND_AWS: Final = "aws"
@@ -26,6 +28,10 @@ DEFAULT_BACKEND: Final = BACKEND_LOCAL
 KEY_FILENAME: Final = "api-keys.json"
 PREDICTION_LOG_FILENAME: Final = "predictions.sqlite"
 SAMPLE_DIRNAME: Final = "sample"
+# /start_training reads local files only below these ($PVP_HOME/...), links followed.
+DATA_DIRNAME: Final = "data"
+# One run already takes a core and ~150 MB on the sample; the API must not fork a swarm.
+DEFAULT_MAX_TRAINING_RUNS: Final = 1
 TRAIN_FILENAME: Final = "train.csv"
 VALIDATION_FILENAME: Final = "test.csv"
 # A bad key may re-read the key store at most this often: a flood of wrong keys must

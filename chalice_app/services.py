@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from chalice_app import observability
 from chalice_app.contracts import PredictionRequest, TrainingRequest
 from chalice_app.errors import (
+    ConflictError,
     ModelUnavailableError,
     NotFoundError,
     PredictionLogError,
     ServiceUnavailableError,
+    TrainingBusyError,
     TrainingInputError,
     TrainingUnavailableError,
     UnknownCategoryError,
@@ -101,6 +103,12 @@ def start_training(
     except TrainingInputError as exc:
         field = _FIELD_FOR_INPUT.get(exc.field, exc.field)
         raise UnprocessableError(f"invalid fields: {field}", fields={field: exc.problem}) from None
+    except TrainingBusyError as exc:
+        raise ConflictError(
+            f"a training run is in progress ({', '.join(exc.running) or 'none may start'});"
+            f" at most {exc.limit} at once: try again when it ends",
+            running=exc.running,
+        ) from None
     except TrainingUnavailableError as exc:
         raise ServiceUnavailableError(str(exc)) from None
     return {

@@ -52,7 +52,13 @@ def build_local_backends(settings: Settings) -> Backends:
         ),
         predictor=LocalPredictor(local.home, health),
         prediction_log=SqlitePredictionLog(local.prediction_log_path),
-        launcher=LocalTrainingLauncher(local.home, local.train_path, local.validation_path),
+        launcher=LocalTrainingLauncher(
+            local.home,
+            local.train_path,
+            local.validation_path,
+            data_dirs=local.data_dirs,
+            max_running=local.max_training_runs,
+        ),
         runs=LocalRunStatus(local.home),
         health=health,
     )

@@ -134,9 +134,13 @@ def _zombie_children() -> list[int]:
     return zombies
 
 
-def _launcher(home: Path, sample_dir: Path, python: str | None = None) -> LocalTrainingLauncher:
+def _launcher(
+    home: Path, sample_dir: Path, python: str | None = None, max_running: int = 1
+) -> LocalTrainingLauncher:
     defaults = (str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
-    return LocalTrainingLauncher(home, *defaults, **({"python": python} if python else {}))
+    return LocalTrainingLauncher(
+        home, *defaults, **({"python": python} if python else {}), max_running=max_running
+    )
 
 
 def test_a_retried_start_with_the_same_idempotency_key_starts_one_run(
@@ -144,7 +148,7 @@ def test_a_retried_start_with_the_same_idempotency_key_starts_one_run(
 ) -> None:
     from training_pipeline.runs import RunLog
 
-    launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
+    launcher = _launcher(tmp_path, sample_dir, python="/bin/false", max_running=5)
     first = launcher.start(None, None, idempotency_key="client-retry-1")
     again = launcher.start(None, None, idempotency_key="client-retry-1")
     other = launcher.start(None, None, idempotency_key="client-retry-2")
@@ -184,7 +188,7 @@ def test_a_run_whose_process_dies_is_marked_failed(tmp_path: Path, sample_dir: P
 
     # /bin/false stands for a training process that dies before recording anything.
     launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
-    execution = launcher.start(str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
+    execution = launcher.start(None, None)
     deadline = time.monotonic() + 10
     record = RunLog(tmp_path).get(execution.execution_id)
     while record is not None and record.status == "pending" and time.monotonic() < deadline:
