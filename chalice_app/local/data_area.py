@@ -32,7 +32,11 @@ def data_file(value: str, field: str, roots: Sequence[Path]) -> Path:
         inside = False
     if not inside:
         raise TrainingInputError(field, OUTSIDE)
-    if not resolved.is_file():
+    try:
+        found = resolved.is_file()
+    except OSError:  # a name longer than the filesystem takes (is_file lets that through)
+        found = False
+    if not found:
         # Inside the area existence is no secret: the operator put the files there.
         raise TrainingInputError(field, "no such file in the training data area")
     return resolved

@@ -27,6 +27,12 @@ def area(tmp_path: Path) -> Path:
     return data
 
 
+def test_a_name_too_long_for_the_filesystem_is_no_such_file(area: Path) -> None:
+    # Found by the fuzzer: is_file() raised ENAMETOOLONG, a 500.
+    with pytest.raises(TrainingInputError, match="no such file"):
+        data_file("0" * 2048, "train", [area])
+
+
 def test_files_inside_the_area_are_accepted_by_path_uri_or_name(area: Path) -> None:
     inside = area / "train.csv"
     for given in (
