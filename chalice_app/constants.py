@@ -43,6 +43,8 @@ DEFAULT_KEY_TTL_SECONDS: Final = 300.0
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
 
 API_KEY_HEADER: Final = "API-key"
+# The committed OpenAPI document, beside the package's modules (so in the Lambda zip too).
+OPENAPI_FILENAME: Final = "openapi.json"
 # A client that retries /start_training with the same value starts one run, not two.
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 

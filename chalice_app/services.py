@@ -26,6 +26,7 @@ from chalice_app.errors import (
     UnprocessableError,
 )
 from chalice_app.ports import PredictionEntry
+from chalice_app.responses import PingAnswer, PredictionAnswer, TrainingStarted, TrainingStatus
 
 if TYPE_CHECKING:
     from chalice_app.wiring import Backends
@@ -47,8 +48,10 @@ def ping(backends: Backends) -> dict[str, Any]:
     if problems:
         # Still 200: predictions are answered; a 503 would make a load balancer drop a
         # task that works. The body says what is degraded and why.
-        return {"status": "degraded", "model_version": version, "degraded": problems}
-    return {"status": "ok", "model_version": version}
+        answer = PingAnswer(status="degraded", model_version=version, degraded=problems)
+    else:
+        answer = PingAnswer(status="ok", model_version=version)
+    return answer.model_dump(exclude_none=True)
 
 
 def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
@@ -84,11 +87,9 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         observability.unlogged_prediction(entry, str(exc))
     else:
         backends.health.recover(PREDICTION_LOG)
-    return {
-        "value": prediction.value,
-        "model_version": prediction.model_version,
-        "prediction_id": prediction_id,
-    }
+    return PredictionAnswer(
+        value=prediction.value, model_version=prediction.model_version, prediction_id=prediction_id
+    ).model_dump()
 
 
 def start_training(
@@ -111,15 +112,13 @@ def start_training(
         ) from None
     except TrainingUnavailableError as exc:
         raise ServiceUnavailableError(str(exc)) from None
-    return {
-        "result": "SUCCESS",
-        "execution_arn": execution.execution_arn,
-        "execution_id": execution.execution_id,
-    }
+    return TrainingStarted(
+        result="SUCCESS", execution_arn=execution.execution_arn, execution_id=execution.execution_id
+    ).model_dump()
 
 
 def training_status(backends: Backends, execution_id: str) -> dict[str, Any]:
     status = backends.runs.get(execution_id)
     if status is None:
         raise NotFoundError(f"unknown execution_id {execution_id!r}")
-    return {"execution_id": execution_id, **status}
+    return TrainingStatus.model_validate({**status, "execution_id": execution_id}).model_dump()

@@ -20,8 +20,9 @@ from chalice_app.local.data_area import data_file
 from chalice_app.ports import Execution
 
 log = logging.getLogger(__name__)
-# Server internals in a run's record: its process and its working directory.
-_NOT_FOR_CLIENTS = ("pid", "artifacts_dir")
+# Server internals in a run's record (its process, its working directory), and its id,
+# which the answer carries as execution_id.
+_NOT_FOR_CLIENTS = ("pid", "artifacts_dir", "run_id")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 

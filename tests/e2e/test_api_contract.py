@@ -180,3 +180,12 @@ def test_training_started_with_defaults_completes(front: Any, api_home: Any) -> 
         time.sleep(0.3)
     assert state["status"] in ("accepted", "rejected"), state
     assert state["metrics"]["mae"] > 0 and state["gate"] is not None
+
+
+def test_the_openapi_document_is_served_without_a_key(front: Any) -> None:
+    from chalice_app.openapi import DOCUMENT_PATH
+
+    answer = front.request("GET", "/openapi.json")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json() == json.loads(DOCUMENT_PATH.read_text())
