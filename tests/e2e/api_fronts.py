@@ -10,10 +10,12 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol
 
 from chalice_app.local.keys import ensure_key_file
+from ecs_proxy.events import headers_from_environ
 from ecs_proxy.launch import running_proxy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +71,37 @@ class ChaliceFront:
         response = self._client.http.request(method, path, headers=headers or {}, body=body)
         lowered = {k.lower(): v for k, v in response.headers.items()}
         return Answer(response.status_code, lowered, response.body)
+
+
+class ChaliceWsgi:
+    """The Chalice front as a WSGI app, for clients that speak WSGI (schemathesis's).
+
+    Each request goes through chalice.test.Client, i.e. Chalice's LocalGateway: the
+    same API Gateway event and route matching the Chalice front tests use.
+    """
+
+    def __init__(self, front: ChaliceFront | None = None) -> None:
+        self.front = front  # may be set later, once the app's home exists
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        assert self.front is not None, "no Chalice front to call yet"
+        path = environ.get("PATH_INFO") or "/"
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        answer = self.front.request(
+            environ["REQUEST_METHOD"], path, body, headers_from_environ(environ)
+        )
+        start_response(f"{answer.status} {_phrase(answer.status)}", list(answer.headers.items()))
+        return [answer.raw]
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 class HttpFront:
