@@ -39,6 +39,7 @@ except UnprocessableError as exc:
     invalid = exc.body()
 out = {
     "ping": app.app(event("GET", "/ping"), None),
+    "openapi": app.app(event("GET", "/openapi.json"), None),
     "invalid": invalid,
     "modules": sorted({m.split(".")[0] for m in sys.modules}),
 }
@@ -89,6 +90,9 @@ def test_package_has_the_handler_and_no_model_code(tmp_path: Path) -> None:
     # The local backend cannot run without model code: a plain 503, no traceback.
     assert result["ping"]["statusCode"] == 503
     assert json.loads(result["ping"]["body"])["error"].startswith("the service is misconfigured")
+    # The committed OpenAPI document travels in the zip and is served from it.
+    assert result["openapi"]["statusCode"] == 200
+    assert json.loads(result["openapi"]["body"])["openapi"].startswith("3.1")
     # The invalid body went through pydantic from the package's own wheels.
     assert "Sector" in result["invalid"]["fields"]
     assert "pandas" not in result["modules"] and "training_pipeline" not in result["modules"]
