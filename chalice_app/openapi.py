@@ -108,6 +108,19 @@ def _operation(op: Operation) -> dict[str, Any]:
     return spec
 
 
+_ERROR = _json({"$ref": _REF.format(model=ErrorAnswer.__name__)})
+# Answers no single operation owns: the same {"error"} shape, described once.
+_ANY_ROUTE = {
+    "NotFound": {"description": "No route for this path.", **_ERROR},
+    "MethodNotAllowed": {
+        "description": "The path does not take this method; Allow lists those it takes.",
+        "headers": {"Allow": {"schema": {"type": "string"}}},
+        **_ERROR,
+    },
+    "InternalError": {"description": "A bug: no request should cause it.", **_ERROR},
+}
+
+
 def build_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [PredictionRequest, TrainingRequest, PingAnswer]
     models += [PredictionAnswer, TrainingStarted, TrainingStatus, ErrorAnswer, TrainingFailure]
@@ -123,11 +136,13 @@ def build_document() -> dict[str, Any]:
             "version": "1",
             "description": "Prices of houses and flats in eastern Santiago, in UF. Every "
             'error is {"error": ...} JSON: also 404 for an unknown path, 405 (with Allow) '
-            "for a method a path does not take, and 500, which no request should cause.",
+            "for a method a path does not take, and 500, which no request should cause"
+            " (all three in components.responses).",
         },
         "paths": paths,
         "components": {
             "schemas": schemas["$defs"],
+            "responses": _ANY_ROUTE,
             "securitySchemes": {
                 "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
             },

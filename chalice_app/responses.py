@@ -50,7 +50,7 @@ class TrainingStatus(BaseModel):
     finished_at: str | None
     train_path: str | None
     validation_path: str | None
-    metrics: dict[str, float] | None
+    metrics: dict[str, float | int] | None
     gate: dict[str, Any] | None
     model_version: str | None
     reason: str | None

@@ -37,7 +37,8 @@ def build_local_backends(settings: Settings) -> Backends:
     from chalice_app.local.keys import JsonKeyFileStore
     from chalice_app.local.prediction_log import SqlitePredictionLog
     from chalice_app.local.predictor import LocalPredictor
-    from chalice_app.local.training import LocalRunStatus, LocalTrainingLauncher
+    from chalice_app.local.run_status import LocalRunStatus
+    from chalice_app.local.training import LocalTrainingLauncher
 
     try:
         local = load_local_settings()

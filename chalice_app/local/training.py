@@ -1,4 +1,4 @@
-"""Training runs as background subprocesses of the training CLI; status from its RunLog."""
+"""Training runs as background subprocesses of the training CLI, within the guards."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import hashlib
 import importlib.util
 import logging
 import os
-import re
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from chalice_app.constants import DATA_DIRNAME, DEFAULT_MAX_TRAINING_RUNS, SAMPLE_DIRNAME
 from chalice_app.errors import TrainingBusyError, TrainingInputError, TrainingUnavailableError
@@ -20,10 +18,6 @@ from chalice_app.local.data_area import data_file
 from chalice_app.ports import Execution
 
 log = logging.getLogger(__name__)
-# Server internals in a run's record (its process, its working directory), and its id,
-# which the answer carries as execution_id.
-_NOT_FOR_CLIENTS = ("pid", "artifacts_dir", "run_id")
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def local_file(value: str, field: str) -> Path:
@@ -157,24 +151,3 @@ class LocalTrainingLauncher:
         if code != 0 and record is not None and record.status in ("pending", "running"):
             reason = f"training process exited with code {code}; see run-logs/{run_id}.log"
             runs.update(run_id, status="failed", reason=reason, finished_at=utc_now())
-
-
-class LocalRunStatus:
-    def __init__(self, home: Path) -> None:
-        self._home = home
-
-    def get(self, execution_id: str) -> dict[str, Any] | None:
-        if not _RUN_ID.match(execution_id):
-            return None
-        from training_pipeline.runs import RunLog
-
-        record = RunLog(self._home).get(execution_id)
-        if record is None:
-            return None
-        # Clients see where their data was read from, not where the server keeps things.
-        home = str(self._home)
-        return {
-            name: value.replace(home, "$PVP_HOME") if isinstance(value, str) else value
-            for name, value in record.as_dict().items()
-            if name not in _NOT_FOR_CLIENTS
-        }

@@ -23,7 +23,8 @@ from chalice_app.errors import (
 from chalice_app.local.keys import JsonKeyFileStore, ensure_key_file
 from chalice_app.local.prediction_log import SqlitePredictionLog
 from chalice_app.local.predictor import LocalPredictor
-from chalice_app.local.training import LocalRunStatus, LocalTrainingLauncher, local_file
+from chalice_app.local.run_status import LocalRunStatus
+from chalice_app.local.training import LocalTrainingLauncher, local_file
 from chalice_app.ports import PredictionEntry
 from tests.conftest import EXAMPLE_RECORD
 
