@@ -6,9 +6,17 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from chalice_app.errors import ForbiddenError, KeyStoreUnavailableError, ServiceUnavailableError
 from chalice_app.ports import KeyStore
+
+
+def keys_in(data: Any, where: str) -> frozenset[str]:
+    """The accepted keys of a key store's JSON object: its non-empty string values."""
+    if not isinstance(data, dict):
+        raise KeyStoreUnavailableError(f"{where} must hold a JSON object")
+    return frozenset(v for v in data.values() if isinstance(v, str) and v)
 
 
 def _matches(candidate: str, accepted: frozenset[str]) -> bool:

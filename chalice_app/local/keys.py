@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from chalice_app.auth import keys_in
 from chalice_app.errors import KeyStoreUnavailableError
 
 
@@ -19,9 +20,7 @@ def read_key_file(path: Path) -> frozenset[str]:
         raise KeyStoreUnavailableError(f"API key file {path} does not exist") from None
     except (OSError, ValueError) as exc:
         raise KeyStoreUnavailableError(f"API key file {path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise KeyStoreUnavailableError(f"API key file {path} must hold a JSON object")
-    return frozenset(v for v in data.values() if isinstance(v, str) and v)
+    return keys_in(data, f"API key file {path}")
 
 
 def ensure_key_file(path: Path) -> str | None:
