@@ -54,12 +54,19 @@ def running_moto(log_path: Path, port: int | None = None) -> AbstractContextMana
 
 
 def running_model_server(
-    model_dir: Path, log_path: Path, *, version: str | None = None, port: int | None = None
+    model_dir: Path,
+    log_path: Path,
+    *,
+    endpoint_name: str | None = None,
+    version: str | None = None,
+    port: int | None = None,
 ) -> AbstractContextManager[RunningServer]:
     from training_pipeline.steps.serve import MODEL_VERSION_ENV
 
     env = {MODEL_VERSION_ENV: version} if version else {}
     args = ["-m", "training_pipeline.model_server", "--model-dir", str(model_dir)]
+    if endpoint_name:
+        args += ["--endpoint-name", endpoint_name]
     return running_server(args, log_path, port=port, env=env)
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ecs_proxy.launch import RunningServer
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # One flat in Providencia, in the model's own column names.
 EXAMPLE_RECORD = {
@@ -79,3 +81,36 @@ def _one_thread() -> Iterator[None]:
 
     with threadpool_limits(1):
         yield
+
+
+# The AWS backend without AWS: one moto_server and one model server per session, their
+# logs under the session's temporary directory (scanned for keys at the end).
+TEST_STAGE = "test"
+
+
+@pytest.fixture(scope="session")
+def aws_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("aws-logs")
+
+
+@pytest.fixture(scope="session")
+def moto_server(aws_logs: Path) -> Iterator[RunningServer]:
+    from ecs_proxy.moto_stack import running_moto
+
+    with running_moto(aws_logs / "moto_server.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def model_server(trained_home: Path, aws_logs: Path) -> Iterator[RunningServer]:
+    """The endpoint: the model trained by the training step, named as the stage's."""
+    from chalice_app.constants import ENDPOINT_NAME
+    from ecs_proxy.moto_stack import running_model_server
+
+    with running_model_server(
+        trained_home / "models" / "v0001",
+        aws_logs / "model_server.log",
+        endpoint_name=ENDPOINT_NAME.format(stage=TEST_STAGE),
+        version="v0001",
+    ) as server:
+        yield server
