@@ -86,15 +86,6 @@ def _finite_number(value: Any) -> bool:
         return False
 
 
-def _finite_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer too large for a float
-        return False
-
-
 def _record(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ServeInputError(f"{where}: expected a JSON object of {', '.join(FEATURES)}")
