@@ -63,6 +63,9 @@ DEFAULT_ENDPOINT_MAX_ATTEMPTS: Final = 2
 # /ping reads the endpoint's state at most this often per process (DescribeEndpoint).
 DEFAULT_ENDPOINT_STATUS_SECONDS: Final = 10.0
 
+# Set on the SageMaker Model by the deploy; training_pipeline.steps.serve reads it too.
+MODEL_VERSION_ENV: Final = "PVP_MODEL_VERSION"
+
 # Logs and metrics (Powertools): one service name, one metrics namespace.
 METRICS_NAMESPACE: Final = "PropertyValuePredictor"
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from chalice_app.config import AwsSettings
 from ecs_proxy.launch import RunningServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +30,21 @@ EXAMPLE_RECORD = {
     "latitude": -33.43,
     "longitude": -70.61,
 }
+
+
+@contextmanager
+def environ(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with these values inside the block, as it was after it."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def cli_env(home: Path) -> dict[str, str]:
@@ -114,3 +132,30 @@ def model_server(trained_home: Path, aws_logs: Path) -> Iterator[RunningServer]:
         version="v0001",
     ) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class AwsStack:
+    """A stage provisioned on the session's moto_server, its model on the model server."""
+
+    env: dict[str, str]  # what an API process needs to run the AWS backend on it
+    settings: AwsSettings
+    key: str
+
+
+@pytest.fixture(scope="session")
+def aws_stack(
+    moto_server: RunningServer, model_server: RunningServer, sample_dir: Path
+) -> AwsStack:
+    from chalice_app.aws.clients import AwsClients
+    from chalice_app.config import load_aws_settings
+    from ecs_proxy.moto_resources import provision
+    from ecs_proxy.moto_stack import aws_env
+    from tests.secrets_watch import new_key
+
+    env = aws_env(moto_server, model_server, PVP_STAGE=TEST_STAGE, PVP_BUCKET="pvp-test-data")
+    settings = load_aws_settings(env)
+    key = new_key()
+    with environ(env):  # botocore reads the endpoint variables when it builds a client
+        provision(AwsClients(settings), settings, key=key, sample=sample_dir, model_version="v0001")
+    return AwsStack(env, settings, key)
