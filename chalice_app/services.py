@@ -111,7 +111,10 @@ def start_training(
 
 
 def training_status(backends: Backends, execution_id: str) -> dict[str, Any]:
-    status = backends.runs.get(execution_id)
+    try:
+        status = backends.runs.get(execution_id)
+    except TrainingUnavailableError as exc:
+        raise ServiceUnavailableError(str(exc)) from None
     if status is None:
         raise NotFoundError(f"unknown execution_id {execution_id!r}")
     return {"execution_id": execution_id, **status}

@@ -17,8 +17,8 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 | reason | S | why a run was rejected or failed |
 | artifacts_dir | S | s3:// prefix of the run's artifacts |
 
-Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`) remember which
-run a client's Idempotency-Key started; `get` never returns them as runs.
+Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`, `execution_arn`)
+remember which run a client's Idempotency-Key started; `get` never returns them.
 """
 
 from __future__ import annotations
@@ -109,18 +109,18 @@ class RunTable:
         item = self._get(run_id)
         return None if item is None else {name: item.get(name) for name in RUN_FIELDS}
 
-    def remember_start(self, digest: str, execution_id: str) -> str:
-        """The run an idempotency key started: this one, or the one recorded first."""
+    def remember_start(self, digest: str, started: tuple[str, str]) -> tuple[str, str]:
+        """The (execution id, ARN) an idempotency key started: these, or the first ones."""
         from botocore.exceptions import ClientError
 
-        key = IDEMPOTENCY_PREFIX + digest
-        if self._put_new({PARTITION_KEY: key, "execution_id": execution_id}, ClientError):
-            return execution_id
-        return self.started_by(digest) or execution_id
+        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "execution_id": started[0]}
+        if self._put_new({**item, "execution_arn": started[1]}, ClientError):
+            return started
+        return self.started_by(digest) or started
 
-    def started_by(self, digest: str) -> str | None:
+    def started_by(self, digest: str) -> tuple[str, str] | None:
         item = self._get(IDEMPOTENCY_PREFIX + digest)
-        return None if item is None else str(item["execution_id"])
+        return None if item is None else (str(item["execution_id"]), str(item["execution_arn"]))
 
     def _get(self, key: str) -> dict[str, Any] | None:
         answer = self._client().get_item(

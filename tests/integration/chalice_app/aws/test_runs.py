@@ -44,6 +44,7 @@ def test_unknown_fields_and_statuses_are_refused(runs: RunTable) -> None:
 
 def test_an_idempotency_key_remembers_the_first_run_only(runs: RunTable) -> None:
     assert runs.started_by("d1") is None
-    assert runs.remember_start("d1", "exec1") == "exec1"
-    assert runs.remember_start("d1", "exec2") == "exec1"
+    assert runs.remember_start("d1", ("exec1", "arn1")) == ("exec1", "arn1")
+    assert runs.remember_start("d1", ("exec2", "arn2")) == ("exec1", "arn1")
+    assert runs.started_by("d1") == ("exec1", "arn1")
     assert runs.get("idempotency#d1") is None
