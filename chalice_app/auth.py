@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from chalice_app import observability
 from chalice_app.errors import ForbiddenError, KeyStoreUnavailableError, ServiceUnavailableError
 from chalice_app.ports import KeyStore
 
@@ -50,8 +51,10 @@ class KeyChecker:
             if _matches(candidate, self._store.accepted_keys()):
                 return
             # A key just added to the store (rotation) must work without a restart.
-            if self._may_refresh() and _matches(candidate, self._store.refresh()):
-                return
+            if self._may_refresh():
+                observability.count("key_refreshes")
+                if _matches(candidate, self._store.refresh()):
+                    return
         except KeyStoreUnavailableError as exc:
             raise ServiceUnavailableError(f"API keys unavailable: {exc}") from None
         raise ForbiddenError("invalid API key")

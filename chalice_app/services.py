@@ -82,6 +82,8 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         observability.unlogged_prediction(entry, str(exc))
     else:
         backends.health.recover(PREDICTION_LOG)
+    observability.count("predictions")
+    observability.measure_ms("prediction_latency", entry.latency_ms)
     return {
         "value": prediction.value,
         "model_version": prediction.model_version,

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,16 @@ def aws_stack(
     with environ(env):  # botocore reads the endpoint variables when it builds a client
         provision(AwsClients(settings), settings, key=key, sample=sample_dir, model_version="v0001")
     return AwsStack(env, settings, key)
+
+
+def logged_predictions(stack: AwsStack) -> dict[str, dict[str, Any]]:
+    """Every item of the stage's prediction table, by prediction id (a Scan: tests only)."""
+    import boto3
+
+    from chalice_app.aws.items import from_item
+
+    with environ(stack.env):
+        client = boto3.session.Session().client("dynamodb")
+    pages = client.get_paginator("scan").paginate(TableName=stack.settings.prediction_table)
+    items = [from_item(item) for page in pages for item in page["Items"]]
+    return {item["prediction_id"]: item for item in items}

@@ -7,8 +7,10 @@ got elsewhere); tests/conftest.py scans every captured output and server log for
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 _ISSUED: set[str] = set()
 # Shorter fragments would match by chance; 12 characters of a random key never do.
@@ -40,4 +42,16 @@ def leaks(text: str, keys: Iterable[str]) -> list[str]:
         for form in forms(key):
             if form in text:
                 found.append(f"a form of the key starting {key[:3]}... ({len(form)} chars)")
+    return found
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among output lines (Powertools' logs and metrics)."""
+    found = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
     return found

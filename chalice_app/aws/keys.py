@@ -118,7 +118,6 @@ class SecretsManagerKeyStore:
         return self._load(force=False)
 
     def refresh(self) -> frozenset[str]:
-        observability.count("key_refreshes")
         return self._load(force=True)
 
     def _load(self, force: bool) -> frozenset[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -29,15 +28,3 @@ def aws(monkeypatch: pytest.MonkeyPatch, settings: AwsSettings) -> Iterator[AwsC
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         yield AwsClients(settings)
-
-
-class CallCounter:
-    """Counts the API calls a real client sends (botocore's own event hooks)."""
-
-    def __init__(self, client: Any, operation: str) -> None:
-        self.calls = 0
-        service = client.meta.service_model.service_id.hyphenize()
-        client.meta.events.register(f"before-call.{service}.{operation}", self._seen)
-
-    def _seen(self, **_: Any) -> None:
-        self.calls += 1

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import CallCounter
 
 from chalice_app.aws.clients import AwsClients
 from chalice_app.aws.predictor import EndpointPredictor, unavailable_reason
@@ -15,6 +14,7 @@ from chalice_app.config import load_aws_settings
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
 from chalice_app.local.predictor import LocalPredictor
 from ecs_proxy.launch import free_port
+from tests.aws_calls import CallCounter
 from tests.conftest import EXAMPLE_RECORD, AwsStack, environ
 
 

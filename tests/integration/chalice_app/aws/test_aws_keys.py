@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import CallCounter
 
 from chalice_app.auth import KeyChecker
 from chalice_app.aws.clients import AwsClients, fixed
@@ -16,6 +15,7 @@ from chalice_app.aws.keys import SecretsManagerKeyStore
 from chalice_app.config import AwsSettings
 from chalice_app.errors import ForbiddenError, ServiceUnavailableError
 from ecs_proxy.moto_stack import FAKE_CREDENTIALS, REGION, running_moto
+from tests.aws_calls import CallCounter
 from tests.secrets_watch import new_key
 
 
