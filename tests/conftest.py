@@ -5,6 +5,7 @@ Both are made by the real CLI in a subprocess, once per session.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,7 +105,14 @@ def _one_thread() -> Iterator[None]:
 
 # The AWS backend without AWS: one moto_server and one model server per session, their
 # logs under the session's temporary directory (scanned for keys at the end).
-TEST_STAGE = "test"
+# The stage the Chalice test client and `chalice package` use: its configuration is
+# .chalice/config.json's, as deployed.
+TEST_STAGE = "dev"
+
+
+def stage_environment(stage: str = TEST_STAGE) -> dict[str, str]:
+    config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    return dict(config["stages"][stage]["environment_variables"])
 
 
 @pytest.fixture(scope="session")
@@ -154,7 +162,7 @@ def aws_stack(
     from ecs_proxy.moto_stack import aws_env
     from tests.secrets_watch import new_key
 
-    env = aws_env(moto_server, model_server, PVP_STAGE=TEST_STAGE, PVP_BUCKET="pvp-test-data")
+    env = aws_env(moto_server, model_server, **stage_environment())
     settings = load_aws_settings(env)
     key = new_key()
     with environ(env):  # botocore reads the endpoint variables when it builds a client

@@ -1,15 +1,19 @@
-"""Two fronts over the same app (chalice.test.Client, the proxy over HTTP) and a home."""
+"""Two fronts over the same app (chalice.test.Client, the proxy over HTTP), each on a
+backend: the local one (a home) or AWS (moto_server and the model server)."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import shutil
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from chalice_app.local.keys import ensure_key_file
+from tests.secrets_watch import register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,8 +28,17 @@ class Answer:
         return json.loads(self.raw)
 
 
+Logged = Callable[[], dict[str, dict[str, Any]]]
+
+
 class Front(Protocol):
     name: str
+    backend: str
+    key: str
+
+    def logged(self) -> dict[str, dict[str, Any]]:
+        """The prediction log's entries, by prediction id."""
+        ...
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -44,19 +57,39 @@ def make_api_home(target: Path, trained_home: Path, sample_dir: Path) -> ApiHome
     shutil.copytree(sample_dir, target / "sample", dirs_exist_ok=True)
     key = ensure_key_file(target / "api-keys.json")
     assert key is not None
-    return ApiHome(target, key)
+    return ApiHome(target, register(key))
 
 
-class ChaliceFront:
+def sqlite_log(home: Path) -> Logged:
+    def read() -> dict[str, dict[str, Any]]:
+        with sqlite3.connect(home / "predictions.sqlite") as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT * FROM predictions").fetchall()
+        return {row["prediction_id"]: dict(row) for row in rows}
+
+    return read
+
+
+@dataclass
+class _Backend:
+    backend: str
+    key: str
+    logged: Logged
+
+
+class ChaliceFront(_Backend):
     name = "chalice"
 
-    def __init__(self) -> None:
+    def __init__(self, backend: str, key: str, logged: Logged) -> None:
         from chalice.test import Client
 
         from chalice_app.app import app
 
-        # The stage's environment_variables come from .chalice/config.json, as deployed.
-        self._client = Client(app, stage_name="dev", project_dir=str(REPO_ROOT))
+        super().__init__(backend, key, logged)
+        # On AWS the stage's environment_variables come from .chalice/config.json, as
+        # deployed; the local backend is no stage's, so it reads no stage config.
+        project = REPO_ROOT if backend == "aws" else Path(__file__).parent
+        self._client = Client(app, stage_name="dev", project_dir=str(project))
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -66,10 +99,11 @@ class ChaliceFront:
         return Answer(response.status_code, lowered, response.body)
 
 
-class HttpFront:
+class HttpFront(_Backend):
     name = "proxy"
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, backend: str, key: str, logged: Logged) -> None:
+        super().__init__(backend, key, logged)
         self.host, self.port = host, port
 
     def request(
