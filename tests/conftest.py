@@ -181,3 +181,37 @@ def logged_predictions(stack: AwsStack) -> dict[str, dict[str, Any]]:
     pages = client.get_paginator("scan").paginate(TableName=stack.settings.prediction_table)
     items = [from_item(item) for page in pages for item in page["Items"]]
     return {item["prediction_id"]: item for item in items}
+
+
+# No API key in any output: every test's captured output and every log file the
+# session's servers wrote (all under its temporary directory) is read at the end for
+# each key the suite issued (tests/secrets_watch.py). A leak fails the run.
+_captured: list[str] = []
+_basetemp: list[Path] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remember_basetemp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _basetemp.append(tmp_path_factory.getbasetemp())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _captured.extend(text for _, text in report.sections)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.secrets_watch import issued, leaks
+
+    keys = issued()
+    sources = [("captured test output", "\n".join(_captured))]
+    for base in _basetemp:
+        sources += [(str(p), p.read_text(errors="replace")) for p in sorted(base.rglob("*.log"))]
+    found = [f"{where}: {leak}" for where, text in sources for leak in leaks(text, keys)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        message = "API keys found in output:\n  " + "\n  ".join(found)
+    else:
+        message = f"no API key in output: {len(keys)} keys, {len(sources)} sources checked"
+    if reporter is not None:
+        reporter.write_line(message)
