@@ -7,7 +7,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 # Two cores: one OpenMP thread per process keeps scikit-learn from fighting itself.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test bench lint typecheck dev local clean
+.PHONY: run run-moto test bench lint typecheck dev local clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,14 @@ dev: $(VENV)/.dev-installed
 run: local
 	$(PY) -m ecs_proxy.serve_local
 
+# The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
+# the endpoint; moto comes with the dev requirements.
+run-moto: dev
+	$(PY) -m ecs_proxy.serve_moto
+
 test: dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
 	$(PY) -m pytest -q
 

@@ -46,7 +46,7 @@ def merge(record: dict[str, Any], execution: dict[str, Any], step: str | None) -
         elif state is not None:
             run["status"] = "failed"
             run["reason"] = execution.get("FailureReason") or f"the execution {state.lower()}"
-    run["started_at"] = run["started_at"] or _iso(execution.get("CreationTime"))
+    run["started_at"] = _iso(execution.get("CreationTime")) or run["started_at"]
     if state not in _RUNNING and not run["finished_at"]:
         run["finished_at"] = _iso(execution.get("LastModifiedTime"))
     return run
