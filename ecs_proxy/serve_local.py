@@ -33,13 +33,19 @@ def _has_deployed_model(home: Path) -> bool:
     return True
 
 
+def ensure_sample(settings: LocalSettings) -> Path:
+    """The synthetic sample's directory, generated when missing."""
+    sample = settings.home / c.SAMPLE_DIRNAME
+    if not (sample / c.TRAIN_FILENAME).is_file():
+        print(f"generating the synthetic sample in {sample}")
+        _cli(settings, "sample-data", "--out", str(sample))
+    return sample
+
+
 def deploy_first_model(settings: LocalSettings) -> None:
     """Train and deploy a model on the synthetic sample when none is deployed."""
     if not _has_deployed_model(settings.home):
-        sample = settings.home / c.SAMPLE_DIRNAME
-        if not (sample / c.TRAIN_FILENAME).is_file():
-            print(f"no model deployed: generating the synthetic sample in {sample}")
-            _cli(settings, "sample-data", "--out", str(sample))
+        ensure_sample(settings)
         print("training and deploying a first model (a few seconds)")
         _cli(
             settings,

@@ -24,7 +24,7 @@ from chalice_app.config import load_aws_settings, load_local_settings
 from ecs_proxy.launch import REPO_ROOT, stopped_at_exit
 from ecs_proxy.moto_resources import provision
 from ecs_proxy.moto_stack import REGION, aws_env, running_model_server, running_moto
-from ecs_proxy.serve_local import curl_example, deploy_first_model
+from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sample
 from training_pipeline.store import HOME_ENV
 
 DEFAULT_MOTO_PORT = 5000
@@ -75,7 +75,7 @@ def main() -> None:
             AwsClients(settings),
             settings,
             key=key,
-            sample=local.home / c.SAMPLE_DIRNAME,
+            sample=ensure_sample(local),
             model_version=version,
         )
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
