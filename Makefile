@@ -54,6 +54,7 @@ bench: dev
 	$(PY) -m benchmarks.model_speed
 	$(PY) -m benchmarks.pipeline_speed
 	$(PY) -m benchmarks.api_speed
+	$(PY) -m benchmarks.api_speed_aws
 
 clean:
 	rm -rf $(VENV) .pvp .chalice/deployments

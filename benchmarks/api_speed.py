@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from benchmarks.load import LoadResult, have_wrk, run_python, run_wrk
@@ -52,10 +53,15 @@ def prepare_home(home: Path) -> str:
 
 
 def measure_http(
-    home: Path, key: str, workers: int, seconds: int, use_wrk: bool
+    home: Path,
+    key: str,
+    workers: int,
+    seconds: int,
+    use_wrk: bool,
+    env: Mapping[str, str] | None = None,
 ) -> list[LoadResult]:
     results = []
-    with running_proxy(home, workers=workers) as server:
+    with running_proxy(home, workers=workers, env=env) as server:
         url = f"{server.base_url}/get_prediction"
         for connections in (1, 8):
             if use_wrk:

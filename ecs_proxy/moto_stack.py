@@ -49,6 +49,21 @@ def running_server(
         yield server
 
 
+@contextmanager
+def environ(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with these values inside the block, as it was after it."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def running_moto(log_path: Path, port: int | None = None) -> AbstractContextManager[RunningServer]:
     return running_server(["-m", "moto.server", "--host", "127.0.0.1"], log_path, port=port)
 

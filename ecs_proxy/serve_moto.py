@@ -15,15 +15,17 @@ import secrets
 import signal
 import subprocess
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from chalice_app import constants as c
 from chalice_app.aws.clients import AwsClients
-from chalice_app.config import load_aws_settings, load_local_settings
+from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
 from ecs_proxy.launch import REPO_ROOT, stopped_at_exit
 from ecs_proxy.moto_resources import provision
-from ecs_proxy.moto_stack import REGION, aws_env, running_model_server, running_moto
+from ecs_proxy.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
 from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sample
 from training_pipeline.store import HOME_ENV
 
@@ -42,11 +44,17 @@ def deployed_model(home: Path) -> tuple[str, Path]:
     return version, home / path
 
 
-def main() -> None:
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    local = load_local_settings()
-    os.environ[HOME_ENV] = str(local.home)
+@dataclass(frozen=True)
+class MotoStack:
+    env: dict[str, str]  # the API's environment: AWS backend, moto, the model server
+    settings: AwsSettings
+    key: str
+    model_version: str
+
+
+@contextmanager
+def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterator[MotoStack]:
+    """moto_server and the model server, with the stage provisioned (a fresh key)."""
     deploy_first_model(local)
     version, model_dir = deployed_model(local.home)
     logs = local.home / "moto"
@@ -56,33 +64,38 @@ def main() -> None:
         c.ENV_STAGE: stage,
         c.ENV_BUCKET: os.environ.get(c.ENV_BUCKET) or f"property-value-predictor-data-{stage}",
     }
-    with ExitStack() as stack:
-        moto_port = int(os.environ.get("MOTO_PORT") or DEFAULT_MOTO_PORT)
-        moto = stack.enter_context(running_moto(logs / "moto_server.log", port=moto_port))
-        settings = load_aws_settings({**os.environ, **names})
-        runtime = stack.enter_context(
-            running_model_server(
-                model_dir,
-                logs / "model_server.log",
-                endpoint_name=settings.endpoint_name,
-                version=version,
-            )
-        )
-        env = {**os.environ, **aws_env(moto, runtime, **names)}
-        os.environ.update(env)  # botocore reads the endpoints when it builds a client
+    settings = load_aws_settings({**os.environ, **names})
+    with (
+        running_moto(logs / "moto_server.log", port=moto_port) as moto,
+        running_model_server(
+            model_dir,
+            logs / "model_server.log",
+            endpoint_name=settings.endpoint_name,
+            version=version,
+        ) as runtime,
+    ):
+        env = {**os.environ, HOME_ENV: str(local.home), **aws_env(moto, runtime, **names)}
         key = secrets.token_urlsafe(32)
-        provision(
-            AwsClients(settings),
-            settings,
-            key=key,
-            sample=ensure_sample(local),
-            model_version=version,
-        )
+        with environ(env):  # botocore reads the endpoints when it builds a client
+            clients = AwsClients(settings)
+            provision(
+                clients, settings, key=key, sample=ensure_sample(local), model_version=version
+            )
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
         print(f"endpoint {settings.endpoint_name}: model {version} at {runtime.base_url}")
-        print(f"secret {settings.secret_name}: your API key (shown once): {key}")
-        print("try:\n  " + curl_example(key), flush=True)
-        proxy = subprocess.Popen([sys.executable, "-m", "ecs_proxy"], cwd=REPO_ROOT, env=env)
+        yield MotoStack(env, settings, key, version)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    local = load_local_settings()
+    with ExitStack() as stack:
+        moto_port = int(os.environ.get("MOTO_PORT") or DEFAULT_MOTO_PORT)
+        aws = stack.enter_context(running_stack(local, moto_port))
+        print(f"secret {aws.settings.secret_name}: your API key (shown once): {aws.key}")
+        print("try:\n  " + curl_example(aws.key), flush=True)
+        proxy = subprocess.Popen([sys.executable, "-m", "ecs_proxy"], cwd=REPO_ROOT, env=aws.env)
         stack.enter_context(stopped_at_exit(proxy))
         # Ctrl-C or SIGTERM: the stack stops the proxy, the model server and moto_server.
         with contextlib.suppress(KeyboardInterrupt):

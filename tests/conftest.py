@@ -9,8 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 
 from chalice_app.config import AwsSettings
 from ecs_proxy.launch import RunningServer
+from ecs_proxy.moto_stack import environ
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # One flat in Providencia, in the model's own column names.
@@ -32,21 +32,6 @@ EXAMPLE_RECORD = {
     "latitude": -33.43,
     "longitude": -70.61,
 }
-
-
-@contextmanager
-def environ(values: Mapping[str, str]) -> Iterator[None]:
-    """os.environ with these values inside the block, as it was after it."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def cli_env(home: Path) -> dict[str, str]:
