@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.aws.items import from_item, to_item
+from chalice_app.aws.items import from_item, put_if_new
 from chalice_app.errors import PredictionLogError
 from chalice_app.ports import PredictionEntry
 
@@ -66,16 +66,10 @@ class DynamoPredictionLog:
             "latency_ms": entry.latency_ms,
         }
         try:
-            # botocore retries throttling and timeouts (standard mode, see clients.py).
-            # The condition makes a retry whose first try did land a no-op, never a copy.
-            self._client().put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
-            )
+            # botocore retries throttling and timeouts (standard mode, see clients.py);
+            # an item already there is this very entry, stored by an earlier try.
+            put_if_new(self._client(), self._table, item, PARTITION_KEY)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return  # this very item is stored already
             raise PredictionLogError(f"{self._table}: {exc.response['Error']['Code']}") from None
         except BotoCoreError as exc:
             raise PredictionLogError(f"{self._table}: {type(exc).__name__}: {exc}") from None

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.aws.items import from_item, to_item
+from chalice_app.aws.items import from_item, put_if_new, to_item
 
 RUN_STATUSES = ("pending", "running", "accepted", "rejected", "failed")
 FINAL_STATUSES = ("accepted", "rejected", "failed")
@@ -79,10 +79,10 @@ class RunTable:
 
     def put(self, run: Mapping[str, Any]) -> bool:
         """Record a new run; False (and nothing changed) when the run_id exists."""
-        from botocore.exceptions import ClientError
-
         _check(run)
-        return self._put_new({"updated_at": utc_now(), **run}, ClientError)
+        return put_if_new(
+            self._client(), self._table, {"updated_at": utc_now(), **run}, PARTITION_KEY
+        )
 
     def update(self, run_id: str, **fields: Any) -> None:
         """Set some fields of a run (None removes one), creating the item if missing."""
@@ -111,10 +111,10 @@ class RunTable:
 
     def remember_start(self, digest: str, started: tuple[str, str]) -> tuple[str, str]:
         """The (execution id, ARN) an idempotency key started: these, or the first ones."""
-        from botocore.exceptions import ClientError
-
         item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "execution_id": started[0]}
-        if self._put_new({**item, "execution_arn": started[1]}, ClientError):
+        if put_if_new(
+            self._client(), self._table, {**item, "execution_arn": started[1]}, PARTITION_KEY
+        ):
             return started
         return self.started_by(digest) or started
 
@@ -127,16 +127,3 @@ class RunTable:
             TableName=self._table, Key=to_item({PARTITION_KEY: key}), ConsistentRead=True
         )
         return from_item(answer["Item"]) if "Item" in answer else None
-
-    def _put_new(self, values: Mapping[str, Any], client_error: type[Exception]) -> bool:
-        try:
-            self._client().put_item(
-                TableName=self._table,
-                Item=to_item(values),
-                ConditionExpression=f"attribute_not_exists({PARTITION_KEY})",
-            )
-        except client_error as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":  # type: ignore[attr-defined]
-                return False
-            raise
-        return True
