@@ -7,7 +7,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 # Two cores: one OpenMP thread per process keeps scikit-learn from fighting itself.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test bench lint typecheck dev local clean
+.PHONY: run run-moto test bench lint typecheck dev local clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ dev: $(VENV)/.dev-installed
 
 run: local
 	$(PY) -m ecs_proxy.serve_local
+
+# The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
+# the endpoint; moto comes with the dev requirements.
+run-moto: dev
+	$(PY) -m ecs_proxy.serve_moto
 
 test: dev
 	$(BIN)/ruff check .
@@ -49,6 +54,7 @@ bench: dev
 	$(PY) -m benchmarks.model_speed
 	$(PY) -m benchmarks.pipeline_speed
 	$(PY) -m benchmarks.api_speed
+	$(PY) -m benchmarks.api_speed_aws
 
 clean:
 	rm -rf $(VENV) .pvp .chalice/deployments

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
-from chalice_app import contracts, services
+from chalice_app import contracts, observability, services
 from chalice_app.constants import (
     API_KEY_HEADER,
     APP_NAME,
@@ -45,9 +45,9 @@ def _json(status: int, body: Mapping[str, Any]) -> Response:
     return Response(body=dict(body), status_code=status, headers=headers)
 
 
-def _request_id() -> str | None:
+def _request_id(request: Request | None = None) -> str | None:
     """API Gateway's request id, else the Lambda invocation's (the ECS proxy sets both)."""
-    request = app.current_request
+    request = request or app.current_request
     context = request.context if request is not None else {}
     found = context.get("requestId") if isinstance(context, dict) else None
     if not found:
@@ -63,17 +63,30 @@ def _answer(
     try:
         return _json(200, handle())
     except ApiError as exc:
+        observability.count(f"error.{type(exc).__name__}")
         if exc.STATUS_CODE >= 500:
             # Lets an operator find the log lines of a failure a client reports.
             extra["request_id"] = _request_id()
         return _json(exc.STATUS_CODE, {**exc.body(), **extra})
     except ConfigurationError as exc:
+        observability.count("error.ConfigurationError")
         log.error("configuration error: %s", exc)
         failure = MisconfiguredError()
         return _json(failure.STATUS_CODE, {**failure.body(), **extra, "request_id": _request_id()})
     except Exception:
+        observability.count("error.unhandled")
         log.exception("unhandled error")
         return _json(500, error_body("internal error", **extra, request_id=_request_id()))
+
+
+@app.middleware("http")
+def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every log line of a request carries its id; its metrics leave when it ends."""
+    observability.begin_request(_request_id(event))
+    try:
+        return get_response(event)
+    finally:
+        observability.end_request()
 
 
 @app.middleware("http")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,29 @@ class LocalSettings:
     @property
     def prediction_log_path(self) -> Path:
         return self.home / c.PREDICTION_LOG_FILENAME
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """The AWS backend's resources (names carry the stage), region and client limits."""
+
+    stage: str
+    region: str
+    bucket: str
+    secret_name: str
+    prediction_table: str
+    run_table: str
+    pipeline_name: str
+    endpoint_name: str
+    train_uri: str
+    validation_uri: str
+    key_grace_seconds: float
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+    endpoint_timeout: float
+    endpoint_max_attempts: int
+    endpoint_status_seconds: float
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -84,4 +108,55 @@ def load_local_settings(env: Mapping[str, str] | None = None) -> LocalSettings:
             else (home / c.DATA_DIRNAME, sample)
         ),
         max_training_runs=int(_number(env, c.ENV_MAX_TRAINING_RUNS, c.DEFAULT_MAX_TRAINING_RUNS)),
+    )
+
+
+# Stages name resources; keep them short and safe in every AWS name they end up in.
+_STAGE = re.compile(r"^[a-z0-9][a-z0-9-]{0,15}$")
+
+
+def _attempts(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(_number(env, name, default))
+    if value < 1:
+        raise ConfigurationError(f"{name} must be at least 1, got {env.get(name)!r}")
+    return value
+
+
+def load_aws_settings(env: Mapping[str, str] | None = None) -> AwsSettings:
+    env = os.environ if env is None else env
+    stage = env.get(c.ENV_STAGE) or c.DEFAULT_STAGE
+    if not _STAGE.match(stage):
+        raise ConfigurationError(f"{c.ENV_STAGE} must match {_STAGE.pattern}, got {stage!r}")
+    region = next((env[name] for name in c.ENV_REGIONS if env.get(name)), "")
+    if not region:
+        raise ConfigurationError(f"the AWS backend needs a region: set {c.ENV_REGIONS[0]}")
+    bucket = env.get(c.ENV_BUCKET) or ""
+    if not bucket:
+        raise ConfigurationError(f"the AWS backend needs {c.ENV_BUCKET} (training data bucket)")
+
+    def name(variable: str, template: str) -> str:
+        return env.get(variable) or template.format(stage=stage, bucket=bucket)
+
+    return AwsSettings(
+        stage=stage,
+        region=region,
+        bucket=bucket,
+        secret_name=name(c.ENV_SECRET_NAME, c.SECRET_NAME),
+        prediction_table=name(c.ENV_PREDICTION_TABLE, c.PREDICTION_TABLE),
+        run_table=name(c.ENV_RUN_TABLE, c.RUN_TABLE),
+        pipeline_name=name(c.ENV_PIPELINE_NAME, c.PIPELINE_NAME),
+        endpoint_name=name(c.ENV_ENDPOINT_NAME, c.ENDPOINT_NAME),
+        train_uri=name(c.ENV_TRAIN_PATH, c.TRAIN_URI),
+        validation_uri=name(c.ENV_VALIDATION_PATH, c.VALIDATION_URI),
+        key_grace_seconds=_number(env, c.ENV_KEY_GRACE_SECONDS, c.DEFAULT_KEY_GRACE_SECONDS),
+        connect_timeout=_number(env, c.ENV_AWS_CONNECT_TIMEOUT, c.DEFAULT_AWS_CONNECT_TIMEOUT),
+        read_timeout=_number(env, c.ENV_AWS_READ_TIMEOUT, c.DEFAULT_AWS_READ_TIMEOUT),
+        max_attempts=_attempts(env, c.ENV_AWS_MAX_ATTEMPTS, c.DEFAULT_AWS_MAX_ATTEMPTS),
+        endpoint_timeout=_number(env, c.ENV_ENDPOINT_TIMEOUT, c.DEFAULT_ENDPOINT_TIMEOUT),
+        endpoint_max_attempts=_attempts(
+            env, c.ENV_ENDPOINT_MAX_ATTEMPTS, c.DEFAULT_ENDPOINT_MAX_ATTEMPTS
+        ),
+        endpoint_status_seconds=_number(
+            env, c.ENV_ENDPOINT_STATUS_SECONDS, c.DEFAULT_ENDPOINT_STATUS_SECONDS
+        ),
     )

@@ -20,6 +20,57 @@ ENV_MAX_BODY_BYTES: Final = "PVP_MAX_BODY_BYTES"
 ENV_DATA_DIRS: Final = "PVP_DATA_DIRS"
 ENV_MAX_TRAINING_RUNS: Final = "PVP_MAX_TRAINING_RUNS"
 
+# The AWS backend (chalice_app/aws): every resource name carries the stage and can be
+# overridden one by one. Region and credentials come from the usual AWS variables.
+ENV_STAGE: Final = "PVP_STAGE"
+ENV_BUCKET: Final = "PVP_BUCKET"
+ENV_SECRET_NAME: Final = "PVP_SECRET_NAME"
+ENV_PREDICTION_TABLE: Final = "PVP_PREDICTION_TABLE"
+ENV_RUN_TABLE: Final = "PVP_RUN_TABLE"
+ENV_PIPELINE_NAME: Final = "PVP_PIPELINE_NAME"
+ENV_ENDPOINT_NAME: Final = "PVP_ENDPOINT_NAME"
+ENV_KEY_GRACE_SECONDS: Final = "PVP_KEY_GRACE_SECONDS"
+ENV_AWS_CONNECT_TIMEOUT: Final = "PVP_AWS_CONNECT_TIMEOUT"
+ENV_AWS_READ_TIMEOUT: Final = "PVP_AWS_READ_TIMEOUT"
+ENV_AWS_MAX_ATTEMPTS: Final = "PVP_AWS_MAX_ATTEMPTS"
+ENV_ENDPOINT_TIMEOUT: Final = "PVP_ENDPOINT_TIMEOUT"
+ENV_ENDPOINT_MAX_ATTEMPTS: Final = "PVP_ENDPOINT_MAX_ATTEMPTS"
+ENV_ENDPOINT_STATUS_SECONDS: Final = "PVP_ENDPOINT_STATUS_SECONDS"
+ENV_REGIONS: Final = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+DEFAULT_STAGE: Final = "dev"
+# The old system's names, with the stage suffix.
+SECRET_NAME: Final = "property-value-predictor-api-keys-{stage}"
+PREDICTION_TABLE: Final = "inference-results-logging-table-{stage}"
+RUN_TABLE: Final = "training-pipeline-results-{stage}"
+PIPELINE_NAME: Final = "property-evaluator-training-{stage}"
+ENDPOINT_NAME: Final = "property-value-regressor-serverless-endpoint-{stage}"
+TRAIN_URI: Final = "s3://{bucket}/data/training_data/train.csv"
+VALIDATION_URI: Final = "s3://{bucket}/data/validation_data/test.csv"
+# The pipeline's run-time parameters that /start_training fills (same words as the body).
+PIPELINE_TRAIN_PARAMETER: Final = "TrainingDataS3Path"
+PIPELINE_VALIDATION_PARAMETER: Final = "ValidationDataS3Path"
+# AWSPREVIOUS keys stay valid this long after AWSCURRENT was created, so a rotation
+# never locks out a client that has not picked up the new key yet.
+DEFAULT_KEY_GRACE_SECONDS: Final = 24 * 3600.0
+# Every AWS call but the endpoint's: fail fast; botocore's standard retry mode backs off
+# with jitter and retries throttling and transient errors.
+DEFAULT_AWS_CONNECT_TIMEOUT: Final = 2.0
+DEFAULT_AWS_READ_TIMEOUT: Final = 5.0
+DEFAULT_AWS_MAX_ATTEMPTS: Final = 3
+# A serverless endpoint's cold start takes seconds: room for it, and two tries at most
+# keep a request under API Gateway's 29 s limit (2 x (2 + 12) = 28 s at worst).
+DEFAULT_ENDPOINT_TIMEOUT: Final = 12.0
+DEFAULT_ENDPOINT_MAX_ATTEMPTS: Final = 2
+# /ping reads the endpoint's state at most this often per process (DescribeEndpoint).
+DEFAULT_ENDPOINT_STATUS_SECONDS: Final = 10.0
+
+# Set on the SageMaker Model by the deploy; training_pipeline.steps.serve reads it too.
+MODEL_VERSION_ENV: Final = "PVP_MODEL_VERSION"
+
+# Logs and metrics (Powertools): one service name, one metrics namespace.
+METRICS_NAMESPACE: Final = "PropertyValuePredictor"
+
 BACKEND_LOCAL: Final = "local"
 BACKEND_AWS: Final = "aws"
 BACKENDS: Final = (BACKEND_LOCAL, BACKEND_AWS)

@@ -1,35 +1,114 @@
-"""Where the app's operational signals go: log records and counted events.
+"""Where the app's operational signals go: Powertools' JSON logs and EMF metrics.
 
-The one module call sites use, so the sink (stdlib logging today) can change without
-touching them. Nothing here may log an API key.
+The one module call sites use. Every `chalice_app.*` (and `ecs_proxy.*`) log line is
+one JSON object on stdout with service, stage, cold start and a correlation id (API
+Gateway's request id; the prediction id where there is one): on Lambda and on ECS
+(the awslogs driver) CloudWatch gets the same lines. Counted events are EMF metrics,
+flushed once per request. Powertools is imported on the first request, not at import.
+Nothing here may log an API key.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
+import sys
 import threading
 from collections import Counter
 from dataclasses import asdict
+from typing import IO, Any, cast
 
+from chalice_app import constants as c
 from chalice_app.ports import PredictionEntry
 
 logger = logging.getLogger("chalice_app")
 
 UNLOGGED_PREDICTION = "prediction_log_write_failed"
+_LOGGED_PACKAGES = ("chalice_app", "ecs_proxy")
 
 _counts: Counter[str] = Counter()
-_counts_lock = threading.Lock()
+_lock = threading.Lock()
+_tools: tuple[Any, Any] | None = None  # Powertools' (Logger, Metrics), built once
+_pending = False  # metrics added since the last flush
+_cold = True
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is now (a test runner swaps it per test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def _stage() -> str:
+    backend = os.environ.get(c.ENV_BACKEND) or c.DEFAULT_BACKEND
+    return os.environ.get(c.ENV_STAGE) or (c.DEFAULT_STAGE if backend == c.BACKEND_AWS else backend)
+
+
+def setup() -> tuple[Any, Any]:
+    """Powertools' Logger and Metrics for this process (built on first use)."""
+    global _tools
+    if _tools is None:
+        with _lock:
+            if _tools is None:
+                from aws_lambda_powertools import Logger, Metrics
+
+                stage = _stage()
+                json_logger = Logger(
+                    service=c.APP_NAME, stream=cast(IO[str], _CurrentStdout()), utc=True
+                )
+                json_logger.append_keys(stage=stage)
+                for name in _LOGGED_PACKAGES:
+                    package = logging.getLogger(name)
+                    package.addHandler(json_logger.logger_handler)
+                    package.setLevel(logging.INFO)
+                    # Lambda's runtime puts a handler on the root logger: one line, not two.
+                    package.propagate = False
+                metrics = Metrics(namespace=c.METRICS_NAMESPACE, service=c.APP_NAME)
+                metrics.set_default_dimensions(stage=stage)
+                _tools = (json_logger, metrics)
+    return _tools
+
+
+def begin_request(request_id: str | None) -> None:
+    global _cold
+    json_logger, _ = setup()
+    json_logger.append_keys(cold_start=_cold)
+    _cold = False
+    json_logger.set_correlation_id(request_id)
+
+
+def end_request() -> None:
+    global _pending
+    if _pending and _tools is not None:
+        _pending = False
+        _tools[1].flush_metrics()
+
+
+def _metric(name: str, unit: str, value: float) -> None:
+    global _pending
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    setup()[1].add_metric(name=name, unit=getattr(MetricUnit, unit), value=value)
+    _pending = True
 
 
 def count(event: str, value: int = 1) -> None:
-    """Count an operational event (a metric)."""
-    with _counts_lock:
+    """Count an operational event: an EMF metric, and a counter tests can read."""
+    with _lock:
         _counts[event] += value
+    _metric(event, "Count", value)
+
+
+def measure_ms(name: str, milliseconds: float) -> None:
+    _metric(name, "Milliseconds", milliseconds)
 
 
 def counts() -> dict[str, int]:
-    with _counts_lock:
+    with _lock:
         return dict(_counts)
 
 
@@ -39,9 +118,14 @@ def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:
     One JSON line an operator (or a later import job) can replay into the log.
     """
     count(UNLOGGED_PREDICTION)
-    record = {
-        "event": UNLOGGED_PREDICTION,
-        "reason": reason,
-        "recoverable_prediction": {**asdict(entry), "inputs": dict(entry.inputs)},
-    }
-    logger.error(json.dumps(record, ensure_ascii=False, default=str))
+    setup()
+    record = {**asdict(entry), "inputs": dict(entry.inputs)}
+    logger.error(
+        "prediction answered but not logged",
+        extra={
+            "event": UNLOGGED_PREDICTION,
+            "reason": reason,
+            "prediction_id": entry.prediction_id,
+            "recoverable_prediction": record,
+        },
+    )

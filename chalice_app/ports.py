@@ -75,5 +75,8 @@ class TrainingLauncher(Protocol):
 
 class RunStatusReader(Protocol):
     def get(self, execution_id: str) -> dict[str, Any] | None:
-        """The run's status, step, metrics, gate and model version; None if unknown."""
+        """The run's status, step, metrics, gate and model version; None if unknown.
+
+        Raises TrainingUnavailableError when the status cannot be read now.
+        """
         ...

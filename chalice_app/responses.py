@@ -44,6 +44,7 @@ class TrainingStatus(BaseModel):
     model_config = _ANSWER
 
     execution_id: str
+    run_id: str | None = Field(default=None, description="The same id, as the run table keys it.")
     status: RunStatus
     step: str | None
     started_at: str
@@ -54,6 +55,9 @@ class TrainingStatus(BaseModel):
     gate: dict[str, Any] | None
     model_version: str | None
     reason: str | None
+    artifacts_dir: str | None = Field(
+        default=None, description="AWS: the run's S3 prefix. Local runs keep theirs private."
+    )
 
 
 class ErrorAnswer(BaseModel):

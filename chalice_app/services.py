@@ -87,6 +87,8 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         observability.unlogged_prediction(entry, str(exc))
     else:
         backends.health.recover(PREDICTION_LOG)
+    observability.count("predictions")
+    observability.measure_ms("prediction_latency", entry.latency_ms)
     return PredictionAnswer(
         value=prediction.value, model_version=prediction.model_version, prediction_id=prediction_id
     ).model_dump()
@@ -118,7 +120,11 @@ def start_training(
 
 
 def training_status(backends: Backends, execution_id: str) -> dict[str, Any]:
-    status = backends.runs.get(execution_id)
+    try:
+        status = backends.runs.get(execution_id)
+    except TrainingUnavailableError as exc:
+        raise ServiceUnavailableError(str(exc)) from None
     if status is None:
         raise NotFoundError(f"unknown execution_id {execution_id!r}")
-    return TrainingStatus.model_validate({**status, "execution_id": execution_id}).model_dump()
+    answer = TrainingStatus.model_validate({**status, "execution_id": execution_id})
+    return answer.model_dump(exclude_unset=True)  # optional fields only where a backend has them

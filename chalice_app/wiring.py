@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from chalice_app import constants as c
 from chalice_app.auth import KeyChecker
-from chalice_app.config import Settings, load_local_settings, load_settings
+from chalice_app.config import Settings, load_aws_settings, load_local_settings, load_settings
 from chalice_app.errors import ConfigurationError, MisconfiguredError
 from chalice_app.health import Health
 from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
@@ -65,11 +65,54 @@ def build_local_backends(settings: Settings) -> Backends:
     )
 
 
+def build_aws_backends(settings: Settings) -> Backends:
+    try:
+        from chalice_app.aws.clients import RUNTIME, AwsClients
+        from chalice_app.aws.keys import SecretsManagerKeyStore
+        from chalice_app.aws.prediction_log import DynamoPredictionLog
+        from chalice_app.aws.predictor import EndpointPredictor
+        from chalice_app.aws.runs import RunTable
+        from chalice_app.aws.status import PipelineRunStatus
+        from chalice_app.aws.training import PipelineLauncher
+    except ImportError as exc:  # boto3 or Powertools missing from this environment
+        raise ConfigurationError(f"the AWS backend cannot be imported: {exc}") from None
+
+    aws = load_aws_settings()
+    clients = AwsClients(aws)
+    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    store = SecretsManagerKeyStore(
+        clients.source("secretsmanager"),
+        aws.secret_name,
+        ttl=settings.key_ttl_seconds,
+        grace=aws.key_grace_seconds,
+        retry_after=settings.key_refresh_seconds,
+    )
+    return Backends(
+        settings=settings,
+        keys=KeyChecker(store, settings.key_refresh_seconds),
+        predictor=EndpointPredictor(
+            clients.source(RUNTIME),
+            clients.source("sagemaker"),
+            aws.endpoint_name,
+            status_seconds=aws.endpoint_status_seconds,
+        ),
+        prediction_log=DynamoPredictionLog(clients.source("dynamodb"), aws.prediction_table),
+        launcher=PipelineLauncher(
+            clients.source("sagemaker"),
+            clients.source("s3"),
+            runs,
+            aws.pipeline_name,
+            (aws.train_uri, aws.validation_uri),
+        ),
+        runs=PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name),
+    )
+
+
 def build_backends() -> Backends:
     settings = load_settings()
     if settings.backend == c.BACKEND_LOCAL:
         return build_local_backends(settings)
-    raise ConfigurationError(f"{c.ENV_BACKEND}={settings.backend} is not available yet")
+    return build_aws_backends(settings)
 
 
 _lock = threading.Lock()

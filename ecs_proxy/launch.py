@@ -38,11 +38,12 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
 
-def _wait_until_up(server: RunningServer, timeout: float) -> None:
+def wait_until_up(server: RunningServer, timeout: float) -> None:
+    """Poll until the server answers any HTTP request, or fail with its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"proxy exited early:\n{server.log_path.read_text()}")
+            raise RuntimeError(f"server exited early:\n{server.log_path.read_text()}")
         try:
             conn = http.client.HTTPConnection(server.host, server.port, timeout=2)
             conn.request("GET", "/ping")
@@ -51,7 +52,7 @@ def _wait_until_up(server: RunningServer, timeout: float) -> None:
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"proxy not up after {timeout}s:\n{server.log_path.read_text()}")
+    raise RuntimeError(f"server not up after {timeout}s:\n{server.log_path.read_text()}")
 
 
 @contextmanager
@@ -87,9 +88,16 @@ def running_proxy(
             stderr=subprocess.STDOUT,
         )
     server = RunningServer(full_env.get(c.ENV_BIND_HOST, "127.0.0.1"), port, process, log_path)
-    try:
-        _wait_until_up(server, timeout)
+    with stopped_at_exit(process):
+        wait_until_up(server, timeout)
         yield server
+
+
+@contextmanager
+def stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """SIGTERM the process when the block ends (SIGKILL if it will not go)."""
+    try:
+        yield
     finally:
         process.send_signal(signal.SIGTERM)
         try:

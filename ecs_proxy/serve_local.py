@@ -37,13 +37,19 @@ def _has_deployed_model(home: Path) -> bool:
     return True
 
 
-def prepare(settings: LocalSettings) -> str | None:
-    """Deploy a first model and create the key file when missing; the new key, if made."""
+def ensure_sample(settings: LocalSettings) -> Path:
+    """The synthetic sample's directory, generated when missing."""
+    sample = settings.home / c.SAMPLE_DIRNAME
+    if not (sample / c.TRAIN_FILENAME).is_file():
+        print(f"generating the synthetic sample in {sample}")
+        _cli(settings, "sample-data", "--out", str(sample))
+    return sample
+
+
+def deploy_first_model(settings: LocalSettings) -> None:
+    """Train and deploy a model on the synthetic sample when none is deployed."""
     if not _has_deployed_model(settings.home):
-        sample = settings.home / c.SAMPLE_DIRNAME
-        if not (sample / c.TRAIN_FILENAME).is_file():
-            print(f"no model deployed: generating the synthetic sample in {sample}")
-            _cli(settings, "sample-data", "--out", str(sample))
+        ensure_sample(settings)
         print("training and deploying a first model (a few seconds)")
         _cli(
             settings,
@@ -55,22 +61,31 @@ def prepare(settings: LocalSettings) -> str | None:
         )
         if not _has_deployed_model(settings.home):
             print("warning: the first run was not deployed; /ping will answer 503")
+
+
+def prepare(settings: LocalSettings) -> str | None:
+    """Deploy a first model and create the key file when missing; the new key, if made."""
+    deploy_first_model(settings)
     return ensure_key_file(settings.key_file)
 
 
-def _curl_example(settings: LocalSettings) -> str:
+def curl_example(key: str = "$KEY") -> str:
+    """A /get_prediction request that works as printed against this proxy."""
     host = os.environ.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
     port = os.environ.get(c.ENV_PORT) or str(c.DEFAULT_PORT)
     body = (
         '{"Type": "departamento", "Sector": "Vitacura", "NetUsableArea": 140, "NetArea": 170,'
         ' "NRooms": 4, "NBathroom": 3, "Latitude": -33.40, "Longitude": -70.58}'
     )
-    read_key = "import json,sys; print(next(iter(json.load(open(sys.argv[1])).values())))"
     return (
-        f"KEY=$(python3 -c '{read_key}' {settings.key_file})\n"
-        f'  curl -s http://{host}:{port}/get_prediction -H "API-key: $KEY" '
+        f'curl -s http://{host}:{port}/get_prediction -H "API-key: {key}" '
         f"-H 'Content-Type: application/json' -d '{body}'"
     )
+
+
+def _curl_example(settings: LocalSettings) -> str:
+    read_key = "import json,sys; print(next(iter(json.load(open(sys.argv[1])).values())))"
+    return f"KEY=$(python3 -c '{read_key}' {settings.key_file})\n  " + curl_example()
 
 
 def main() -> None:

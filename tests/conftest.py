@@ -5,15 +5,22 @@ Both are made by the real CLI in a subprocess, once per session.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from chalice_app.config import AwsSettings
+from ecs_proxy.launch import RunningServer
+from ecs_proxy.moto_stack import environ
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # One flat in Providencia, in the model's own column names.
@@ -127,3 +134,117 @@ def _one_thread() -> Iterator[None]:
 
     with threadpool_limits(1):
         yield
+
+
+# The AWS backend without AWS: one moto_server and one model server per session, their
+# logs under the session's temporary directory (scanned for keys at the end).
+# The stage the Chalice test client and `chalice package` use: its configuration is
+# .chalice/config.json's, as deployed.
+TEST_STAGE = "dev"
+
+
+def stage_environment(stage: str = TEST_STAGE) -> dict[str, str]:
+    config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    return dict(config["stages"][stage]["environment_variables"])
+
+
+@pytest.fixture(scope="session")
+def aws_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("aws-logs")
+
+
+@pytest.fixture(scope="session")
+def moto_server(aws_logs: Path) -> Iterator[RunningServer]:
+    from ecs_proxy.moto_stack import running_moto
+
+    with running_moto(aws_logs / "moto_server.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def model_server(trained_home: Path, aws_logs: Path) -> Iterator[RunningServer]:
+    """The endpoint: the model trained by the training step, named as the stage's."""
+    from chalice_app.constants import ENDPOINT_NAME
+    from ecs_proxy.moto_stack import running_model_server
+
+    with running_model_server(
+        trained_home / "models" / "v0001",
+        aws_logs / "model_server.log",
+        endpoint_name=ENDPOINT_NAME.format(stage=TEST_STAGE),
+        version="v0001",
+    ) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class AwsStack:
+    """A stage provisioned on the session's moto_server, its model on the model server."""
+
+    env: dict[str, str]  # what an API process needs to run the AWS backend on it
+    settings: AwsSettings
+    key: str
+
+
+@pytest.fixture(scope="session")
+def aws_stack(
+    moto_server: RunningServer, model_server: RunningServer, sample_dir: Path
+) -> AwsStack:
+    from chalice_app.aws.clients import AwsClients
+    from chalice_app.config import load_aws_settings
+    from ecs_proxy.moto_resources import provision
+    from ecs_proxy.moto_stack import aws_env
+    from tests.secrets_watch import new_key
+
+    env = aws_env(moto_server, model_server, **stage_environment())
+    settings = load_aws_settings(env)
+    key = new_key()
+    with environ(env):  # botocore reads the endpoint variables when it builds a client
+        provision(AwsClients(settings), settings, key=key, sample=sample_dir, model_version="v0001")
+    return AwsStack(env, settings, key)
+
+
+def logged_predictions(stack: AwsStack) -> dict[str, dict[str, Any]]:
+    """Every item of the stage's prediction table, by prediction id (a Scan: tests only)."""
+    import boto3
+
+    from chalice_app.aws.items import from_item
+
+    with environ(stack.env):
+        client = boto3.session.Session().client("dynamodb")
+    pages = client.get_paginator("scan").paginate(TableName=stack.settings.prediction_table)
+    items = [from_item(item) for page in pages for item in page["Items"]]
+    return {item["prediction_id"]: item for item in items}
+
+
+# No API key in any output: every test's captured output and every log file the
+# session's servers wrote (all under its temporary directory) is read at the end for
+# each key the suite issued (tests/secrets_watch.py). A leak fails the run.
+_captured: list[str] = []
+_basetemp: list[Path] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remember_basetemp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _basetemp.append(tmp_path_factory.getbasetemp())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _captured.extend(text for _, text in report.sections)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.secrets_watch import issued, leaks
+
+    keys = issued()
+    sources = [("captured test output", "\n".join(_captured))]
+    for base in _basetemp:
+        sources += [(str(p), p.read_text(errors="replace")) for p in sorted(base.rglob("*.log"))]
+    found = [f"{where}: {leak}" for where, text in sources for leak in leaks(text, keys)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        message = "API keys found in output:\n  " + "\n  ".join(found)
+    else:
+        message = f"no API key in output: {len(keys)} keys, {len(sources)} sources checked"
+    if reporter is not None:
+        reporter.write_line(message)

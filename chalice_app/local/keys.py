@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from chalice_app.auth import keys_in
 from chalice_app.errors import KeyStoreUnavailableError
 
 
@@ -19,11 +20,9 @@ def read_key_file(path: Path) -> frozenset[str]:
         raise KeyStoreUnavailableError(f"API key file {path} does not exist") from None
     except (OSError, ValueError) as exc:
         raise KeyStoreUnavailableError(f"API key file {path} is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise KeyStoreUnavailableError(f"API key file {path} must hold a JSON object")
-    keys = frozenset(v for v in data.values() if isinstance(v, str) and v)
+    keys = keys_in(data, f"API key file {path}")
     if not keys:
-        # A store with no key refuses everyone: that is a broken store, not bad keys.
+        # Not cached as "no key is valid": the file is re-read until it holds one.
         raise KeyStoreUnavailableError(f"API key file {path} holds no key")
     return keys
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-# Server internals in a run's record (its process, its working directory), and its id,
-# which the answer carries as execution_id.
-_NOT_FOR_CLIENTS = ("pid", "artifacts_dir", "run_id")
+# Server internals in a run's record: its process and its working directory.
+_NOT_FOR_CLIENTS = ("pid", "artifacts_dir")
 
 
 class LocalRunStatus:

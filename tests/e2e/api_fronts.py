@@ -1,14 +1,15 @@
-"""Two fronts over the same app (chalice.test.Client, the proxy over HTTP), a home, and
-the way to open either front over that home."""
+"""Two fronts over the same app (chalice.test.Client, the proxy over HTTP), each on a
+backend: the local one (a home) or AWS (moto_server and the model server); and the
+Chalice front as a WSGI app, for WSGI clients."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any, Protocol
 from chalice_app.local.keys import ensure_key_file
 from ecs_proxy.events import headers_from_environ
 from ecs_proxy.launch import running_proxy
+from ecs_proxy.moto_stack import environ
+from tests.secrets_watch import register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,8 +34,17 @@ class Answer:
         return json.loads(self.raw)
 
 
+Logged = Callable[[], dict[str, dict[str, Any]]]
+
+
 class Front(Protocol):
     name: str
+    backend: str
+    key: str
+
+    def logged(self) -> dict[str, dict[str, Any]]:
+        """The prediction log's entries, by prediction id."""
+        ...
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -51,19 +63,39 @@ def make_api_home(target: Path, trained_home: Path, sample_dir: Path) -> ApiHome
     shutil.copytree(sample_dir, target / "sample", dirs_exist_ok=True)
     key = ensure_key_file(target / "api-keys.json")
     assert key is not None
-    return ApiHome(target, key)
+    return ApiHome(target, register(key))
 
 
-class ChaliceFront:
+def sqlite_log(home: Path) -> Logged:
+    def read() -> dict[str, dict[str, Any]]:
+        with sqlite3.connect(home / "predictions.sqlite") as conn:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT * FROM predictions").fetchall()
+        return {row["prediction_id"]: dict(row) for row in rows}
+
+    return read
+
+
+@dataclass
+class _Backend:
+    backend: str
+    key: str
+    logged: Logged
+
+
+class ChaliceFront(_Backend):
     name = "chalice"
 
-    def __init__(self) -> None:
+    def __init__(self, backend: str, key: str, logged: Logged) -> None:
         from chalice.test import Client
 
         from chalice_app.app import app
 
-        # The stage's environment_variables come from .chalice/config.json, as deployed.
-        self._client = Client(app, stage_name="dev", project_dir=str(REPO_ROOT))
+        super().__init__(backend, key, logged)
+        # On AWS the stage's environment_variables come from .chalice/config.json, as
+        # deployed; the local backend is no stage's, so it reads no stage config.
+        project = REPO_ROOT if backend == "aws" else Path(__file__).parent
+        self._client = Client(app, stage_name="dev", project_dir=str(project))
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -104,10 +136,11 @@ def _phrase(status: int) -> str:
         return "Unknown"
 
 
-class HttpFront:
+class HttpFront(_Backend):
     name = "proxy"
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, backend: str, key: str, logged: Logged) -> None:
+        super().__init__(backend, key, logged)
         self.host, self.port = host, port
 
     def request(
@@ -123,34 +156,35 @@ class HttpFront:
             conn.close()
 
 
-def _set_env(values: dict[str, str]) -> dict[str, str | None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    return saved
-
-
-def _restore_env(saved: dict[str, str | None]) -> None:
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 @contextmanager
-def open_front(name: str, home: Path, env: dict[str, str] | None = None) -> Iterator[Front]:
-    """The named front over a home: a proxy subprocess, or the app in this process."""
+def open_front(
+    kind: str,
+    home: Path,
+    key: str,
+    logged: Logged,
+    *,
+    backend: str = "local",
+    env: dict[str, str] | None = None,
+) -> Iterator[Front]:
+    """A front over a backend: a proxy subprocess, or the app in this process."""
     from chalice_app.wiring import reset_backends
 
-    if name == "proxy":
+    if kind == "proxy":
         with running_proxy(home, env=env) as server:
-            yield HttpFront(server.host, server.port)
+            yield HttpFront(server.host, server.port, backend, key, logged)
         return
     # In-process: the app reads its configuration once, so set it, then forget the old.
-    saved = _set_env({"PVP_HOME": str(home), "OMP_NUM_THREADS": "1", **(env or {})})
-    reset_backends()
-    try:
-        yield ChaliceFront()
-    finally:
-        _restore_env(saved)
+    with environ({**(env or {}), "OMP_NUM_THREADS": "1"}):
         reset_backends()
+        try:
+            yield ChaliceFront(backend, key, logged)
+        finally:
+            reset_backends()
+
+
+def open_local_front(
+    kind: str, api: ApiHome, env: dict[str, str] | None = None
+) -> AbstractContextManager[Front]:
+    """A front on the local backend over an API home."""
+    env = {"PVP_HOME": str(api.home), **(env or {})}
+    return open_front(kind, api.home, api.key, sqlite_log(api.home), env=env)

@@ -1,4 +1,5 @@
-"""Fixtures: a private API home per module and the two fronts, parametrized."""
+"""Fixtures: the fronts (chalice.test.Client, the proxy over HTTP) on each backend
+(a private local home per module; the session's stage on moto_server), parametrized."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fronts import ApiHome, Front, make_api_home, open_front
+from api_fronts import ApiHome, Front, make_api_home, open_front, open_local_front, sqlite_log
+
+from tests.conftest import AwsStack, logged_predictions
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +19,27 @@ def api_home(
     return make_api_home(tmp_path_factory.mktemp("api") / "home", trained_home, sample_dir)
 
 
+@pytest.fixture(scope="module", params=["chalice", "proxy", "chalice-aws", "proxy-aws"])
+def front(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Front]:
+    """Each test runs once per front and backend; a module shares one home or stage."""
+    kind, _, backend = request.param.partition("-")
+    if backend == "aws":
+        stack: AwsStack = request.getfixturevalue("aws_stack")
+        key, env = stack.key, stack.env
+        home = tmp_path_factory.mktemp("aws-proxy")
+        logged = lambda: logged_predictions(stack)  # noqa: E731
+    else:
+        api: ApiHome = request.getfixturevalue("api_home")
+        key, home, logged = api.key, api.home, sqlite_log(api.home)
+        env = {"PVP_HOME": str(api.home)}
+    with open_front(kind, home, key, logged, backend=backend or "local", env=env) as opened:
+        yield opened
+
+
 @pytest.fixture(scope="module", params=["chalice", "proxy"])
-def front(request: pytest.FixtureRequest, api_home: ApiHome) -> Iterator[Front]:
-    """Each test runs once per front; both fronts share one home per module."""
-    with open_front(request.param, api_home.home) as opened:
+def local_front(request: pytest.FixtureRequest, api_home: ApiHome) -> Iterator[Front]:
+    """The two fronts on the local backend only: for faults and guards of its own."""
+    with open_local_front(request.param, api_home) as opened:
         yield opened

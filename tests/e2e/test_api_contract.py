@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
@@ -21,19 +20,14 @@ BODY: dict[str, Any] = {
 }
 
 
-def _auth(api_home: Any, **extra: str) -> dict[str, str]:
-    return {"API-key": api_home.key, "Content-Type": "application/json", **extra}
+def _auth(front: Any, **extra: str) -> dict[str, str]:
+    return {"API-key": front.key, "Content-Type": "application/json", **extra}
 
 
-def _predict(front: Any, api_home: Any, **change: Any) -> Any:
+def _predict(front: Any, **change: Any) -> Any:
     return front.request(
-        "POST", "/get_prediction", json.dumps({**BODY, **change}).encode(), _auth(api_home)
+        "POST", "/get_prediction", json.dumps({**BODY, **change}).encode(), _auth(front)
     )
-
-
-def _logged_ids(api_home: Any) -> set[str]:
-    with sqlite3.connect(api_home.home / "predictions.sqlite") as conn:
-        return {row[0] for row in conn.execute("SELECT prediction_id FROM predictions")}
 
 
 def test_ping_answers_with_the_deployed_version_without_a_key(front: Any) -> None:
@@ -42,30 +36,31 @@ def test_ping_answers_with_the_deployed_version_without_a_key(front: Any) -> Non
     assert answer.json()["model_version"].startswith("v")
 
 
-def test_prediction_is_answered_and_logged(front: Any, api_home: Any) -> None:
-    answer = _predict(front, api_home)
+def test_prediction_is_answered_and_logged(front: Any) -> None:
+    answer = _predict(front)
     assert answer.status == 200, answer.raw
     body = answer.json()
     assert set(body) == {"value", "model_version", "prediction_id"}
     assert isinstance(body["value"], float) and body["value"] > 0
-    assert body["prediction_id"] in _logged_ids(api_home)
+    logged = front.logged()[body["prediction_id"]]
+    assert logged["value"] == body["value"] and logged["model_version"] == body["model_version"]
 
 
-def test_categories_match_ignoring_case_and_accents(front: Any, api_home: Any) -> None:
-    plain = _predict(front, api_home, Type="departamento", Sector="nunoa").json()["value"]
-    fancy = _predict(front, api_home, Type="Departamento", Sector="Ñuñoa").json()["value"]
+def test_categories_match_ignoring_case_and_accents(front: Any) -> None:
+    plain = _predict(front, Type="departamento", Sector="nunoa").json()["value"]
+    fancy = _predict(front, Type="Departamento", Sector="Ñuñoa").json()["value"]
     assert fancy == plain
 
 
-def test_body_without_json_content_type_is_still_read(front: Any, api_home: Any) -> None:
+def test_body_without_json_content_type_is_still_read(front: Any) -> None:
     # curl -d sends application/x-www-form-urlencoded
-    headers = {"API-key": api_home.key, "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {"API-key": front.key, "Content-Type": "application/x-www-form-urlencoded"}
     answer = front.request("POST", "/get_prediction", json.dumps(BODY).encode(), headers)
     assert answer.status == 200, answer.raw
 
 
-def test_unknown_sector_is_422_listing_known_sectors(front: Any, api_home: Any) -> None:
-    answer = _predict(front, api_home, Sector="Marte")
+def test_unknown_sector_is_422_listing_known_sectors(front: Any) -> None:
+    answer = _predict(front, Sector="Marte")
     assert answer.status == 422
     body = answer.json()
     assert "Sector" in body["fields"] and "vitacura" in body["known"]
@@ -88,8 +83,8 @@ def test_missing_or_bad_key_is_403(front: Any, key: str | None) -> None:
 @pytest.mark.parametrize(
     "raw", [b"{", b"not json", b"\xff\xfe\xfd", b'{"NRooms": ' + b"7" * 5000 + b"}"]
 )
-def test_malformed_json_is_400(front: Any, api_home: Any, raw: bytes) -> None:
-    answer = front.request("POST", "/get_prediction", raw, _auth(api_home))
+def test_malformed_json_is_400(front: Any, raw: bytes) -> None:
+    answer = front.request("POST", "/get_prediction", raw, _auth(front))
     assert answer.status == 400 and "error" in answer.json()
 
 
@@ -103,29 +98,29 @@ def test_malformed_json_is_400(front: Any, api_home: Any, raw: bytes) -> None:
     ],
 )
 def test_invalid_fields_are_422_naming_each(
-    front: Any, api_home: Any, change: dict[str, Any], fields: set[str]
+    front: Any, change: dict[str, Any], fields: set[str]
 ) -> None:
-    answer = _predict(front, api_home, **change)
+    answer = _predict(front, **change)
     assert answer.status == 422
     assert set(answer.json()["fields"]) == fields
 
 
-def test_missing_fields_are_422_naming_each(front: Any, api_home: Any) -> None:
-    answer = front.request("POST", "/get_prediction", b'{"Type": "casa"}', _auth(api_home))
+def test_missing_fields_are_422_naming_each(front: Any) -> None:
+    answer = front.request("POST", "/get_prediction", b'{"Type": "casa"}', _auth(front))
     assert answer.status == 422
     assert set(answer.json()["fields"]) == set(BODY) - {"Type"}
 
 
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
-def test_non_finite_numbers_are_422(front: Any, api_home: Any, token: str) -> None:
+def test_non_finite_numbers_are_422(front: Any, token: str) -> None:
     raw = json.dumps(BODY).replace("170.0", token).encode()
-    answer = front.request("POST", "/get_prediction", raw, _auth(api_home))
+    answer = front.request("POST", "/get_prediction", raw, _auth(front))
     assert answer.status == 422 and set(answer.json()["fields"]) == {"NetArea"}
 
 
-def test_oversized_body_is_413(front: Any, api_home: Any) -> None:
+def test_oversized_body_is_413(front: Any) -> None:
     raw = json.dumps({**BODY, "Pad": "x" * 70_000}).encode()
-    answer = front.request("POST", "/get_prediction", raw, _auth(api_home))
+    answer = front.request("POST", "/get_prediction", raw, _auth(front))
     assert answer.status == 413 and "error" in answer.json()
 
 
@@ -146,24 +141,26 @@ def test_unknown_route_is_404_json(front: Any) -> None:
 @pytest.mark.parametrize("field", ["TrainingDataS3Path", "ValidationDataS3Path"])
 @pytest.mark.parametrize("prefix", ["", "file://", "s3://bucket"])
 def test_start_training_with_unusable_path_is_422_naming_it(
-    front: Any, api_home: Any, field: str, prefix: str
+    front: Any, field: str, prefix: str
 ) -> None:
     raw = json.dumps({field: f"{prefix}/no/such/file.csv"}).encode()
-    answer = front.request("POST", "/start_training", raw, _auth(api_home))
+    answer = front.request("POST", "/start_training", raw, _auth(front))
     assert answer.status == 422
     body = answer.json()
     assert body["result"] == "FAILURE" and list(body["fields"]) == [field]
 
 
-def test_unknown_execution_is_404(front: Any, api_home: Any) -> None:
-    answer = front.request("GET", "/training/run-does-not-exist", headers=_auth(api_home))
+def test_unknown_execution_is_404(front: Any) -> None:
+    answer = front.request("GET", "/training/run-does-not-exist", headers=_auth(front))
     assert answer.status == 404 and "error" in answer.json()
 
 
 @pytest.mark.slow
-def test_training_started_with_defaults_completes(front: Any, api_home: Any) -> None:
+def test_training_started_with_defaults_completes(front: Any) -> None:
+    if front.backend == "aws":
+        pytest.skip("moto's pipeline executions end at once without running any step")
     # GIVEN a deployed model; WHEN a run starts with the default paths (GET)
-    started = front.request("GET", "/start_training", headers=_auth(api_home))
+    started = front.request("GET", "/start_training", headers=_auth(front))
     assert started.status == 200, started.raw
     body = started.json()
     assert body["result"] == "SUCCESS" and body["execution_arn"]
@@ -172,7 +169,7 @@ def test_training_started_with_defaults_completes(front: Any, api_home: Any) -> 
     # THEN its status is readable at once and ends accepted or rejected with metrics
     deadline = time.monotonic() + 120
     while True:
-        status = front.request("GET", f"/training/{run_id}", headers=_auth(api_home))
+        status = front.request("GET", f"/training/{run_id}", headers=_auth(front))
         assert status.status == 200, status.raw
         state = status.json()
         if state["status"] in ("accepted", "rejected", "failed") or time.monotonic() > deadline:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_fronts import HttpFront, make_api_home
+from api_fronts import HttpFront, make_api_home, sqlite_log
 
 from ecs_proxy.launch import running_proxy
 
@@ -35,7 +35,7 @@ def test_training_over_http_deploys_without_a_failed_request(
     api = make_api_home(tmp_path / "home", trained_home, sample_dir)
     headers = {"API-key": api.key, "Content-Type": "application/json"}
     with running_proxy(api.home, workers=2) as server:
-        front = HttpFront(server.host, server.port)
+        front = HttpFront(server.host, server.port, "local", api.key, sqlite_log(api.home))
         before = front.request("GET", "/ping").json()["model_version"]
         answers: list[Any] = []
         stop = threading.Event()

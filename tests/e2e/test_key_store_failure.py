@@ -36,9 +36,9 @@ def _predict(front: Front, key: str | None) -> tuple[int, dict[str, object], str
 
 
 def test_a_broken_key_store_is_503_without_paths_and_recovers(
-    front: Front, api_home: ApiHome
+    local_front: Front, api_home: ApiHome
 ) -> None:
-    key_file = api_home.home / "api-keys.json"
+    front, key_file = local_front, api_home.home / "api-keys.json"
     for name, content in BROKEN.items():
         # GIVEN a key file that holds no usable key
         key_file.write_text(content)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_fronts import ChaliceWsgi, make_api_home, open_front
+from api_fronts import ApiHome, ChaliceWsgi, make_api_home, open_local_front
 from schemathesis.config import SchemathesisConfig
 
 from chalice_app.openapi import DOCUMENT_PATH, EXAMPLE_EXECUTION_ID
@@ -74,7 +74,7 @@ chalice_schema.app = chalice_gateway
 
 def _fuzz_home(
     factory: pytest.TempPathFactory, trained_home: Path, sample_dir: Path
-) -> tuple[Path, dict[str, str]]:
+) -> tuple[ApiHome, dict[str, str]]:
     """A home of its own per front: a run one front starts must not make the other's 409s."""
     home = make_api_home(factory.mktemp("fuzz") / "home", trained_home, sample_dir).home
     (home / "api-keys.json").write_text(json.dumps({"fuzz": FUZZ_KEY}))
@@ -87,15 +87,15 @@ def _fuzz_home(
     runs = RunLog(home)
     runs.claim(EXAMPLE_EXECUTION_ID, tiny, tiny)
     runs.update(EXAMPLE_EXECUTION_ID, status="failed", reason="an example", step="validate")
-    return home, {"PVP_TRAIN_PATH": tiny, "PVP_VALIDATION_PATH": tiny}
+    return ApiHome(home, FUZZ_KEY), {"PVP_TRAIN_PATH": tiny, "PVP_VALIDATION_PATH": tiny}
 
 
 @pytest.fixture(scope="module")
 def proxy_url(
     tmp_path_factory: pytest.TempPathFactory, trained_home: Path, sample_dir: Path
 ) -> Iterator[str]:
-    home, env = _fuzz_home(tmp_path_factory, trained_home, sample_dir)
-    with running_proxy(home, env=env) as server:
+    api, env = _fuzz_home(tmp_path_factory, trained_home, sample_dir)
+    with running_proxy(api.home, env={"PVP_HOME": str(api.home), **env}) as server:
         yield server.base_url
 
 
@@ -103,8 +103,8 @@ def proxy_url(
 def chalice_front(
     tmp_path_factory: pytest.TempPathFactory, trained_home: Path, sample_dir: Path
 ) -> Iterator[None]:
-    home, env = _fuzz_home(tmp_path_factory, trained_home, sample_dir)
-    with open_front("chalice", home, env) as front:
+    api, env = _fuzz_home(tmp_path_factory, trained_home, sample_dir)
+    with open_local_front("chalice", api, env) as front:
         chalice_gateway.front = front  # type: ignore[assignment]
         yield
         chalice_gateway.front = None

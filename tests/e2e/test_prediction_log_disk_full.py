@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_fronts import ApiHome, HttpFront, make_api_home
+from api_fronts import ApiHome, HttpFront, make_api_home, sqlite_log
 
 from ecs_proxy.launch import running_proxy
 from tests.conftest import EXAMPLE_REQUEST
@@ -78,7 +78,7 @@ def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
     headers = {"API-key": api.key, "Content-Type": "application/json"}
     body = json.dumps(EXAMPLE_REQUEST).encode()
     with running_proxy(api.home, workers=2) as server:
-        front = HttpFront(server.host, server.port)
+        front = HttpFront(server.host, server.port, "local", api.key, sqlite_log(api.home))
         assert front.request("POST", "/get_prediction", body, headers).status == 200
         # GIVEN the log's disk is full
         filler = _fill(small_disk)

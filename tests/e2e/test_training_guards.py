@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_fronts import Answer, ApiHome, Front, HttpFront, make_api_home
-
-from ecs_proxy.launch import running_proxy
+from api_fronts import Answer, ApiHome, Front, make_api_home, open_local_front
 
 
 def _auth(api: ApiHome) -> dict[str, str]:
@@ -28,7 +26,10 @@ def _run_ids(api: ApiHome) -> list[str]:
         return [row[0] for row in db.execute("SELECT run_id FROM runs ORDER BY started_at")]
 
 
-def test_paths_outside_the_data_area_are_refused_alike(front: Front, api_home: ApiHome) -> None:
+def test_paths_outside_the_data_area_are_refused_alike(
+    local_front: Front, api_home: ApiHome
+) -> None:
+    front = local_front
     data = api_home.home / "data"
     data.mkdir(exist_ok=True)
     link = data / "keys.csv"
@@ -59,8 +60,7 @@ def test_thirty_concurrent_starts_over_two_workers_start_one_run(
 ) -> None:
     api = make_api_home(tmp_path / "home", trained_home, sample_dir)
     before = _run_ids(api)
-    with running_proxy(api.home, workers=2) as server:
-        front = HttpFront(server.host, server.port)
+    with open_local_front("proxy", api) as front:  # 2 workers, the default
         # GIVEN 30 clients asking for a training run at the same moment
         gate, answers = threading.Barrier(30), []
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fronts import ApiHome, Front, make_api_home, open_front
+from api_fronts import ApiHome, Front, make_api_home, open_local_front
 
 from tests.conftest import EXAMPLE_REQUEST, deploy_copy, unloadable_model_files
 from training_pipeline.model import MODEL_FILENAME
@@ -34,7 +34,7 @@ def spoiled(
     api = make_api_home(tmp_path / "home", trained_home, sample_dir)
     _spoil_every_model(api.home)
     # For the proxy, this is the boot: running_proxy returns once /ping answers at all.
-    with open_front(request.param, api.home) as front:
+    with open_local_front(request.param, api) as front:
         yield front, api
 
 

@@ -1,7 +1,10 @@
-"""`chalice package` builds a small zip whose app answers in a bare interpreter."""
+"""`chalice package` builds a small zip whose app answers in a bare interpreter: on the
+local backend (a plain 503: no model code in the zip) and on the AWS backend against
+moto_server and the model server, with only the boto3 the Lambda runtime provides."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -9,16 +12,21 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import EXAMPLE_RECORD, AwsStack, logged_predictions
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CHALICE = Path(sys.executable).with_name("chalice")
+# What the Lambda Python runtime ships beside the function's code.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
-# Runs in `python -I -S`: no site-packages, no PYTHONPATH; only the unzipped package.
+# Runs in `python -I -S`: no site-packages, no PYTHONPATH; only the given directories.
 PROBE = """
 import json, sys
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = sys.argv[1:]
 import app
 
 def event(method, path, body=None, headers=None):
@@ -27,7 +35,7 @@ def event(method, path, body=None, headers=None):
             "queryStringParameters": None, "multiValueQueryStringParameters": None,
             "pathParameters": None, "stageVariables": None,
             "requestContext": {"resourcePath": path, "httpMethod": method, "path": path,
-                               "stage": "dev"},
+                               "stage": "dev", "requestId": "probe-" + path.strip("/")},
             "body": body, "isBase64Encoded": False}
 
 from chalice_app import contracts
@@ -37,24 +45,28 @@ try:
     invalid = None
 except UnprocessableError as exc:
     invalid = exc.body()
-out = {
-    "ping": app.app(event("GET", "/ping"), None),
-    "openapi": app.app(event("GET", "/openapi.json"), None),
-    "invalid": invalid,
-    "modules": sorted({m.split(".")[0] for m in sys.modules}),
-}
-print(json.dumps(out))
+request = json.loads(sys.stdin.read() or "{}")
+answers = {"ping": app.app(event("GET", "/ping"), None),
+           "openapi": app.app(event("GET", "/openapi.json"), None)}
+if request:
+    answers["predict"] = app.app(event("POST", "/get_prediction", request["body"],
+                                       {"API-key": request["key"]}), None)
+    answers["bad_key"] = app.app(event("POST", "/get_prediction", request["body"],
+                                       {"API-key": "not-the-key"}), None)
+out = {**answers, "invalid": invalid,
+       "modules": sorted({m.split(".")[0] for m in sys.modules})}
+print("PROBE " + json.dumps(out))
 """
 
 
-@pytest.mark.slow
-def test_package_has_the_handler_and_no_model_code(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.rmtree(REPO_ROOT / ".chalice" / "deployments", ignore_errors=True)
+    tmp = tmp_path_factory.mktemp("package")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_DEFAULT_REGION="us-east-1", PYTHONDONTWRITEBYTECODE="1")
-    out = tmp_path / "out"
     built = subprocess.run(
-        [str(CHALICE), "package", "--stage", "dev", str(out)],
+        [str(CHALICE), "package", "--stage", "dev", str(tmp / "out")],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -62,31 +74,54 @@ def test_package_has_the_handler_and_no_model_code(tmp_path: Path) -> None:
         timeout=300,
     )
     assert built.returncode == 0, built.stdout + built.stderr
-    with zipfile.ZipFile(out / "deployment.zip") as archive:
-        names = archive.namelist()
-        archive.extractall(tmp_path / "pkg")
+    with zipfile.ZipFile(tmp / "out" / "deployment.zip") as archive:
+        archive.extractall(tmp / "pkg")
+    return tmp / "pkg"
+
+
+def _runtime_boto3(target: Path) -> Path:
+    """A directory holding only what Lambda's runtime adds: boto3 and its dependencies."""
+    target.mkdir(exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = target / source.name
+        if not link.exists():
+            link.symlink_to(source)
+    return target
+
+
+def _probe(paths: list[Path], env: dict[str, str], request: dict[str, Any] | None) -> Any:
+    ran = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", PROBE, *map(str, paths)],
+        cwd=paths[0].parent,
+        env={"PATH": os.environ["PATH"], **env},
+        input=json.dumps(request or {}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    (line,) = [line for line in ran.stdout.splitlines() if line.startswith("PROBE ")]
+    return json.loads(line.removeprefix("PROBE ")), ran.stdout
+
+
+@pytest.mark.slow
+def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path) -> None:
+    names = {str(p.relative_to(package)) for p in package.rglob("*")}
     tops = {name.split("/")[0] for name in names}
-    assert {"app.py", "chalice_app", "pydantic", "pydantic_core"} <= tops
-    assert "chalice_app/local/predictor.py" in names
+    assert {"app.py", "chalice_app", "pydantic", "pydantic_core", "aws_lambda_powertools"} <= tops
+    assert {"chalice_app/local/predictor.py", "chalice_app/aws/predictor.py"} <= names
     assert not {t for t in tops if t.startswith(("pandas", "sklearn", "scikit", "numpy"))}
-    assert "training_pipeline" not in tops
-    size = sum(p.stat().st_size for p in (tmp_path / "pkg").rglob("*") if p.is_file())
+    assert not {"training_pipeline", "boto3", "botocore"} & tops
+    size = sum(p.stat().st_size for p in package.rglob("*") if p.is_file())
     assert size < 20 * 1024 * 1024
 
     home = tmp_path / "home"
     home.mkdir()
-    (home / "api-keys.json").write_text(json.dumps({"k": "secret-key"}))
-    probe_env = {"PATH": os.environ["PATH"], "PVP_HOME": str(home)}
-    ran = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", PROBE, str(tmp_path / "pkg"), "secret-key"],
-        cwd=tmp_path,
-        env=probe_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr
-    result = json.loads(ran.stdout)
+    result, _ = _probe([package], {"PVP_HOME": str(home)}, None)
     # The local backend cannot run without model code: a plain 503, no traceback.
     assert result["ping"]["statusCode"] == 503
     assert json.loads(result["ping"]["body"])["error"].startswith("the service is misconfigured")
@@ -96,3 +131,35 @@ def test_package_has_the_handler_and_no_model_code(tmp_path: Path) -> None:
     # The invalid body went through pydantic from the package's own wheels.
     assert "Sector" in result["invalid"]["fields"]
     assert "pandas" not in result["modules"] and "training_pipeline" not in result["modules"]
+
+
+@pytest.mark.slow
+def test_packaged_app_serves_on_the_aws_backend(
+    package: Path, tmp_path: Path, aws_stack: AwsStack
+) -> None:
+    body = {
+        "Type": "departamento",
+        "Sector": "Providencia",
+        "NetUsableArea": EXAMPLE_RECORD["net_usable_area"],
+        "NetArea": EXAMPLE_RECORD["net_area"],
+        "NRooms": 2,
+        "NBathroom": 2,
+        "Latitude": EXAMPLE_RECORD["latitude"],
+        "Longitude": EXAMPLE_RECORD["longitude"],
+    }
+    request = {"key": aws_stack.key, "body": json.dumps(body)}
+    paths = [package, _runtime_boto3(tmp_path / "runtime")]
+    result, output = _probe(paths, aws_stack.env, request)
+    assert result["ping"]["statusCode"] == 200, result["ping"]
+    assert json.loads(result["ping"]["body"]) == {"status": "ok", "model_version": "v0001"}
+    assert result["predict"]["statusCode"] == 200, result["predict"]
+    answer = json.loads(result["predict"]["body"])
+    assert answer["model_version"] == "v0001" and answer["value"] > 0
+    item = logged_predictions(aws_stack)[answer["prediction_id"]]
+    assert item["value"] == answer["value"] and item["inputs"]["sector"] == "Providencia"
+    assert result["bad_key"]["statusCode"] == 403
+    assert "pandas" not in result["modules"] and "boto3" in result["modules"]
+    # Logs and metrics are JSON lines carrying the request's id.
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    metrics = [line for line in lines if "_aws" in line]
+    assert any(m.get("predictions") == [1.0] or m.get("predictions") == 1.0 for m in metrics)

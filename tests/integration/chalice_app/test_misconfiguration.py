@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
 
 from chalice_app.wiring import reset_backends
+from tests.secrets_watch import json_lines
 
 
 @pytest.fixture
@@ -20,13 +20,12 @@ def misconfigured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_every_route_answers_503_and_the_log_says_why_once(
-    misconfigured: None, caplog: pytest.LogCaptureFixture
+    misconfigured: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from chalice.test import Client
 
     from chalice_app.app import app
 
-    caplog.set_level(logging.ERROR)
     with Client(app) as client:
         answers = [
             client.http.get("/ping"),
@@ -42,6 +41,13 @@ def test_every_route_answers_503_and_the_log_says_why_once(
         # The detail is for operators, not clients.
         assert "PVP_KEY_REFRESH_SECONDS" not in answer.body.decode()
     assert json.loads(answers[2].body)["result"] == "FAILURE"
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert len(errors) == 1 and "PVP_KEY_REFRESH_SECONDS" in errors[0].getMessage()
-    assert errors[0].exc_info is None  # no traceback per request, or at all
+    lines = json_lines(capsys.readouterr().out)
+    errors = [line for line in lines if line.get("level") == "ERROR"]
+    assert len(errors) == 1 and "PVP_KEY_REFRESH_SECONDS" in errors[0]["message"]
+    assert "exception" not in errors[0]  # no traceback per request, or at all
+    # Each request's log lines carry its id; the 503s are counted as metrics.
+    assert errors[0]["correlation_id"]
+    metrics = [line for line in lines if "_aws" in line]
+    counted = [m.get("error.MisconfiguredError", []) for m in metrics]
+    # EMF holds a value, or a list when a metric was added more than once before a flush.
+    assert sum(sum(c) if isinstance(c, list) else c for c in counted) == 4

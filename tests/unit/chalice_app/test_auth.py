@@ -63,3 +63,8 @@ def test_unreadable_store_is_a_503_not_a_403_and_only_the_log_says_why(
         KeyChecker(BrokenStore(set()), 5.0).check("a")
     assert "/secret/place" not in str(caught.value.body())
     assert "/secret/place/api-keys.json is gone" in caplog.text
+
+
+def test_a_store_with_no_key_is_unavailable_not_a_reason_to_refuse_a_key() -> None:
+    with pytest.raises(ServiceUnavailableError):
+        KeyChecker(FakeKeyStore(set()), 5.0).check("a")

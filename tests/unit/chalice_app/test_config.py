@@ -59,3 +59,39 @@ def test_the_api_and_the_training_cli_resolve_home_alike(tmp_path: Path) -> None
 def test_bad_configuration_is_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         load_settings(env)
+
+
+AWS_ENV = {"AWS_REGION": "us-east-1", "PVP_BUCKET": "pvp-data"}
+
+
+def test_aws_names_carry_the_stage_and_each_can_be_overridden() -> None:
+    from chalice_app.config import load_aws_settings
+
+    dev = load_aws_settings(AWS_ENV)
+    assert dev.stage == "dev"
+    assert dev.secret_name == "property-value-predictor-api-keys-dev"
+    assert dev.prediction_table == "inference-results-logging-table-dev"
+    assert dev.run_table == "training-pipeline-results-dev"
+    assert dev.pipeline_name == "property-evaluator-training-dev"
+    assert dev.endpoint_name == "property-value-regressor-serverless-endpoint-dev"
+    assert dev.train_uri == "s3://pvp-data/data/training_data/train.csv"
+    assert dev.validation_uri == "s3://pvp-data/data/validation_data/test.csv"
+    prd = load_aws_settings({**AWS_ENV, "PVP_STAGE": "prd", "PVP_RUN_TABLE": "runs"})
+    assert prd.endpoint_name.endswith("-prd") and prd.run_table == "runs"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"AWS_REGION": ""},
+        {"PVP_BUCKET": ""},
+        {"PVP_STAGE": "Prod Stage"},
+        {"PVP_AWS_MAX_ATTEMPTS": "0"},
+        {"PVP_ENDPOINT_TIMEOUT": "fast"},
+    ],
+)
+def test_bad_aws_configuration_is_refused(change: dict[str, str]) -> None:
+    from chalice_app.config import load_aws_settings
+
+    with pytest.raises(ConfigurationError):
+        load_aws_settings({**AWS_ENV, **change})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from chalice_app import services
 from chalice_app.contracts import PredictionRequest, TrainingRequest
 from chalice_app.errors import NotFoundError, ServiceUnavailableError, UnprocessableError
 from chalice_app.wiring import Backends
+from tests.secrets_watch import json_lines
 
 BODY: dict[str, Any] = {
     "Type": "casa",
@@ -81,7 +81,7 @@ def test_training_status_known_and_unknown(fake_backends: Backends) -> None:
 
 
 def test_a_failed_log_write_still_answers_keeps_the_entry_and_degrades_ping(
-    fake_backends: Backends, caplog: pytest.LogCaptureFixture
+    fake_backends: Backends, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a prediction log that cannot take entries (a full disk, say)
     fake_backends.prediction_log.fail_with = "disk full"  # type: ignore[attr-defined]
@@ -91,8 +91,9 @@ def test_a_failed_log_write_still_answers_keeps_the_entry_and_degrades_ping(
 
     # THEN it is answered, the whole entry is in the log output, and /ping says why
     assert answer["value"] == 1234.5
-    (line,) = [r.getMessage() for r in caplog.records if "recoverable_prediction" in r.getMessage()]
-    kept = json.loads(line)["recoverable_prediction"]
+    (line,) = [r for r in json_lines(capsys.readouterr().out) if "recoverable_prediction" in r]
+    assert line["level"] == "ERROR" and line["prediction_id"] == answer["prediction_id"]
+    kept = line["recoverable_prediction"]
     assert kept["prediction_id"] == answer["prediction_id"] and kept["inputs"]["sector"] == "Nunoa"
     ping = services.ping(fake_backends)
     assert ping["status"] == "degraded" and "disk full" in ping["degraded"]["prediction_log"]

@@ -1,0 +1,68 @@
+"""Python values <-> DynamoDB attribute values (floats go in as Decimal, come back float)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str | int | Decimal):
+        return value
+    if isinstance(value, float):
+        # str() keeps the shortest repr, so 0.1 is stored as 0.1, not its binary expansion.
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {str(k): _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # An int went in without a fraction; a float always has one (str(4.0) == "4.0").
+        exponent = value.as_tuple().exponent
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if isinstance(value, Mapping):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A low-level client's Item; None values are left out (DynamoDB has no null keys)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
+    return {k: serialize(_to_dynamo(v)) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserialize = TypeDeserializer().deserialize
+    return {k: _from_dynamo(deserialize(v)) for k, v in item.items()}
+
+
+def put_if_new(client: Any, table: str, values: Mapping[str, Any], key: str) -> bool:
+    """PutItem unless an item with this key exists: False then, and nothing changes.
+
+    Makes a retried write whose first try landed a no-op instead of a copy or an
+    overwrite. Other errors pass through (botocore's).
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        client.put_item(
+            TableName=table,
+            Item=to_item(values),
+            ConditionExpression=f"attribute_not_exists({key})",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

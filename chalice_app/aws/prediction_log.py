@@ -1,0 +1,94 @@
+"""Every prediction as one DynamoDB item, under a key that cannot collide.
+
+Key design (table `inference-results-logging-table-{stage}`):
+- partition key `day_shard` = "<UTC day>#<shard>", e.g. "2026-11-30#07": one day's
+  items spread over SHARDS partitions, derived from the prediction id, so a busy day
+  never puts every write on one partition (1,000 writes/s each);
+- sort key `created_id` = "<created_at ISO-8601 UTC>#<prediction_id>": unique even for
+  two predictions in the same microsecond, and in time order inside a partition.
+One day in time order is SHARDS Query calls merged on the sort key: no Scan.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from typing import Any
+
+from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.items import from_item, put_if_new
+from chalice_app.errors import PredictionLogError
+from chalice_app.ports import PredictionEntry
+
+SHARDS = 10
+PARTITION_KEY, SORT_KEY = "day_shard", "created_id"
+# What CloudFormation (and make run-moto) create; the adapter needs nothing more.
+TABLE_SCHEMA: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+        {"AttributeName": SORT_KEY, "AttributeType": "S"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def shard_of(prediction_id: str) -> int:
+    return int.from_bytes(prediction_id.encode()[-4:], "big") % SHARDS
+
+
+def keys_for(entry: PredictionEntry) -> dict[str, str]:
+    day = entry.created_at[:10]
+    return {
+        PARTITION_KEY: f"{day}#{shard_of(entry.prediction_id):02d}",
+        SORT_KEY: f"{entry.created_at}#{entry.prediction_id}",
+    }
+
+
+class DynamoPredictionLog:
+    def __init__(self, client: ClientSource, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def record(self, entry: PredictionEntry) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        item = {
+            **keys_for(entry),
+            "prediction_id": entry.prediction_id,
+            "created_at": entry.created_at,
+            "inputs": dict(entry.inputs),
+            "value": entry.value,
+            "model_version": entry.model_version,
+            "latency_ms": entry.latency_ms,
+        }
+        try:
+            # botocore retries throttling and timeouts (standard mode, see clients.py);
+            # an item already there is this very entry, stored by an earlier try.
+            put_if_new(self._client(), self._table, item, PARTITION_KEY)
+        except ClientError as exc:
+            raise PredictionLogError(f"{self._table}: {exc.response['Error']['Code']}") from None
+        except BotoCoreError as exc:
+            raise PredictionLogError(f"{self._table}: {type(exc).__name__}: {exc}") from None
+
+    def read_day(self, day: str) -> Iterator[dict[str, Any]]:
+        """Every prediction of one UTC day (YYYY-MM-DD), oldest first, without a Scan."""
+        shards = [self._query(f"{day}#{shard:02d}") for shard in range(SHARDS)]
+        yield from heapq.merge(*shards, key=lambda item: item[SORT_KEY])
+
+    def _query(self, partition: str) -> Iterator[dict[str, Any]]:
+        pages = (
+            self._client()
+            .get_paginator("query")
+            .paginate(
+                TableName=self._table,
+                KeyConditionExpression=f"{PARTITION_KEY} = :p",
+                ExpressionAttributeValues={":p": {"S": partition}},
+            )
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield from_item(item)

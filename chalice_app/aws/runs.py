@@ -1,0 +1,129 @@
+"""The run table `training-pipeline-results-{stage}`: one item per training run.
+
+Written by the API when it starts a run and by the pipeline (its deploy callback) as
+the run goes; read by the API's status route. Item (DynamoDB types in brackets):
+
+| attribute | type | meaning |
+| --- | --- | --- |
+| run_id | S, partition key | the pipeline execution id (the last part of its ARN) |
+| execution_arn | S | the pipeline execution's ARN |
+| status | S | pending, running, accepted, rejected or failed (the local words) |
+| step | S | the step running or last run |
+| started_at, finished_at, updated_at | S | ISO-8601 UTC |
+| train_path, validation_path | S | s3:// URIs of the data |
+| metrics | M of N | rmse, mae, mape, median_ape, r2, n_rows, ... |
+| gate | M | the quality gate's decision, numbers and reason |
+| model_version | S | the registered model's version |
+| reason | S | why a run was rejected or failed |
+| artifacts_dir | S | s3:// prefix of the run's artifacts |
+
+Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`, `execution_arn`)
+remember which run a client's Idempotency-Key started; `get` never returns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.items import from_item, put_if_new, to_item
+
+RUN_STATUSES = ("pending", "running", "accepted", "rejected", "failed")
+FINAL_STATUSES = ("accepted", "rejected", "failed")
+RUN_FIELDS = (
+    "run_id",
+    "execution_arn",
+    "status",
+    "step",
+    "started_at",
+    "finished_at",
+    "updated_at",
+    "train_path",
+    "validation_path",
+    "metrics",
+    "gate",
+    "model_version",
+    "reason",
+    "artifacts_dir",
+)
+PARTITION_KEY = "run_id"
+IDEMPOTENCY_PREFIX = "idempotency#"
+TABLE_SCHEMA: dict[str, Any] = {
+    "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _check(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - set(RUN_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown run fields: {sorted(unknown)}")
+    status = fields.get("status")
+    if status is not None and status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}")
+
+
+class RunTable:
+    """Reads and writes run items; botocore errors pass through to the caller."""
+
+    def __init__(self, client: ClientSource, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def put(self, run: Mapping[str, Any]) -> bool:
+        """Record a new run; False (and nothing changed) when the run_id exists."""
+        _check(run)
+        return put_if_new(
+            self._client(), self._table, {"updated_at": utc_now(), **run}, PARTITION_KEY
+        )
+
+    def update(self, run_id: str, **fields: Any) -> None:
+        """Set some fields of a run (None removes one), creating the item if missing."""
+        _check(fields)
+        fields = {**fields, "updated_at": utc_now()}
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        kept = {n: fields[name] for n, name in names.items() if fields[name] is not None}
+        dropped = [n for n, name in names.items() if fields[name] is None]
+        values = to_item({f":v{n[2:]}": value for n, value in kept.items()})
+        expression = "SET " + ", ".join(f"{n} = :v{n[2:]}" for n in kept)
+        if dropped:
+            expression += " REMOVE " + ", ".join(dropped)
+        self._client().update_item(
+            TableName=self._table,
+            Key=to_item({PARTITION_KEY: run_id}),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def get(self, run_id: str) -> dict[str, Any] | None:
+        if run_id.startswith(IDEMPOTENCY_PREFIX):
+            return None
+        item = self._get(run_id)
+        return None if item is None else {name: item.get(name) for name in RUN_FIELDS}
+
+    def remember_start(self, digest: str, started: tuple[str, str]) -> tuple[str, str]:
+        """The (execution id, ARN) an idempotency key started: these, or the first ones."""
+        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "execution_id": started[0]}
+        if put_if_new(
+            self._client(), self._table, {**item, "execution_arn": started[1]}, PARTITION_KEY
+        ):
+            return started
+        return self.started_by(digest) or started
+
+    def started_by(self, digest: str) -> tuple[str, str] | None:
+        item = self._get(IDEMPOTENCY_PREFIX + digest)
+        return None if item is None else (str(item["execution_id"]), str(item["execution_arn"]))
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        answer = self._client().get_item(
+            TableName=self._table, Key=to_item({PARTITION_KEY: key}), ConsistentRead=True
+        )
+        return from_item(answer["Item"]) if "Item" in answer else None

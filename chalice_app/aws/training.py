@@ -1,0 +1,126 @@
+"""Training runs as SageMaker pipeline executions (StartPipelineExecution).
+
+S3 URIs are checked (scheme, bucket, key, and that the object exists) before the call,
+so a typo is a 422 naming the field, not a failed run. A client's Idempotency-Key
+becomes the ClientRequestToken (SageMaker starts one execution per token) and is
+remembered in the run table, so a retry gets the run its first try started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import uuid
+from urllib.parse import urlparse
+
+from chalice_app import constants as c
+from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.runs import RunTable, utc_now
+from chalice_app.errors import TrainingInputError, TrainingUnavailableError
+from chalice_app.ports import Execution
+
+log = logging.getLogger(__name__)
+
+# S3's rules for bucket names (lower case, digits, dots, hyphens; 3-63 characters).
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def s3_location(value: str, field: str) -> tuple[str, str]:
+    """(bucket, key) of an s3:// URI naming one object; TrainingInputError otherwise."""
+    parsed = urlparse(value)
+    if parsed.scheme != "s3":
+        raise TrainingInputError(field, f"must be an s3:// URI, got {value!r}")
+    bucket, key = parsed.netloc, parsed.path.lstrip("/")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise TrainingInputError(field, f"invalid S3 bucket name {bucket!r}")
+    if not key or key.endswith("/") or parsed.query or parsed.fragment:
+        raise TrainingInputError(field, f"must name one object (s3://bucket/key.csv): {value!r}")
+    return bucket, key
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+
+
+class PipelineLauncher:
+    def __init__(
+        self,
+        sagemaker: ClientSource,
+        s3: ClientSource,
+        runs: RunTable,
+        pipeline_name: str,
+        defaults: tuple[str, str],
+    ) -> None:
+        self._sagemaker = sagemaker
+        self._s3 = s3
+        self._runs = runs
+        self._pipeline = pipeline_name
+        self._defaults = defaults
+
+    def start(
+        self,
+        train_path: str | None,
+        validation_path: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        train = train_path or self._defaults[0]
+        validation = validation_path or self._defaults[1]
+        try:
+            for uri, field in ((train, "train"), (validation, "validation")):
+                self._check_object(uri, field)
+            digest = None
+            if idempotency_key is not None:
+                seed = f"{self._pipeline}\n{idempotency_key}".encode()
+                digest = hashlib.sha256(seed).hexdigest()
+                known = self._runs.started_by(digest)
+                if known is not None:
+                    return Execution(*known)
+            started = self._start(train, validation, digest or uuid.uuid4().hex)
+        except (ClientError, BotoCoreError) as exc:
+            raise TrainingUnavailableError(f"cannot start a run now ({_error_code(exc)})") from None
+        self._record(started, train, validation)
+        if digest is not None:
+            started = self._runs.remember_start(digest, started)
+        return Execution(*started)
+
+    def _check_object(self, uri: str, field: str) -> None:
+        from botocore.exceptions import ClientError
+
+        bucket, key = s3_location(uri, field)
+        try:
+            self._s3().head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
+                raise TrainingInputError(field, f"no such object: {uri}") from None
+            if code in ("403", "AccessDenied"):
+                raise TrainingInputError(field, f"not readable by the service: {uri}") from None
+            raise
+
+    def _start(self, train: str, validation: str, token: str) -> tuple[str, str]:
+        answer = self._sagemaker().start_pipeline_execution(
+            PipelineName=self._pipeline,
+            PipelineParameters=[
+                {"Name": c.PIPELINE_TRAIN_PARAMETER, "Value": train},
+                {"Name": c.PIPELINE_VALIDATION_PARAMETER, "Value": validation},
+            ],
+            PipelineExecutionDescription="started through the API's /start_training",
+            ClientRequestToken=token,
+        )
+        arn = str(answer["PipelineExecutionArn"])
+        return arn.rsplit("/", 1)[-1], arn
+
+    def _record(self, started: tuple[str, str], train: str, validation: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        run = {"run_id": started[0], "execution_arn": started[1], "status": "pending"}
+        run.update(started_at=utc_now(), train_path=train, validation_path=validation)
+        try:
+            self._runs.put(run)
+        except (ClientError, BotoCoreError) as exc:
+            # The run is started and its status still readable from SageMaker: answer.
+            log.error("run %s started but not recorded: %s", started[0], _error_code(exc))

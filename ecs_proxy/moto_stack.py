@@ -1,0 +1,99 @@
+"""AWS without an account, for `make run-moto`, the tests and the benchmark.
+
+moto_server plays every AWS API on 127.0.0.1; the model server plays the SageMaker
+endpoint (moto's own invoke_endpoint answers a canned body). `aws_env` is the
+environment that points the API's AWS backend at both.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from chalice_app import constants as c
+from ecs_proxy.launch import REPO_ROOT, RunningServer, free_port, stopped_at_exit, wait_until_up
+
+REGION = "us-east-1"
+# moto accepts any credentials; these are not secrets and reach nothing real.
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@contextmanager
+def running_server(
+    args: list[str],
+    log_path: Path,
+    *,
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> Iterator[RunningServer]:
+    """Run `python <args> ... --port P` on 127.0.0.1 until it answers HTTP."""
+    port = port or free_port()
+    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, *args, "--port", str(port)],
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = RunningServer("127.0.0.1", port, process, log_path)
+    with stopped_at_exit(process):
+        wait_until_up(server, timeout)
+        yield server
+
+
+@contextmanager
+def environ(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with these values inside the block, as it was after it."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def running_moto(log_path: Path, port: int | None = None) -> AbstractContextManager[RunningServer]:
+    return running_server(["-m", "moto.server", "--host", "127.0.0.1"], log_path, port=port)
+
+
+def running_model_server(
+    model_dir: Path,
+    log_path: Path,
+    *,
+    endpoint_name: str | None = None,
+    version: str | None = None,
+    port: int | None = None,
+) -> AbstractContextManager[RunningServer]:
+    from training_pipeline.steps.serve import MODEL_VERSION_ENV
+
+    env = {MODEL_VERSION_ENV: version} if version else {}
+    args = ["-m", "training_pipeline.model_server", "--model-dir", str(model_dir)]
+    if endpoint_name:
+        args += ["--endpoint-name", endpoint_name]
+    return running_server(args, log_path, port=port, env=env)
+
+
+def aws_env(moto: RunningServer, runtime: RunningServer, **names: str) -> dict[str, str]:
+    """The API's environment for the AWS backend on moto, with the real model behind
+    the sagemaker-runtime client alone (botocore reads that variable for it only)."""
+    return {
+        **FAKE_CREDENTIALS,
+        c.ENV_BACKEND: c.BACKEND_AWS,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": moto.base_url,
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": runtime.base_url,
+        **names,
+    }

@@ -1,0 +1,110 @@
+"""`python -m ecs_proxy.serve_moto` (make run-moto): the API on its AWS backend, no account.
+
+Starts moto_server on 127.0.0.1:${MOTO_PORT:-5000}, deploys a first model locally if
+none is (as `make run` does), serves it as the SageMaker endpoint through the model
+server, creates the stage's secret (one random key, shown once), tables, bucket (with
+the sample data), pipeline and endpoint on moto, then serves the API with
+PVP_BACKEND=aws through the ECS proxy on 127.0.0.1:${PORT:-8080}. Ctrl-C stops all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalice_app import constants as c
+from chalice_app.aws.clients import AwsClients
+from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
+from ecs_proxy.launch import REPO_ROOT, stopped_at_exit
+from ecs_proxy.moto_resources import provision
+from ecs_proxy.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
+from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sample
+from training_pipeline.store import HOME_ENV
+
+DEFAULT_MOTO_PORT = 5000
+
+
+def deployed_model(home: Path) -> tuple[str, Path]:
+    from training_pipeline.registry import LocalRegistry
+
+    registry = LocalRegistry(home)
+    version = registry.deployed_version()
+    if version is None:
+        raise SystemExit("no model is deployed: the first training run was rejected")
+    path = registry.get(version).path
+    assert path is not None
+    return version, home / path
+
+
+@dataclass(frozen=True)
+class MotoStack:
+    env: dict[str, str]  # the API's environment: AWS backend, moto, the model server
+    settings: AwsSettings
+    key: str
+    model_version: str
+
+
+@contextmanager
+def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterator[MotoStack]:
+    """moto_server and the model server, with the stage provisioned (a fresh key)."""
+    deploy_first_model(local)
+    version, model_dir = deployed_model(local.home)
+    logs = local.home / "moto"
+    stage = os.environ.get(c.ENV_STAGE) or c.DEFAULT_STAGE
+    names = {
+        "AWS_REGION": REGION,
+        c.ENV_STAGE: stage,
+        c.ENV_BUCKET: os.environ.get(c.ENV_BUCKET) or f"property-value-predictor-data-{stage}",
+    }
+    settings = load_aws_settings({**os.environ, **names})
+    with (
+        running_moto(logs / "moto_server.log", port=moto_port) as moto,
+        running_model_server(
+            model_dir,
+            logs / "model_server.log",
+            endpoint_name=settings.endpoint_name,
+            version=version,
+        ) as runtime,
+    ):
+        env = {**os.environ, HOME_ENV: str(local.home), **aws_env(moto, runtime, **names)}
+        key = secrets.token_urlsafe(32)
+        with environ(env):  # botocore reads the endpoints when it builds a client
+            clients = AwsClients(settings)
+            provision(
+                clients, settings, key=key, sample=ensure_sample(local), model_version=version
+            )
+        print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
+        print(f"endpoint {settings.endpoint_name}: model {version} at {runtime.base_url}")
+        yield MotoStack(env, settings, key, version)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    local = load_local_settings()
+    with ExitStack() as stack:
+        moto_port = int(os.environ.get("MOTO_PORT") or DEFAULT_MOTO_PORT)
+        aws = stack.enter_context(running_stack(local, moto_port))
+        print(f"secret {aws.settings.secret_name}: your API key (shown once): {aws.key}")
+        print("try:\n  " + curl_example(aws.key), flush=True)
+        proxy = subprocess.Popen([sys.executable, "-m", "ecs_proxy"], cwd=REPO_ROOT, env=aws.env)
+        stack.enter_context(stopped_at_exit(proxy))
+        # Ctrl-C or SIGTERM: the stack stops the proxy, the model server and moto_server.
+        with contextlib.suppress(KeyboardInterrupt):
+            proxy.wait()
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)  # unwinds the ExitStack: no server is left behind
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Pipeline launcher and run status on moto (Stubber only where moto has no answer)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from chalice_app.aws.clients import AwsClients, fixed
+from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
+from chalice_app.aws.status import PipelineRunStatus
+from chalice_app.aws.training import PipelineLauncher
+from chalice_app.config import AwsSettings
+from chalice_app.errors import TrainingInputError, TrainingUnavailableError
+from ecs_proxy.moto_resources import create_pipeline
+
+
+@pytest.fixture
+def runs(aws: AwsClients, settings: AwsSettings) -> RunTable:
+    aws.get("dynamodb").create_table(TableName=settings.run_table, **TABLE_SCHEMA)
+    s3 = aws.get("s3")
+    s3.create_bucket(Bucket=settings.bucket)
+    for uri in (settings.train_uri, settings.validation_uri):
+        s3.put_object(Bucket=settings.bucket, Key=uri.split("/", 3)[3], Body=b"csv")
+    return RunTable(aws.source("dynamodb"), settings.run_table)
+
+
+def _launcher(aws: AwsClients, settings: AwsSettings, runs: RunTable) -> PipelineLauncher:
+    defaults = (settings.train_uri, settings.validation_uri)
+    return PipelineLauncher(
+        aws.source("sagemaker"), aws.source("s3"), runs, settings.pipeline_name, defaults
+    )
+
+
+def _executions(aws: AwsClients, settings: AwsSettings) -> list[Any]:
+    answer = aws.get("sagemaker").list_pipeline_executions(PipelineName=settings.pipeline_name)
+    return list(answer["PipelineExecutionSummaries"])
+
+
+def test_a_run_starts_with_the_default_data_and_is_recorded(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    create_pipeline(aws.get("sagemaker"), settings)
+    execution = _launcher(aws, settings, runs).start(None, None)
+    assert execution.execution_arn.endswith(f"/execution/{execution.execution_id}")
+    record = runs.get(execution.execution_id)
+    assert record is not None and record["status"] == "pending"
+    assert record["train_path"] == settings.train_uri
+    parameters = aws.get("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution.execution_arn
+    )["PipelineParameters"]
+    assert {"Name": "TrainingDataS3Path", "Value": settings.train_uri} in parameters
+
+
+def test_a_retry_with_the_same_idempotency_key_starts_one_run(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    sagemaker = aws.get("sagemaker")
+    create_pipeline(sagemaker, settings)
+    tokens: list[str] = []
+    sagemaker.meta.events.register(
+        "provide-client-params.sagemaker.StartPipelineExecution",
+        lambda params, **_: tokens.append(params["ClientRequestToken"]),
+    )
+    launcher = _launcher(aws, settings, runs)
+    first = launcher.start(None, None, idempotency_key="client-retry-1")
+    again = launcher.start(None, None, idempotency_key="client-retry-1")
+    other = launcher.start(None, None, idempotency_key="client-retry-2")
+    assert again == first and other != first
+    assert len(_executions(aws, settings)) == 2
+    # SageMaker's own guard for two tries racing: a token derived from the key.
+    assert len(tokens) == 2 and len(set(tokens)) == 2 and all(len(t) >= 32 for t in tokens)
+
+
+@pytest.mark.parametrize(
+    ("train", "problem"),
+    [
+        ("/data/train.csv", "s3:// URI"),
+        ("file:///data/train.csv", "s3:// URI"),
+        ("s3://Bad_Bucket/train.csv", "bucket name"),
+        ("s3://pvp-test-data/", "one object"),
+        ("s3://pvp-test-data/data/missing.csv", "no such object"),
+        ("s3://no-such-bucket-here/train.csv", "no such object"),
+    ],
+)
+def test_unusable_s3_locations_are_refused_before_any_run(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable, train: str, problem: str
+) -> None:
+    create_pipeline(aws.get("sagemaker"), settings)
+    with pytest.raises(TrainingInputError) as caught:
+        _launcher(aws, settings, runs).start(train, None)
+    assert caught.value.field == "train" and problem in caught.value.problem
+    assert _executions(aws, settings) == []
+
+
+def test_a_missing_pipeline_is_unavailable(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    with pytest.raises(TrainingUnavailableError):
+        _launcher(aws, settings, runs).start(None, None)
+
+
+def test_status_of_a_run_uses_the_outcome_the_pipeline_recorded(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    create_pipeline(aws.get("sagemaker"), settings)
+    execution = _launcher(aws, settings, runs).start(None, None)
+    reader = PipelineRunStatus(aws.source("sagemaker"), runs, settings.pipeline_name)
+    # moto's executions succeed at once: with no outcome recorded that is a failure
+    state = reader.get(execution.execution_id)
+    assert state is not None and state["status"] == "failed"
+    assert "without recording its outcome" in state["reason"]
+    # WHEN the deploy callback records the outcome
+    runs.update(execution.execution_id, status="accepted", metrics={"mae": 2100.5})
+    runs.update(execution.execution_id, model_version="v0002", gate={"accepted": True})
+    state = reader.get(execution.execution_id)
+    assert state is not None and state["status"] == "accepted"
+    assert state["metrics"] == {"mae": 2100.5} and state["model_version"] == "v0002"
+    assert state["finished_at"] and state["train_path"] == settings.train_uri
+    assert set(state) == {
+        "run_id", "status", "step", "started_at", "finished_at", "train_path",
+        "validation_path", "metrics", "gate", "model_version", "reason", "artifacts_dir",
+    }  # fmt: skip
+    for unknown in ("abc123def456", "../../etc", "run-20261130"):
+        assert reader.get(unknown) is None
+
+
+def test_a_running_execution_reports_its_step(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    from botocore.stub import Stubber
+
+    # moto's executions are never running and list_pipeline_execution_steps raises
+    # NotImplementedError: both answers come from botocore's Stubber.
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/abc123def456"
+    runs.put({"run_id": "abc123def456", "execution_arn": arn, "status": "pending"})
+    client = aws.get("sagemaker")
+    now = datetime.now(UTC)
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_pipeline_execution",
+            {"PipelineExecutionStatus": "Executing", "CreationTime": now, "LastModifiedTime": now},
+            {"PipelineExecutionArn": arn},
+        )
+        stub.add_response(
+            "list_pipeline_execution_steps",
+            {"PipelineExecutionSteps": [{"StepName": "train", "StepStatus": "Executing"}]},
+            {"PipelineExecutionArn": arn, "SortOrder": "Descending", "MaxResults": 1},
+        )
+        state = PipelineRunStatus(fixed(client), runs, settings.pipeline_name).get("abc123def456")
+        stub.assert_no_pending_responses()
+    assert state is not None
+    assert (state["status"], state["step"], state["finished_at"]) == ("running", "train", None)

@@ -1,0 +1,83 @@
+"""The model server as a real process: SageMaker's container contract and, through
+botocore's own InvokeEndpoint, the sagemaker-runtime API's answers and errors."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+
+import pytest
+
+from chalice_app.constants import ENDPOINT_NAME
+from ecs_proxy.launch import RunningServer
+from ecs_proxy.moto_stack import FAKE_CREDENTIALS, REGION
+from tests.conftest import EXAMPLE_RECORD, TEST_STAGE
+
+ENDPOINT = ENDPOINT_NAME.format(stage=TEST_STAGE)
+
+
+def _http(server: RunningServer, method: str, path: str, body: bytes = b"", **headers: str) -> Any:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        conn.request(method, path, body=body or None, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def runtime(model_server: RunningServer) -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=REGION).client(
+        "sagemaker-runtime",
+        endpoint_url=model_server.base_url,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def test_container_contract_ping_and_invocations(model_server: RunningServer) -> None:
+    assert _http(model_server, "GET", "/ping") == (200, {"status": "ok", "model_version": "v0001"})
+    body = json.dumps(EXAMPLE_RECORD).encode()
+    status, answer = _http(
+        model_server, "POST", "/invocations", body, **{"Content-Type": "application/json"}
+    )
+    assert status == 200 and answer["predictions"][0]["value"] > 0
+    status, answer = _http(
+        model_server, "POST", "/invocations", b"{", **{"Content-Type": "application/json"}
+    )
+    assert status == 400 and "not JSON" in answer["error"]
+
+
+def test_botocore_invoke_endpoint_gets_the_model_answer(runtime: Any) -> None:
+    answer = runtime.invoke_endpoint(
+        EndpointName=ENDPOINT,
+        Body=json.dumps([EXAMPLE_RECORD, EXAMPLE_RECORD]),
+        ContentType="application/json",
+        Accept="application/json",
+    )
+    assert answer["InvokedProductionVariant"] == "AllTraffic"
+    assert answer["ContentType"] == "application/json"
+    predictions = json.loads(answer["Body"].read())["predictions"]
+    assert len(predictions) == 2 and predictions[0] == predictions[1]
+
+
+def test_an_unknown_endpoint_is_botocores_validation_error(runtime: Any) -> None:
+    with pytest.raises(runtime.exceptions.ValidationError) as caught:
+        runtime.invoke_endpoint(
+            EndpointName="no-such-endpoint", Body=b"{}", ContentType="application/json"
+        )
+    assert "no-such-endpoint" in caught.value.response["Error"]["Message"]
+
+
+def test_a_body_the_model_refuses_is_botocores_model_error(runtime: Any) -> None:
+    with pytest.raises(runtime.exceptions.ModelError) as caught:
+        runtime.invoke_endpoint(EndpointName=ENDPOINT, Body=b"[]", ContentType="application/json")
+    response = caught.value.response
+    assert response["Error"]["Code"] == "ModelError"
+    assert response["OriginalStatusCode"] == 400
+    assert "between 1 and" in json.loads(response["OriginalMessage"])["error"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 424

@@ -1,0 +1,99 @@
+"""The endpoint's serving functions on a model the training step wrote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from chalice_app.local.predictor import LocalPredictor
+from tests.conftest import EXAMPLE_RECORD
+from training_pipeline.steps import serve
+
+JSON = serve.JSON
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained_home: Path) -> Path:
+    return trained_home / "models" / "v0001"
+
+
+def _ask(model: serve.LoadedModel, body: object) -> dict[str, object]:
+    data = serve.input_fn(json.dumps(body).encode(), "application/json; charset=utf-8")
+    return json.loads(serve.output_fn(serve.predict_fn(data, model), "application/json"))
+
+
+def test_one_record_and_a_batch_answer_what_the_local_predictor_answers(
+    model_dir: Path, trained_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(serve.MODEL_VERSION_ENV, "v0001")
+    model = serve.model_fn(str(model_dir))
+    local = LocalPredictor(trained_home).predict(EXAMPLE_RECORD)
+    single = _ask(model, EXAMPLE_RECORD)
+    assert single == {"model_version": "v0001", "predictions": [{"value": local.value}]}
+    flat = {**EXAMPLE_RECORD, "type": "Departamento", "sector": "Ñuñoa"}
+    batch = _ask(model, [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "sector": "Marte"}, flat])
+    first, unknown, accented = batch["predictions"]  # type: ignore[misc]
+    assert first == {"value": local.value}
+    assert accented["value"] == LocalPredictor(trained_home).predict(flat).value
+    assert unknown["value"] is None
+    error = unknown["error"]
+    assert error["kind"] == "unknown_category" and error["column"] == "sector"
+    assert error["value"] == "Marte" and "providencia" in error["known"]
+
+
+def test_the_version_comes_from_env_then_a_file_then_the_model_bytes(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    hashed = serve.model_version(copy, env={})
+    assert hashed.startswith("sha256-") and hashed == serve.model_version(copy, env={})
+    (copy / serve.VERSION_FILENAME).write_text("v0042\n")
+    assert serve.model_version(copy, env={}) == "v0042"
+    assert serve.model_version(copy, env={serve.MODEL_VERSION_ENV: "v7"}) == "v7"
+
+
+def test_a_model_tar_gz_as_sagemaker_hands_it_over_is_loaded(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "opt-ml-model"
+    target.mkdir()
+    with tarfile.open(target / "model.tar.gz", "w:gz") as archive:
+        for path in model_dir.iterdir():
+            archive.add(path, arcname=path.name)
+    model = serve.model_fn(str(target))
+    assert _ask(model, EXAMPLE_RECORD)["predictions"][0]["value"] > 0  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "names"),
+    [
+        (b"{not json", "application/json", "not JSON"),
+        (b"[]", "application/json", "between 1 and"),
+        (b"[1]", "application/json", "record 0"),
+        (json.dumps({"type": "casa"}).encode(), "application/json", "missing sector"),
+        (json.dumps({**EXAMPLE_RECORD, "x": 1}).encode(), "application/json", "unexpected x"),
+        (json.dumps({**EXAMPLE_RECORD, "n_rooms": "2"}).encode(), "application/json", "n_rooms"),
+        (json.dumps({**EXAMPLE_RECORD, "n_rooms": True}).encode(), "application/json", "n_rooms"),
+        (json.dumps({**EXAMPLE_RECORD, "sector": " "}).encode(), "application/json", "sector"),
+        (json.dumps(EXAMPLE_RECORD).replace("80.0", "1e999").encode(), JSON, "net_area"),
+        (json.dumps({**EXAMPLE_RECORD, "n_rooms": 10**400}).encode(), JSON, "n_rooms"),
+        (b"a,b\n1,2", "text/csv", "content type"),
+    ],
+)
+def test_bad_bodies_fail_with_a_4xx_naming_the_problem(
+    body: bytes, content_type: str, names: str
+) -> None:
+    with pytest.raises(serve.ServeInputError) as caught:
+        serve.input_fn(body, content_type)
+    assert 400 <= caught.value.status < 500 and names in str(caught.value)
+
+
+def test_only_json_answers_are_offered() -> None:
+    with pytest.raises(serve.NotAcceptableError):
+        serve.output_fn({"predictions": []}, "text/csv")
+    assert serve.output_fn({"predictions": []}, "text/csv, application/*;q=0.5")

@@ -1,0 +1,57 @@
+"""The keys the suite makes, so that its end can check none of them reached any output.
+
+Tests that need a real-looking key take one from `new_key()` (or `register` one they
+got elsewhere); tests/conftest.py scans every captured output and server log for them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+_ISSUED: set[str] = set()
+# Shorter fragments would match by chance; 12 characters of a random key never do.
+FRAGMENT = 12
+
+
+def register(key: str) -> str:
+    _ISSUED.add(key)
+    return key
+
+
+def new_key() -> str:
+    return register(secrets.token_urlsafe(32))
+
+
+def issued() -> frozenset[str]:
+    return frozenset(_ISSUED)
+
+
+def forms(key: str) -> set[str]:
+    """The key, its start and end (as masking code would print them), and its base64."""
+    return {key, key[:FRAGMENT], key[-FRAGMENT:], base64.b64encode(key.encode()).decode()}
+
+
+def leaks(text: str, keys: Iterable[str]) -> list[str]:
+    """Which forms of which keys occur in the text (described without the key itself)."""
+    found = []
+    for key in keys:
+        for form in forms(key):
+            if form in text:
+                found.append(f"a form of the key starting {key[:3]}... ({len(form)} chars)")
+    return found
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects among output lines (Powertools' logs and metrics)."""
+    found = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+    return found

@@ -1,0 +1,156 @@
+"""Serving step: the SageMaker endpoint's handler functions.
+
+`model_fn(model_dir)`, `input_fn(body, content_type)`, `predict_fn(data, model)` and
+`output_fn(prediction, accept)` follow the handler contract of SageMaker's framework
+serving containers; `training_pipeline.model_server` calls the same functions in the
+project's own image. A body is one record (a JSON object of the model's snake_case
+columns) or a JSON list of them. The answer, for one record or many:
+
+    {"model_version": "v0003",
+     "predictions": [{"value": 10234.5},
+                     {"value": null, "error": {"kind": "unknown_category",
+                      "message": "...", "column": "sector", "value": "Marte",
+                      "known": ["la reina", ...]}}]}
+
+Each prediction is an object so fields can join `value` (a price range) without
+breaking readers. A body that is not such JSON raises `ServeInputError` (a 4xx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from training_pipeline.errors import UnknownCategoryError
+from training_pipeline.model import MODEL_FILENAME, PriceModel
+from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+
+# The deploy callback sets it on the SageMaker Model; else a file beside the model.
+MODEL_VERSION_ENV = "PVP_MODEL_VERSION"
+VERSION_FILENAME = "model-version.txt"
+JSON = "application/json"
+MAX_RECORDS = 10_000
+
+
+class ServeInputError(ValueError):
+    """The request cannot be scored as sent; `status` is the HTTP status to answer."""
+
+    status = 400
+
+
+class UnsupportedMediaError(ServeInputError):
+    status = 415
+
+
+class NotAcceptableError(ServeInputError):
+    status = 406
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: PriceModel
+    version: str
+
+
+def model_version(model_dir: Path, env: dict[str, str] | None = None) -> str:
+    env = dict(os.environ) if env is None else env
+    if env.get(MODEL_VERSION_ENV):
+        return env[MODEL_VERSION_ENV]
+    version_file = model_dir / VERSION_FILENAME
+    if version_file.is_file():
+        return version_file.read_text().strip()
+    digest = hashlib.sha256((model_dir / MODEL_FILENAME).read_bytes()).hexdigest()
+    return f"sha256-{digest[:12]}"
+
+
+def model_fn(model_dir: str) -> LoadedModel:
+    """The training step's directory (model.joblib, params.json) or its model.tar.gz."""
+    from training_pipeline.steps.evaluate import load_model
+
+    directory = Path(model_dir)
+    model = load_model(directory)
+    return LoadedModel(model, model_version(directory))
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _record(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ServeInputError(f"{where}: expected a JSON object of {', '.join(FEATURES)}")
+    missing = [name for name in FEATURES if name not in raw]
+    extra = sorted(set(raw) - set(FEATURES))
+    if missing or extra:
+        problem = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
+        raise ServeInputError(f"{where}: {problem}")
+    for name in CATEGORICAL_FEATURES:
+        if not isinstance(raw[name], str) or not raw[name].strip():
+            raise ServeInputError(f"{where}: field '{name}' must be a non-empty string")
+    for name in NUMERIC_FEATURES:
+        if not _finite_number(raw[name]):
+            raise ServeInputError(f"{where}: field '{name}' must be a finite number")
+    return {name: raw[name] for name in FEATURES}
+
+
+def input_fn(body: bytes | str, content_type: str) -> list[dict[str, Any]]:
+    if content_type.split(";")[0].strip().lower() != JSON:
+        raise UnsupportedMediaError(f"content type must be {JSON}, got {content_type!r}")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ServeInputError(f"body is not JSON: {exc}") from None
+    records = data if isinstance(data, list) else [data]
+    if not records or len(records) > MAX_RECORDS:
+        raise ServeInputError(f"send between 1 and {MAX_RECORDS} records, got {len(records)}")
+    return [_record(raw, f"record {i}") for i, raw in enumerate(records)]
+
+
+def _unknown(exc: UnknownCategoryError) -> dict[str, Any]:
+    return {
+        "kind": "unknown_category",
+        "message": str(exc),
+        "column": exc.column,
+        "value": exc.value,
+        "known": exc.known,
+    }
+
+
+def _one(model: PriceModel, record: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {"value": model.predict_record(record)}
+    except UnknownCategoryError as exc:
+        return {"value": None, "error": _unknown(exc)}
+
+
+def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]:
+    if len(data) == 1:  # the single-row fast path (same values as the batch path)
+        return {"model_version": model.version, "predictions": [_one(model.model, data[0])]}
+    import pandas as pd
+
+    values, problems = model.model.predict_frame(pd.DataFrame(data, columns=list(FEATURES)))
+    predictions = []
+    for record, value, problem in zip(data, values, problems, strict=True):
+        # input_fn checked every number, so a problem is an unknown category: the
+        # single-row path names it with the known values.
+        predictions.append(
+            {"value": float(value)} if problem is None else _one(model.model, record)
+        )
+    return {"model_version": model.version, "predictions": predictions}
+
+
+def output_fn(prediction: dict[str, Any], accept: str | None) -> bytes:
+    wanted = [part.split(";")[0].strip().lower() for part in (accept or "*/*").split(",")]
+    if not {JSON, "*/*", "application/*", ""} & set(wanted):
+        raise NotAcceptableError(f"can only answer {JSON}, not {accept!r}")
+    return json.dumps(prediction, allow_nan=False).encode()
