@@ -82,9 +82,8 @@ def judge(
     """The gate's inputs and decision: the champion re-scored on the same rows."""
     champion = load_champion(champion_dir)
     champion_metrics = None if champion is None else score(champion, frame).metrics
-    decision = decide(
-        challenger, champion_metrics, max_mae=max_mae, champion_version=champion_version
-    )
+    version = None if champion is None else champion_version
+    decision = decide(challenger, champion_metrics, max_mae=max_mae, champion_version=version)
     return {
         "champion": None
         if champion_metrics is None

@@ -108,6 +108,7 @@ def test_the_no_champion_marker_means_a_first_run(
 
     assert evaluation["champion"] is None
     assert evaluation["gate"]["champion"] is None
+    assert evaluation["gate"]["champion_version"] is None  # the marker names no champion
     assert evaluation["gate"]["accepted"] is True
 
 
