@@ -98,6 +98,7 @@ def _processing_job(root: Path, trained: OptMl, sample_dir: Path, champion: Path
     return paths
 
 
+@pytest.mark.slow
 def test_evaluate_judges_against_the_champion_in_the_processing_layout(
     trained: OptMl, trained_home: Path, sample_dir: Path, tmp_path: Path
 ) -> None:
@@ -121,6 +122,7 @@ def test_evaluate_judges_against_the_champion_in_the_processing_layout(
     assert (paths.processing("evaluation") / "report.png").is_file()
 
 
+@pytest.mark.slow
 def test_evaluate_without_a_champion_and_its_failure_message(
     trained: OptMl, sample_dir: Path, tmp_path: Path
 ) -> None:

@@ -117,6 +117,7 @@ def _steps(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return steps
 
 
+@pytest.mark.slow
 def test_the_definition_is_built_without_any_network_call(
     built: tuple[dict[str, Any], int, str],
 ) -> None:

@@ -35,6 +35,7 @@ def _bucket_for(session: boto3.Session, stage: str) -> str:
     return bucket
 
 
+@pytest.mark.slow
 def test_upsert_creates_then_updates_the_pipeline(aws: boto3.Session) -> None:
     # GIVEN the stage's bucket, and nothing else
     targets = resolve_targets("dev")
