@@ -114,11 +114,18 @@ class LocalRegistry:
     def rollback(self, version: str) -> ModelVersion:
         return self.deploy(version, action="rollback")
 
-    def deployed_model(self) -> tuple[str, PriceModel] | None:
+    def deployed_location(self) -> tuple[str, Path] | None:
+        """The deployed version and its directory (which never changes once written)."""
         pointer = _read_pointer(self.pointer)
         if pointer is None:
             return None
-        return pointer.version, PriceModel.load(self.home / pointer.path)
+        return pointer.version, self.home / pointer.path
+
+    def deployed_model(self) -> tuple[str, PriceModel] | None:
+        location = self.deployed_location()
+        if location is None:
+            return None
+        return location[0], PriceModel.load(location[1])
 
 
 class DeployedModelReader:
