@@ -17,7 +17,7 @@ $(VENV)/.local-installed: requirements.txt requirements-local.txt training_pipel
 	$(PY) -m pip install --quiet -r requirements-local.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-local.txt training_pipeline/requirements.txt requirements-dev.txt | $(BIN)/activate
+$(VENV)/.dev-installed: requirements.txt requirements-local.txt training_pipeline/requirements.txt requirements-sagemaker.txt requirements-dev.txt | $(BIN)/activate
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.local-installed $@
 

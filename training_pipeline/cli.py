@@ -11,6 +11,7 @@ from typing import Any
 
 from training_pipeline.errors import DataValidationError, PipelineError
 from training_pipeline.gate import DEFAULT_MAX_MAE
+from training_pipeline.sagemaker.commands import add_commands as add_sagemaker_commands
 from training_pipeline.store import resolve_home
 
 EXIT_FAILED = 1
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = commands.add_parser("rollback", help="serve an earlier accepted version")
     rollback.add_argument("version")
     rollback.set_defaults(handler=_rollback)
+
+    add_sagemaker_commands(commands)
     return parser
 
 

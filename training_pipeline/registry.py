@@ -113,6 +113,13 @@ class LocalRegistry:
     def rollback(self, version: str) -> ModelVersion:
         return self.deploy(version, action="rollback")
 
+    def deployed_location(self) -> tuple[str, Path] | None:
+        """The deployed version and its directory (which never changes once written)."""
+        pointer = read_pointer(self.pointer)
+        if pointer is None:
+            return None
+        return pointer.version, self.home / pointer.path
+
     def deployed_model(self) -> tuple[str, PriceModel] | None:
         """The deployed version and its model; ModelLoadError when it cannot be loaded."""
         pointer = read_pointer(self.pointer)

@@ -13,13 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from training_pipeline.data import fingerprint, load_dataset
-from training_pipeline.errors import ModelLoadError
-from training_pipeline.gate import DEFAULT_MAX_MAE, decide
+from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.locations import as_local_path
-from training_pipeline.model import ModelParams, PriceModel
+from training_pipeline.model import ModelParams
 from training_pipeline.registry import LocalRegistry
 from training_pipeline.runs import RunLog, RunRecord, new_run_id, utc_now
-from training_pipeline.steps.evaluate import evaluate, score
+from training_pipeline.steps.evaluate import evaluate
 from training_pipeline.steps.train import MIN_TRAIN_ROWS, fit_and_save
 
 STEPS = ("validate", "train", "evaluate", "gate", "register", "deploy", "record")
@@ -44,15 +43,6 @@ class _Steps:
             self.say(f"      {self.current} done in {time.perf_counter() - self._started:.2f}s")
 
 
-def _champion(registry: LocalRegistry, say: Callable[[str], None]) -> tuple[str, PriceModel] | None:
-    """The deployed model to beat; none when it cannot be loaded, so a good run replaces it."""
-    try:
-        return registry.deployed_model()
-    except ModelLoadError as exc:
-        say(f"      {exc}: judging the challenger on the threshold alone")
-        return None
-
-
 def run_pipeline(
     home: Path,
     train: str | Path,
@@ -75,7 +65,7 @@ def run_pipeline(
         steps.enter("validate")
         train_path, validation_path = as_local_path(train), as_local_path(validation)
         frame = load_dataset(train_path, min_rows=MIN_TRAIN_ROWS)
-        validation_frame = load_dataset(validation_path)
+        load_dataset(validation_path)  # fail here, before training, on a bad validation file
         fingerprints = {
             "train": fingerprint(train_path),
             "validation": fingerprint(validation_path),
@@ -85,23 +75,23 @@ def run_pipeline(
         fit_and_save(frame, workdir / "model", params)
 
         steps.enter("evaluate")
-        metrics = evaluate(workdir / "model", validation_path, workdir / "evaluation")["metrics"]
+        # The evaluate step re-scores the champion and decides, as it does on SageMaker.
+        champion_version, champion_dir = registry.deployed_location() or (None, None)
+        evaluation = evaluate(
+            workdir / "model",
+            validation_path,
+            workdir / "evaluation",
+            champion_dir=champion_dir,
+            champion_version=champion_version,
+            max_mae=max_mae,
+        )
+        metrics, gate = evaluation["metrics"], evaluation["gate"]
         runs.update(run_id, metrics=metrics)
 
         steps.enter("gate")
-        champion = _champion(registry, say)
-        champion_metrics = (
-            None if champion is None else score(champion[1], validation_frame).metrics
-        )
-        decision = decide(
-            metrics,
-            champion_metrics,
-            max_mae=max_mae,
-            champion_version=None if champion is None else champion[0],
-        )
-        status = "accepted" if decision.accepted else "rejected"
-        say(f"      {status}: {decision.reason}")
-        runs.update(run_id, gate=decision.as_dict())
+        status = "accepted" if gate["accepted"] else "rejected"
+        say(f"      {status}: {gate['reason']}")
+        runs.update(run_id, gate=gate)
 
         steps.enter("register")
         version = registry.register(
@@ -114,7 +104,7 @@ def run_pipeline(
         ).version
 
         steps.enter("deploy")
-        if decision.accepted:
+        if gate["accepted"]:
             registry.deploy(version)
             say(f"      serving {version}")
         else:
@@ -126,7 +116,7 @@ def run_pipeline(
             status=status,
             finished_at=utc_now(),
             model_version=version,
-            reason=None if decision.accepted else decision.reason,
+            reason=None if gate["accepted"] else gate["reason"],
         )
         steps.done()
     except Exception as exc:  # any failure ends the run recorded, the champion untouched

@@ -4,12 +4,17 @@ Reads the model from /opt/ml/processing/model (a model.tar.gz as a training job 
 it, or the unpacked files) and the validation CSV from /opt/ml/processing/validation;
 writes evaluation.json and a report PNG to /opt/ml/processing/evaluation. Every path
 can be overridden with an argument.
+
+Given the deployed champion (--champion-model-dir), it re-scores it on the same
+validation rows and writes the quality gate's decision into evaluation.json, so the
+local runner and the SageMaker pipeline decide with one rule (gate.py) in one place.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from training_pipeline.data import load_dataset
+from training_pipeline.gate import DEFAULT_MAX_MAE, decide
 from training_pipeline.metrics import regression_metrics
 from training_pipeline.model import MODEL_FILENAME, PriceModel
 from training_pipeline.schema import TARGET
@@ -29,6 +35,9 @@ EVALUATION_FILENAME = "evaluation.json"
 REPORT_FILENAME = "report.png"
 VALIDATION_NAMES = ("validation.csv", "test.csv")
 PROCESSING = Path("/opt/ml/processing")
+# A champion directory holding only this file means "no champion yet": a SageMaker
+# processing input must name an S3 object, so the first run points at this marker.
+NO_CHAMPION = "NO_CHAMPION"
 
 
 def load_model(model_dir: Path) -> PriceModel:
@@ -58,13 +67,55 @@ def score(model: PriceModel, frame: pd.DataFrame) -> Scored:
     return Scored(metrics, predicted)
 
 
-def evaluate(model_dir: Path, validation: Path, output_dir: Path) -> dict[str, Any]:
+def load_champion(champion_dir: Path | None, version: str | None = None) -> PriceModel | None:
+    if champion_dir is None or (champion_dir / NO_CHAMPION).exists():
+        return None
+    try:
+        return load_model(champion_dir)
+    except Exception as exc:  # unpickling bad bytes raises any type: KeyError, struct.error...
+        # A champion that cannot be loaded is no reason to keep it: the challenger is
+        # judged on the threshold alone, so a good run can replace it.
+        name = version or "the deployed model"
+        print(f"champion {name} cannot be loaded ({exc!r}): no champion to beat", file=sys.stderr)
+        return None
+
+
+def judge(
+    challenger: dict[str, Any],
+    frame: pd.DataFrame,
+    champion_dir: Path | None,
+    champion_version: str | None,
+    max_mae: float,
+) -> dict[str, Any]:
+    """The gate's inputs and decision: the champion re-scored on the same rows."""
+    champion = load_champion(champion_dir, champion_version)
+    champion_metrics = None if champion is None else score(champion, frame).metrics
+    version = None if champion is None else champion_version
+    decision = decide(challenger, champion_metrics, max_mae=max_mae, champion_version=version)
+    return {
+        "champion": None
+        if champion_metrics is None
+        else {"version": champion_version, "metrics": champion_metrics},
+        "gate": decision.as_dict(),
+    }
+
+
+def evaluate(
+    model_dir: Path,
+    validation: Path,
+    output_dir: Path,
+    *,
+    champion_dir: Path | None = None,
+    champion_version: str | None = None,
+    max_mae: float = DEFAULT_MAX_MAE,
+) -> dict[str, Any]:
     model = load_model(model_dir)
     validation_csv = find_csv(validation, VALIDATION_NAMES)
     frame = load_dataset(validation_csv)
     result = score(model, frame)
     output_dir.mkdir(parents=True, exist_ok=True)
-    evaluation = {"metrics": result.metrics}
+    evaluation: dict[str, Any] = {"metrics": result.metrics}
+    evaluation.update(judge(result.metrics, frame, champion_dir, champion_version, max_mae))
     (output_dir / EVALUATION_FILENAME).write_text(json.dumps(evaluation, indent=2))
     from training_pipeline.report import write_report  # matplotlib only when reporting
 
@@ -83,8 +134,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, default=PROCESSING / "model")
     parser.add_argument("--validation", type=Path, default=PROCESSING / "validation")
     parser.add_argument("--output-dir", type=Path, default=PROCESSING / "evaluation")
+    parser.add_argument(
+        "--champion-model-dir", type=Path, help="the deployed model, re-scored for the gate"
+    )
+    parser.add_argument("--champion-version", help="how the gate's reason names the champion")
+    parser.add_argument("--max-mae", type=float, default=DEFAULT_MAX_MAE, help="gate, UF")
     args = parser.parse_args(argv)
-    evaluate(args.model_dir, args.validation, args.output_dir)
+    evaluate(
+        args.model_dir,
+        args.validation,
+        args.output_dir,
+        champion_dir=args.champion_model_dir,
+        champion_version=args.champion_version,
+        max_mae=args.max_mae,
+    )
 
 
 if __name__ == "__main__":

