@@ -72,9 +72,11 @@ def load_champion(champion_dir: Path | None, version: str | None = None) -> Pric
         return None
     try:
         return load_model(champion_dir)
+    except FileNotFoundError:
+        raise  # no model where the champion should be: a wrong location, not "no champion"
     except Exception as exc:  # unpickling bad bytes raises any type: KeyError, struct.error...
-        # A champion that cannot be loaded is no reason to keep it: the challenger is
-        # judged on the threshold alone, so a good run can replace it.
+        # A champion whose file is there but cannot be loaded is no reason to keep it:
+        # the challenger is judged on the threshold alone, so a good run can replace it.
         name = version or "the deployed model"
         print(f"champion {name} cannot be loaded ({exc!r}): no champion to beat", file=sys.stderr)
         return None
