@@ -1,4 +1,5 @@
-"""Cross-validate the old system's model and ours on the same folds, side by side.
+"""Cross-validate the old system's model, main's model before issue 9 and ours, on the
+same folds, side by side; then the coverage and width of our price range.
 
     python -m benchmarks.compare_models [--data PATH] [--folds 5] [--params JSON]
 
@@ -14,18 +15,19 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
+from benchmarks.baselines import Fitter, main_model_fitter, old_model_fitter
 from benchmarks.paths import REAL_DATA
-from training_pipeline.metrics import regression_metrics
-from training_pipeline.model import ModelParams, fit_model
+from training_pipeline.metrics import range_metrics, range_metrics_by, regression_metrics
+from training_pipeline.model import RANGE_LEVEL, ModelParams, fit_model
 from training_pipeline.schema import FEATURES, TARGET
+from training_pipeline.steps.train import params_from_json
 
 RANDOM_STATE = 42
 # Metric keys in table order, with the labels the table shows.
@@ -36,10 +38,6 @@ METRIC_LABELS = (
     ("median_ape", "median APE (%)"),
     ("r2", "R2"),
 )
-
-# Fits on a training fold and returns a predictor for a test fold.
-Predictor = Callable[[pd.DataFrame], np.ndarray]
-Fitter = Callable[[pd.DataFrame, pd.Series], Predictor]
 
 
 def load_data(path: Path) -> tuple[pd.DataFrame, pd.Series]:
@@ -53,73 +51,57 @@ def load_data(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     return frame[list(FEATURES)], frame[TARGET]
 
 
-def old_model_fitter(frame: pd.DataFrame, target: pd.Series) -> Predictor:
-    """The old system's model, rebuilt as it was: raw features, raw price."""
-    from category_encoders import TargetEncoder
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import GradientBoostingRegressor
-    from sklearn.pipeline import Pipeline
+@dataclass
+class CVResult:
+    """Out-of-fold predictions (and ranges, for ours) of one model, and what fitting cost."""
 
-    pipeline = Pipeline(
-        [
-            (
-                "preprocess",
-                ColumnTransformer(
-                    [("te", TargetEncoder(), ["type", "sector"])], remainder="passthrough"
-                ),
-            ),
-            (
-                "model",
-                GradientBoostingRegressor(
-                    learning_rate=0.01, n_estimators=300, max_depth=5, loss="absolute_error"
-                ),
-            ),
-        ]
-    )
-    pipeline.fit(frame, target)
-    return lambda test: np.asarray(pipeline.predict(test), dtype=np.float64)
+    name: str
+    predictions: np.ndarray
+    lows: np.ndarray
+    highs: np.ndarray
+    fit_seconds: list[float] = field(default_factory=list)
 
 
-def our_model_fitter(params: ModelParams) -> Fitter:
-    def fit(frame: pd.DataFrame, target: pd.Series) -> Predictor:
-        model = fit_model(frame, target, params)
-        return lambda test: model.predict_frame(test)[0]
+# Values, lows and highs for a test fold (NaN ranges for models without one).
+Estimates = tuple[np.ndarray, np.ndarray, np.ndarray]
+# Fits on a training fold and returns the estimator of a test fold.
+RangedFitter = Callable[[pd.DataFrame, pd.Series], Callable[[pd.DataFrame], Estimates]]
+
+
+def without_range(fitter: Fitter) -> RangedFitter:
+    def fit(frame: pd.DataFrame, target: pd.Series) -> Callable[[pd.DataFrame], Estimates]:
+        predict = fitter(frame, target)
+
+        def estimate(test: pd.DataFrame) -> Estimates:
+            no_range = np.full(len(test), np.nan)
+            return predict(test), no_range, no_range
+
+        return estimate
 
     return fit
 
 
-@dataclass
-class CVResult:
-    """Out-of-fold predictions of one model, and what fitting cost."""
+def our_model_fitter(params: ModelParams) -> RangedFitter:
+    def fit(frame: pd.DataFrame, target: pd.Series) -> Callable[[pd.DataFrame], Estimates]:
+        model = fit_model(frame, target, params)
+        return lambda test: model.estimate_frame(test)[:3]
 
-    name: str
-    predictions: np.ndarray
-    fit_seconds: list[float] = field(default_factory=list)
+    return fit
 
 
 def cross_validate(
-    name: str, fitter: Fitter, frame: pd.DataFrame, target: pd.Series, folds: KFold
+    name: str, fitter: RangedFitter, frame: pd.DataFrame, target: pd.Series, folds: KFold
 ) -> CVResult:
-    result = CVResult(name, np.full(len(frame), np.nan))
+    empty = np.full(len(frame), np.nan)
+    result = CVResult(name, empty.copy(), empty.copy(), empty.copy())
     for train_idx, test_idx in folds.split(frame):
         started = time.perf_counter()
-        predict = fitter(frame.iloc[train_idx], target.iloc[train_idx])
+        estimate = fitter(frame.iloc[train_idx], target.iloc[train_idx])
         result.fit_seconds.append(time.perf_counter() - started)
-        result.predictions[test_idx] = predict(frame.iloc[test_idx])
+        values, lows, highs = estimate(frame.iloc[test_idx])
+        result.predictions[test_idx], result.lows[test_idx] = values, lows
+        result.highs[test_idx] = highs
     return result
-
-
-def parse_params(text: str | None) -> ModelParams:
-    """ModelParams with the fields a JSON object names overridden; unknown names fail."""
-    if not text:
-        return ModelParams()
-    overrides: Any = json.loads(text)
-    if not isinstance(overrides, dict):
-        raise SystemExit("--params must be a JSON object")
-    unknown = sorted(set(overrides) - {f.name for f in fields(ModelParams)})
-    if unknown:
-        raise SystemExit(f"unknown ModelParams fields: {', '.join(unknown)}")
-    return replace(ModelParams(), **overrides)
 
 
 def thread_summary() -> str:
@@ -167,25 +149,55 @@ def render_table(results: Sequence[CVResult], target: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def render_range_table(result: CVResult, target: np.ndarray, types: np.ndarray) -> str:
+    """Out-of-fold coverage and median width (% of the estimate): overall and by type."""
+    keep = np.isfinite(result.predictions)
+    columns = (target[keep], result.predictions[keep], result.lows[keep], result.highs[keep])
+    rows = {"all": range_metrics(*columns), **range_metrics_by(types[keep], *columns)}
+    lines = [
+        "| rows | n | coverage (%) | median width (% of estimate) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, m in rows.items():
+        lines.append(
+            f"| {name} | {m['n_rows']:,} | {100 * m['coverage']:.1f} "
+            f"| {100 * m['median_width']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=REAL_DATA)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--params", help="JSON object overriding ModelParams fields")
+    parser.add_argument(
+        "--params",
+        type=params_from_json,
+        default=ModelParams(),
+        help="JSON object overriding ModelParams fields",
+    )
     args = parser.parse_args(argv)
 
-    params = parse_params(args.params)
+    params: ModelParams = args.params
     frame, target = load_data(args.data)
     folds = KFold(n_splits=args.folds, shuffle=True, random_state=RANDOM_STATE)
     print(f"data: {args.data} ({len(frame):,} rows), {args.folds}-fold KFold(shuffle, 42)")
     print(f"threads: {thread_summary()}")
     print(f"ours: ModelParams({json.dumps(params.as_dict())})")
+    fitters = {
+        "old (TE + GBR MAE loss)": without_range(old_model_fitter),
+        "main before issue 9 (GBR 64 x depth 10)": without_range(main_model_fitter),
+        "ours": our_model_fitter(params),
+    }
     results = [
-        cross_validate("old (TE + GBR MAE loss)", old_model_fitter, frame, target, folds),
-        cross_validate("ours", our_model_fitter(params), frame, target, folds),
+        cross_validate(name, fitter, frame, target, folds) for name, fitter in fitters.items()
     ]
+    truth = target.to_numpy(dtype=np.float64)
     print()
-    print(render_table(results, target.to_numpy(dtype=np.float64)))
+    print(render_table(results, truth))
+    print()
+    print(f"ours: out-of-fold {RANGE_LEVEL:.0%} price range")
+    print(render_range_table(results[-1], truth, frame["type"].to_numpy()))
     return 0
 
 

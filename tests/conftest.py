@@ -34,6 +34,10 @@ EXAMPLE_RECORD = {
     "latitude": -33.43,
     "longitude": -70.61,
 }
+# Model parameters for every training run a test starts (CLI, runner, the API's
+# launcher, through $PVP_MODEL_PARAMS): a real model fitted in about a second instead of
+# the production settings' ten; tests check behaviour, not accuracy.
+QUICK_PARAMS = '{"iterations": 150, "range_folds": 3}'
 # The same flat as an API request body (the old system's field names).
 EXAMPLE_REQUEST = {
     "Type": "departamento",
@@ -125,6 +129,18 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> 
         str(sample_dir / "test.csv"),
     )
     return home
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_training() -> Iterator[None]:
+    # In os.environ, so that servers and launchers the tests start pass it on too.
+    saved = os.environ.get("PVP_MODEL_PARAMS")
+    os.environ["PVP_MODEL_PARAMS"] = QUICK_PARAMS
+    yield
+    if saved is None:
+        del os.environ["PVP_MODEL_PARAMS"]
+    else:
+        os.environ["PVP_MODEL_PARAMS"] = saved
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from training_pipeline.store import resolve_home
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+MODEL_PARAMS_ENV = "PVP_MODEL_PARAMS"
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -24,6 +26,13 @@ def _sample_data(args: argparse.Namespace) -> int:
     train, test = write_sample(args.out, rows=args.rows, seed=args.seed)
     print(f"wrote {train} and {test}")
     return 0
+
+
+def _model_params(text: str) -> Any:
+    """argparse type for --params; imported late, as the model pulls in pandas."""
+    from training_pipeline.steps.train import params_from_json
+
+    return params_from_json(text)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -35,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
         args.train,
         args.validation,
         run_id=args.run_id,
+        params=args.params,
         max_mae=args.max_mae,
         say=say,
     )
@@ -70,8 +80,11 @@ def _predict(args: argparse.Namespace) -> int:
         frame = pd.read_csv(args.input)
     except CSV_ERRORS as exc:
         raise DataValidationError(None, f"{args.input} is not a readable CSV: {exc}") from exc
-    values, problems = model.predict_frame(frame)
+    values, lows, highs, problems = model.estimate_frame(frame)
     frame["predicted_price"] = values.round(1)
+    # The model's RANGE_LEVEL (80%) range around each price.
+    frame["predicted_price_low"] = lows.round(1)
+    frame["predicted_price_high"] = highs.round(1)
     if any(problems):
         frame["prediction_error"] = problems
     frame.to_csv(args.output, index=False)
@@ -131,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--validation", required=True)
     run.add_argument("--run-id", help="continue a run a launcher already recorded as pending")
     run.add_argument("--max-mae", type=float, default=DEFAULT_MAX_MAE, help="gate threshold, UF")
+    run.add_argument(
+        "--params",
+        type=_model_params,
+        # Configuration for runs started by others (the API's launcher, `make run`).
+        default=os.environ.get(MODEL_PARAMS_ENV),
+        help="JSON object overriding model parameters, e.g. '{\"iterations\": 200}' "
+        f"(default: ${MODEL_PARAMS_ENV}, else the model's own defaults)",
+    )
     run.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
     run.set_defaults(handler=_run)
 

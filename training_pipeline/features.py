@@ -17,11 +17,28 @@ from training_pipeline.data import require_columns
 from training_pipeline.errors import UnknownCategoryError
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, normalize_category
 
+# Axis-aligned splits on latitude/longitude cut the map into rectangles, while price
+# zones here run diagonally (along the Andes foothills and the Providencia-Las Condes
+# axis): coordinates projected on a few rotated axes let a tree cut along them.
+ROTATIONS_DEG = (15, 30, 45, 60, 75)
+# The Providencia-Las Condes business centre (El Golf): prices fall away from it.
+CENTRE = (-33.4172, -70.6064)
+# Kilometres per degree at Santiago's latitude, so distances and angles are metric.
+KM_PER_DEG_LAT, KM_PER_DEG_LON = 110.95, 92.9
+
 # The columns of the matrix the trees read: the raw features, then derived ones.
-FEATURE_NAMES = (*FEATURES, "usable_share")
+FEATURE_NAMES = (
+    *FEATURES,
+    "usable_share",
+    *(f"rotated_{angle}" for angle in ROTATIONS_DEG),
+    "centre_km",
+    "centre_bearing",
+)
 # Areas past this quantile of the training data are clipped to it: a typo of
 # 1,430,000 m2 should look like "a very large property", not carve a leaf of its own.
 AREA_CLIP_QUANTILE = 0.999
+# The property type's code in the matrix: the price range is calibrated per type.
+TYPE_COLUMN = FEATURE_NAMES.index("type")
 UNKNOWN_CODE = -1.0
 
 
@@ -41,6 +58,8 @@ def _encode(
     # Usable area above total area is common for flats (terraces counted apart);
     # the share keeps that signal instead of "fixing" it away.
     share = np.clip(usable / np.where(total > 0, total, 1.0), 0.0, 2.0)
+    latitude = np.asarray(columns["latitude"], dtype=np.float64)
+    longitude = np.asarray(columns["longitude"], dtype=np.float64)
     matrix = np.column_stack(
         [
             *codes,
@@ -48,12 +67,24 @@ def _encode(
             total,
             np.asarray(columns["n_rooms"], dtype=np.float64),
             np.asarray(columns["n_bathroom"], dtype=np.float64),
-            np.asarray(columns["latitude"], dtype=np.float64),
-            np.asarray(columns["longitude"], dtype=np.float64),
+            latitude,
+            longitude,
             share,
+            *_location(latitude, longitude),
         ]
     )
     return np.ascontiguousarray(matrix, dtype=np.float32)
+
+
+def _location(latitude: np.ndarray, longitude: np.ndarray) -> list[np.ndarray]:
+    """Rotated coordinates, distance and bearing from the centre (km, radians)."""
+    north = (latitude - CENTRE[0]) * KM_PER_DEG_LAT
+    east = (longitude - CENTRE[1]) * KM_PER_DEG_LON
+    rotated = [
+        east * np.cos(np.deg2rad(angle)) + north * np.sin(np.deg2rad(angle))
+        for angle in ROTATIONS_DEG
+    ]
+    return [*rotated, np.hypot(east, north), np.arctan2(north, east)]
 
 
 class PropertyFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]

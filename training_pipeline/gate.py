@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 # MAE in UF. A typical property here costs ~10,000 UF; the old system's model missed
-# by ~2,700 UF on the real data and ours by ~2,150, so 3,500 UF rejects a model that is
+# by ~2,700 UF on the real data and ours by ~2,000, so 3,500 UF rejects a model that is
 # clearly broken (a constant predictor misses by ~5,000) without failing honest ones.
 DEFAULT_MAX_MAE = 3500.0
 GATE_METRIC = "mae"

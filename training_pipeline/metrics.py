@@ -28,3 +28,36 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         "r2": float(r2_score(truth, pred)),
         "n_rows": int(truth.size),
     }
+
+
+def range_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> dict[str, float]:
+    """How often the truth falls in [low, high], and the range's median width.
+
+    The width is relative to the predicted price, as a client reads it ("+-15% of the
+    estimate"), so it says nothing about the truth and can be compared across models.
+    """
+    truth = np.asarray(y_true, dtype=np.float64)
+    inside = (truth >= low) & (truth <= high)
+    return {
+        "coverage": float(np.mean(inside)) if truth.size else float("nan"),
+        "median_width": float(np.median((high - low) / y_pred)) if truth.size else float("nan"),
+        "n_rows": int(truth.size),
+    }
+
+
+def range_metrics_by(
+    groups: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> dict[str, dict[str, float]]:
+    """range_metrics within each group (property type, sector), by group name."""
+    names = np.asarray(groups, dtype=str)
+    by_group = {}
+    for name in sorted(set(names.tolist())):
+        mine = names == name
+        by_group[name] = range_metrics(y_true[mine], y_pred[mine], low[mine], high[mine])
+    return by_group

@@ -1,4 +1,4 @@
-"""An evaluation picture: predicted vs actual, and relative error by sector.
+"""An evaluation picture: predicted vs actual, relative error and price range by sector.
 
 matplotlib is imported inside `write_report` so that importing this module (as the
 pipeline's evaluate step does) costs nothing until a picture is actually drawn.
@@ -30,8 +30,13 @@ def write_report(
     sectors: Sequence[str] | np.ndarray,
     path: Path,
     title: str,
+    price_range: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> Path:
-    """Write a two-panel PNG to `path` and return it; unscorable (NaN) rows are left out."""
+    """Write the PNG to `path` and return it; unscorable (NaN) rows are left out.
+
+    With `price_range` (lows, highs, level) a third panel shows, per sector, how often
+    the truth fell in its range and how wide the ranges were.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers, CI or SageMaker
@@ -46,12 +51,18 @@ def write_report(
     truth, pred, groups = truth[keep], pred[keep], groups[keep]
     mae = float(np.mean(np.abs(pred - truth))) if len(truth) else float("nan")
 
-    fig, (scatter_ax, box_ax) = plt.subplots(
-        1, 2, figsize=(13, 5.5), gridspec_kw={"width_ratios": [1, 1.25]}
+    ratios = [1, 1.25] + ([1.25] if price_range else [])
+    fig, axes = plt.subplots(
+        1, len(ratios), figsize=(6.5 * len(ratios), 5.5), gridspec_kw={"width_ratios": ratios}
     )
     fig.suptitle(f"{title}\nn = {len(truth):,} rows, MAE = {mae:,.0f} UF", fontsize=13)
-    _draw_scatter(scatter_ax, truth, pred)
-    _draw_sector_boxes(box_ax, truth, pred, groups)
+    _draw_scatter(axes[0], truth, pred)
+    _draw_sector_boxes(axes[1], truth, pred, groups)
+    if price_range:
+        low, high, level = price_range
+        if not len(low) == len(high) == len(keep):
+            raise ValueError("price_range lows and highs must have the rows' length")
+        _draw_sector_ranges(axes[2], truth, pred, low[keep], high[keep], level, groups)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -118,4 +129,36 @@ def _draw_sector_boxes(ax: Any, truth: np.ndarray, pred: np.ndarray, groups: np.
     ax.set_ylabel("relative error (predicted - actual) / actual (%)")
     ax.set_xlabel("sector, rows, median |relative error|")
     ax.tick_params(axis="x", labelsize=9)
+    ax.grid(True, axis="y", alpha=0.3)
+
+
+def _draw_sector_ranges(
+    ax: Any,
+    truth: np.ndarray,
+    pred: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    level: float,
+    groups: np.ndarray,
+) -> None:
+    from training_pipeline.metrics import range_metrics_by
+
+    by_sector = range_metrics_by(groups, truth, pred, low, high)
+    names = list(by_sector)
+    positions = np.arange(len(names))
+    coverage = [100.0 * by_sector[name]["coverage"] for name in names]
+    width = [100.0 * by_sector[name]["median_width"] for name in names]
+    ax.bar(positions - 0.2, coverage, width=0.4, color="tab:green", label="coverage (%)")
+    ax.bar(positions + 0.2, width, width=0.4, color="tab:purple", label="median width (% of price)")
+    target = f"{level:.0%} target"
+    ax.axhline(100.0 * level, color="black", linewidth=1, linestyle="--", label=target)
+    for xs, values in ((positions - 0.2, coverage), (positions + 0.2, width)):
+        for x, value in zip(xs, values, strict=True):
+            ax.annotate(f"{value:.0f}", (x, value), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(positions, [f"{name}\nn={by_sector[name]['n_rows']:,}" for name in names])
+    ax.set_ylim(0, 105)
+    ax.set_title(f"{level:.0%} price range by sector", fontsize=11)
+    ax.set_xlabel("sector, rows")
+    ax.tick_params(axis="x", labelsize=9)
+    ax.legend(loc="lower right", fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)

@@ -27,7 +27,7 @@ class HyperparameterError(ValueError):
 
 
 def hyperparameter_flags(hyperparameters: Mapping[str, object]) -> list[str]:
-    """{"n_estimators": "64"} -> ["--n-estimators", "64"]: the step's own flags."""
+    """{"iterations": "64"} -> ["--iterations", "64"]: the step's own flags."""
     flags: list[str] = []
     for name, value in sorted(hyperparameters.items()):
         if name.startswith(RESERVED_PREFIX):

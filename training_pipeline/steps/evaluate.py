@@ -26,7 +26,7 @@ import pandas as pd
 
 from training_pipeline.data import load_dataset
 from training_pipeline.gate import DEFAULT_MAX_MAE, decide
-from training_pipeline.metrics import regression_metrics
+from training_pipeline.metrics import range_metrics, range_metrics_by, regression_metrics
 from training_pipeline.model import MODEL_FILENAME, PriceModel
 from training_pipeline.schema import TARGET
 from training_pipeline.steps.train import find_csv
@@ -51,7 +51,10 @@ def load_model(model_dir: Path) -> PriceModel:
 @dataclass(frozen=True)
 class Scored:
     metrics: dict[str, Any]
-    predicted: np.ndarray  # NaN where the model could not score the row
+    # NaN where the model could not score the row.
+    predicted: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
     @property
     def scored(self) -> np.ndarray:
@@ -60,11 +63,28 @@ class Scored:
 
 def score(model: PriceModel, frame: pd.DataFrame) -> Scored:
     """Metrics of a model on validated data; rows it cannot score are counted apart."""
-    predicted, _ = model.predict_frame(frame)
+    predicted, low, high, _ = model.estimate_frame(frame)
     scored = ~np.isnan(predicted)
     metrics = regression_metrics(frame[TARGET].to_numpy()[scored], predicted[scored])
     metrics["n_unscored"] = int((~scored).sum())
-    return Scored(metrics, predicted)
+    return Scored(metrics, predicted, low, high)
+
+
+def price_range_report(result: Scored, frame: pd.DataFrame, level: float) -> dict[str, Any]:
+    """Coverage and median width of the price range: overall, by type and by sector."""
+    keep = result.scored
+    columns = (
+        frame[TARGET].to_numpy(dtype=np.float64)[keep],
+        result.predicted[keep],
+        result.low[keep],
+        result.high[keep],
+    )
+    return {
+        "level": level,
+        **range_metrics(*columns),
+        "by_type": range_metrics_by(frame["type"].to_numpy()[keep], *columns),
+        "by_sector": range_metrics_by(frame["sector"].to_numpy()[keep], *columns),
+    }
 
 
 def load_champion(champion_dir: Path | None, version: str | None = None) -> PriceModel | None:
@@ -116,17 +136,22 @@ def evaluate(
     frame = load_dataset(validation_csv)
     result = score(model, frame)
     output_dir.mkdir(parents=True, exist_ok=True)
-    evaluation: dict[str, Any] = {"metrics": result.metrics}
+    evaluation: dict[str, Any] = {
+        "metrics": result.metrics,
+        "price_range": price_range_report(result, frame, model.price_range.level),
+    }
     evaluation.update(judge(result.metrics, frame, champion_dir, champion_version, max_mae))
     (output_dir / EVALUATION_FILENAME).write_text(json.dumps(evaluation, indent=2))
     from training_pipeline.report import write_report  # matplotlib only when reporting
 
+    keep = result.scored
     write_report(
-        frame[TARGET].to_numpy()[result.scored],
-        result.predicted[result.scored],
-        frame["sector"].to_numpy()[result.scored],
+        frame[TARGET].to_numpy()[keep],
+        result.predicted[keep],
+        frame["sector"].to_numpy()[keep],
         output_dir / REPORT_FILENAME,
         title=f"Validation: {validation_csv.name}",
+        price_range=(result.low[keep], result.high[keep], model.price_range.level),
     )
     return evaluation
 

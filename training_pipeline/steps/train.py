@@ -11,8 +11,9 @@ import argparse
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -55,6 +56,22 @@ def fit_and_save(frame: pd.DataFrame, model_dir: Path, params: ModelParams) -> P
     model.save(model_dir)
     (model_dir / PARAMS_FILENAME).write_text(json.dumps(params.as_dict(), indent=2))
     return model
+
+
+def params_from_json(text: str | None) -> ModelParams:
+    """ModelParams with the fields a JSON object names overridden; unknown names fail.
+
+    Raises ValueError, which argparse turns into a usage message for a `type=` argument.
+    """
+    if not text:
+        return ModelParams()
+    overrides: Any = json.loads(text)
+    if not isinstance(overrides, dict):
+        raise ValueError("model parameters must be a JSON object")
+    unknown = sorted(set(overrides) - {f.name for f in fields(ModelParams)})
+    if unknown:
+        raise ValueError(f"unknown ModelParams fields: {', '.join(unknown)}")
+    return replace(ModelParams(), **overrides)
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, ModelParams]:

@@ -28,16 +28,29 @@ def test_predict_adds_prices_and_flags_unknown_sectors(
     assert "scored 20 rows with v0001" in result.stdout
     assert "1 rows could not be scored" in result.stdout
     scored = pd.read_csv(out, keep_default_na=False)
-    assert list(scored.columns) == [*frame.columns, "predicted_price", "prediction_error"]
+    assert list(scored.columns) == [
+        *frame.columns,
+        "predicted_price",
+        "predicted_price_low",
+        "predicted_price_high",
+        "prediction_error",
+    ]
     assert scored.loc[3, "predicted_price"] == ""
+    assert scored.loc[3, "predicted_price_low"] == ""
     assert "Santiago Centro" in scored.loc[3, "prediction_error"]
     others = scored.drop(index=3)
     assert (others["prediction_error"] == "").all()
     prices = others["predicted_price"].astype(float).to_numpy()
     assert (prices > 0).all()
     model = PriceModel.load(trained_home / "models" / "v0001")
-    expected = [model.predict_record(r) for r in frame.drop(index=3).to_dict("records")]
-    np.testing.assert_allclose(prices, np.round(expected, 1))
+    expected = [model.estimate_record(r) for r in frame.drop(index=3).to_dict("records")]
+    np.testing.assert_allclose(prices, np.round([e.value for e in expected], 1))
+    # AND each price comes with its 80% range around it
+    lows = others["predicted_price_low"].astype(float).to_numpy()
+    highs = others["predicted_price_high"].astype(float).to_numpy()
+    np.testing.assert_allclose(lows, np.round([e.low for e in expected], 1))
+    np.testing.assert_allclose(highs, np.round([e.high for e in expected], 1))
+    assert ((lows < prices) & (prices < highs)).all()
 
 
 def test_predict_without_problems_has_no_error_column(

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.conftest import run_cli
 from training_pipeline.registry import LocalRegistry
+from training_pipeline.schema import KNOWN_SECTORS
 
 METRIC_NAMES = {"rmse", "mae", "mape", "median_ape", "r2", "n_rows"}
 RunJson = Callable[..., tuple[int, dict[str, Any], str]]  # the run_json fixture
@@ -43,6 +44,16 @@ def test_an_accepted_first_run_deploys(tmp_path: Path, sample_dir: Path, run_jso
     assert evaluation["metrics"]["mae"] == metrics["mae"]
     assert (evaluation_dir / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # AND it reports how often the 80% range held the true price, and how wide it was
+    price_range = evaluation["price_range"]
+    assert price_range["level"] == 0.8
+    assert price_range["n_rows"] == 400
+    assert 0.65 < price_range["coverage"] < 0.95
+    assert 0 < price_range["median_width"] < 1
+    assert set(price_range["by_type"]) == {"casa", "departamento"}
+    assert sum(g["n_rows"] for g in price_range["by_type"].values()) == 400
+    assert set(price_range["by_sector"]) == set(KNOWN_SECTORS)
+
     # AND each step announced itself (on stderr, since stdout ends with the JSON line)
     for number, step in enumerate(STEPS, start=1):
         assert f"[{number}/{len(STEPS)}] {step}" in progress
@@ -66,7 +77,13 @@ def test_a_threshold_below_any_real_error_rejects(
     home = tmp_path / "home"
 
     code, summary, _ = run_json(
-        home, sample_dir / "train.csv", sample_dir / "test.csv", "--max-mae", "1"
+        home,
+        sample_dir / "train.csv",
+        sample_dir / "test.csv",
+        "--max-mae",
+        "1",
+        "--params",
+        '{"iterations": 40}',
     )
 
     assert code == 0
@@ -76,6 +93,8 @@ def test_a_threshold_below_any_real_error_rejects(
     assert summary["model_version"] == "v0001"
     registry = LocalRegistry(home)
     assert registry.get("v0001").status == "rejected"
+    # AND --params reached the model, over $PVP_MODEL_PARAMS, and was recorded with it
+    assert registry.get("v0001").params["iterations"] == 40
     assert registry.deployed_version() is None
     predict = run_cli(
         home,

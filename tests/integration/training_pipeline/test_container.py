@@ -47,7 +47,7 @@ def _training_job(root: Path, sample_dir: Path, hyperparameters: dict[str, str])
 def trained(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> OptMl:
     """/opt/ml after `train` with hyperparameters as SageMaker writes them: strings."""
     paths = _training_job(
-        tmp_path_factory.mktemp("opt_ml"), sample_dir, {"n_estimators": "20", "max-depth": "4"}
+        tmp_path_factory.mktemp("opt_ml"), sample_dir, {"iterations": "20", "depth": "4"}
     )
     result = _program("train", paths.root)
     assert result.returncode == 0, result.stderr
@@ -58,15 +58,15 @@ def test_train_maps_hyperparameters_onto_the_step_flags(trained: OptMl) -> None:
     params = json.loads((trained.model / "params.json").read_text())
 
     assert (trained.model / "model.joblib").is_file()
-    assert params["n_estimators"] == 20
-    assert params["max_depth"] == 4
+    assert params["iterations"] == 20
+    assert params["depth"] == 4
     assert not trained.training_failure.exists()
 
 
 @pytest.mark.parametrize(
     ("hyperparameters", "reason"),
     [
-        ({"n_estimators": "many"}, "argument --n-estimators: invalid int value: 'many'"),
+        ({"iterations": "many"}, "argument --iterations: invalid int value: 'many'"),
         ({"trees": "5"}, "unrecognized arguments: --trees 5"),
     ],
 )

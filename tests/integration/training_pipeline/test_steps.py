@@ -9,11 +9,10 @@ import sys
 import tarfile
 from pathlib import Path
 
-import joblib
 import pytest
 
 from tests.conftest import REPO_ROOT, cli_env
-from training_pipeline.model import ModelParams
+from training_pipeline.model import ModelParams, PriceModel
 
 METRIC_NAMES = {"rmse", "mae", "mape", "median_ape", "r2", "n_rows"}
 
@@ -41,9 +40,9 @@ def trained_step(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> 
     _step(
         root,
         "train",
-        "--n-estimators",
+        "--iterations",
         "20",
-        "--max-depth",
+        "--depth",
         "4",
         SM_CHANNEL_TRAIN=str(channel),
         SM_MODEL_DIR=str(model_dir),
@@ -53,15 +52,14 @@ def trained_step(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> 
 
 def test_train_writes_the_model_with_its_hyperparameters(trained_step: Path) -> None:
     params = json.loads((trained_step / "params.json").read_text())
-    pipeline = joblib.load(trained_step / "model.joblib")
+    booster = PriceModel.load(trained_step).estimator.booster
 
-    assert params["n_estimators"] == 20
-    assert params["max_depth"] == 4
+    assert params["iterations"] == 20
+    assert params["depth"] == 4
     # WHEN a hyperparameter is not given, THEN the model's default is recorded
     assert params["learning_rate"] == ModelParams().learning_rate
-    regressor = pipeline.named_steps["regressor"].regressor_
-    assert len(regressor.estimators_) == 20
-    assert regressor.max_depth == 4
+    assert booster.tree_count_ == 20
+    assert booster.get_params()["depth"] == 4
 
 
 def _evaluate(model_dir: Path, validation: Path, output_dir: Path) -> dict[str, float]:

@@ -20,7 +20,10 @@ def train_frame() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def small_model(train_frame: pd.DataFrame) -> PriceModel:
-    return fit_model(train_frame, train_frame[TARGET], ModelParams())
+    # Fewer trees and folds than production: a real model, fitted in about a second.
+    return fit_model(
+        train_frame, train_frame[TARGET], ModelParams(iterations=150, depth=6, range_folds=3)
+    )
 
 
 @pytest.fixture(scope="session")

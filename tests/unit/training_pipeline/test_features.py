@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from training_pipeline.errors import UnknownCategoryError
-from training_pipeline.features import FEATURE_NAMES
+from training_pipeline.features import (
+    CENTRE,
+    FEATURE_NAMES,
+    KM_PER_DEG_LAT,
+    KM_PER_DEG_LON,
+    ROTATIONS_DEG,
+)
 from training_pipeline.model import PriceModel
 from training_pipeline.schema import FEATURES, KNOWN_SECTORS
 
@@ -26,11 +32,11 @@ FLAT: dict[str, Any] = {
 
 
 def test_the_fitted_pipeline_uses_all_eight_features(small_model: PriceModel) -> None:
-    regressor = small_model.pipeline.named_steps["regressor"].regressor_
+    booster = small_model.estimator.booster
 
     assert FEATURE_NAMES[: len(FEATURES)] == FEATURES
-    assert regressor.n_features_in_ == len(FEATURE_NAMES)
-    importances = dict(zip(FEATURE_NAMES, regressor.feature_importances_, strict=True))
+    assert booster.n_features_in_ == len(FEATURE_NAMES)
+    importances = dict(zip(FEATURE_NAMES, booster.get_feature_importance(), strict=True))
     unused = [name for name in FEATURES if importances[name] <= 0]
     assert unused == []
 
@@ -41,7 +47,7 @@ def test_the_encoded_matrix_has_one_column_per_feature(small_model: PriceModel) 
     assert matrix.shape == (1, len(FEATURE_NAMES))
     assert matrix.dtype == np.float32
     # usable_share is usable / total
-    assert matrix[0, -1] == pytest.approx(0.9)
+    assert matrix[0, FEATURE_NAMES.index("usable_share")] == pytest.approx(0.9)
 
 
 @pytest.mark.parametrize(
@@ -166,3 +172,27 @@ def test_a_zero_area_borrows_the_other_one(
     assert small_model.predict_record({**FLAT, **given}) == small_model.predict_record(
         {**FLAT, **same_as}
     )
+
+
+def test_location_columns_are_kilometres_and_angles_from_the_centre(
+    small_model: PriceModel,
+) -> None:
+    # GIVEN a flat at the centre, one 1 km east of it and one 1 km north
+    lat, lon = CENTRE
+    rows = [
+        {**FLAT, "latitude": lat, "longitude": lon},
+        {**FLAT, "latitude": lat, "longitude": lon + 1 / KM_PER_DEG_LON},
+        {**FLAT, "latitude": lat + 1 / KM_PER_DEG_LAT, "longitude": lon},
+    ]
+
+    matrix = small_model.features.transform(pd.DataFrame(rows))
+
+    column = {name: matrix[:, i] for i, name in enumerate(FEATURE_NAMES)}
+    np.testing.assert_allclose(column["centre_km"], [0, 1, 1], atol=1e-4)
+    np.testing.assert_allclose(column["centre_bearing"][1:], [0, np.pi / 2], atol=1e-4)
+    # A rotated axis at angle a reads cos(a) km for the east row and sin(a) for the north
+    for angle in ROTATIONS_DEG:
+        radians = np.deg2rad(angle)
+        np.testing.assert_allclose(
+            column[f"rotated_{angle}"], [0, np.cos(radians), np.sin(radians)], atol=1e-4
+        )

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
-from training_pipeline.model import MODEL_FILENAME, ModelParams, PriceModel, fit_model
+from training_pipeline.model import (
+    MODEL_FILENAME,
+    RANGE_LEVEL,
+    ModelParams,
+    PriceModel,
+    fit_model,
+)
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES, TARGET
+
+# Few trees and folds: these tests compare models, they do not need good ones.
+QUICK = ModelParams(iterations=30, depth=4, range_folds=2)
 
 
 def _varied_rows(rows: int = 300) -> pd.DataFrame:
@@ -47,12 +58,36 @@ def test_single_row_path_equals_batch_path_exactly(small_model: PriceModel) -> N
     )
 
 
-def test_batch_path_is_the_pipeline_itself(small_model: PriceModel) -> None:
+def test_ranges_of_both_paths_are_equal_and_hold_their_value(small_model: PriceModel) -> None:
+    frame = _varied_rows()
+
+    values, lows, highs, problems = small_model.estimate_frame(frame)
+    single = [small_model.estimate_record(r) for r in frame.to_dict("records")]
+
+    assert all(p is None for p in problems)
+    np.testing.assert_array_equal([e.value for e in single], values)
+    np.testing.assert_array_equal([e.low for e in single], lows)
+    np.testing.assert_array_equal([e.high for e in single], highs)
+    assert all(e.level == RANGE_LEVEL for e in single)
+    assert (lows < values).all()
+    assert (values < highs).all()
+
+
+def test_batch_path_blends_catboosts_own_predictor_with_the_neighbours(
+    small_model: PriceModel,
+) -> None:
     frame = _varied_rows(100)
 
     values, _ = small_model.predict_frame(frame)
 
-    np.testing.assert_array_equal(values, small_model.pipeline.predict(frame))
+    estimator = small_model.estimator
+    matrix = small_model.features.transform(frame)
+    boosted = estimator.booster.predict(matrix, thread_count=1)
+    neighbour, nearest_km = estimator.neighbours.predict(matrix)
+    weight = estimator.neighbour_weight * np.exp(-nearest_km / estimator.neighbour_reach_km)
+    assert ((weight > 0) & (weight < 1)).all()
+    expected = (1 - weight) * boosted + weight * neighbour
+    np.testing.assert_array_equal(values, np.exp(expected))
 
 
 def test_predictions_are_in_a_plausible_uf_range(small_model: PriceModel) -> None:
@@ -69,17 +104,26 @@ def test_save_and_load_give_identical_predictions(small_model: PriceModel, tmp_p
     loaded = PriceModel.load(tmp_path / "model")
 
     assert path == tmp_path / "model" / MODEL_FILENAME
-    np.testing.assert_array_equal(
-        loaded.predict_frame(frame)[0], small_model.predict_frame(frame)[0]
-    )
+    for got, expected in zip(
+        loaded.estimate_frame(frame), small_model.estimate_frame(frame), strict=True
+    ):
+        np.testing.assert_array_equal(got, expected)
     record = frame.to_dict("records")[7]
-    assert loaded.predict_record(record) == small_model.predict_record(record)
+    assert loaded.estimate_record(record) == small_model.estimate_record(record)
     assert loaded.known_categories() == small_model.known_categories()
+
+
+def test_a_model_saved_in_the_old_format_is_refused_with_a_reason(tmp_path: Path) -> None:
+    # main's artifact before issue 9 was a bare scikit-learn pipeline, with no range
+    joblib.dump(Pipeline([("noop", "passthrough")]), tmp_path / MODEL_FILENAME)
+
+    with pytest.raises(ValueError, match="train a new one"):
+        PriceModel.load(tmp_path)
 
 
 def test_training_drops_rows_priced_under_the_minimum(train_frame: pd.DataFrame) -> None:
     # GIVEN the same data with cheap entry errors spliced in at several places
-    params = ModelParams(n_estimators=30)
+    params = QUICK
     junk = train_frame.iloc[[0, 1, 2, 3]].copy()
     junk[TARGET] = [0, 0, 50, params.min_train_price - 1]
     dirty = pd.concat(
@@ -106,7 +150,7 @@ def test_training_drops_rows_priced_under_the_minimum(train_frame: pd.DataFrame)
 
 
 def test_rows_at_the_minimum_price_are_kept(train_frame: pd.DataFrame) -> None:
-    params = ModelParams(n_estimators=30)
+    params = QUICK
     edge = train_frame.iloc[:20].copy()
     edge[TARGET] = params.min_train_price
     with_edge = pd.concat([train_frame, edge], ignore_index=True)

@@ -40,6 +40,28 @@ def test_tolerates_unscorable_and_zero_prices(tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == PNG_SIGNATURE
 
 
+def test_draws_the_price_range_panel_when_given_ranges(tmp_path: Path) -> None:
+    truth, pred, sectors = _synthetic(500)
+    plain = write_report(truth, pred, sectors, tmp_path / "plain.png", "synthetic")
+
+    ranged = write_report(
+        truth,
+        pred,
+        sectors,
+        tmp_path / "ranged.png",
+        "synthetic",
+        price_range=(pred * 0.85, pred * 1.15, 0.8),
+    )
+
+    assert ranged.read_bytes()[:8] == PNG_SIGNATURE
+    # A third panel makes a wider picture.
+    assert _png_width(ranged) > _png_width(plain)
+
+
+def _png_width(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:20], "big")
+
+
 def test_rejects_mismatched_lengths(tmp_path: Path) -> None:
     truth, pred, sectors = _synthetic(10)
     with pytest.raises(ValueError, match="same length"):
