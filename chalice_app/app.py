@@ -4,14 +4,21 @@ a service function and shape its answer; every error leaves through `_answer`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
 from chalice_app import contracts, observability, services
-from chalice_app.constants import API_KEY_HEADER, APP_NAME, IDEMPOTENCY_KEY_HEADER
+from chalice_app.constants import (
+    API_KEY_HEADER,
+    APP_NAME,
+    IDEMPOTENCY_KEY_HEADER,
+    OPENAPI_FILENAME,
+)
 from chalice_app.contracts import Contract
 from chalice_app.errors import (
     ApiError,
@@ -117,6 +124,18 @@ def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = Fa
 @app.route("/ping", methods=["GET"], content_types=ANY_CONTENT)
 def ping() -> Response:
     return _answer(lambda: services.ping(get_backends()))
+
+
+@app.route("/openapi.json", methods=["GET"], content_types=ANY_CONTENT)
+def openapi_document() -> Response:
+    # The committed file as it is: generating it would import pydantic's schema machinery.
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    return Response(body=_openapi_text(), status_code=200, headers=headers)
+
+
+@functools.cache
+def _openapi_text() -> str:
+    return Path(__file__).with_name(OPENAPI_FILENAME).read_text(encoding="utf-8")
 
 
 @app.route("/get_prediction", methods=["POST"], content_types=ANY_CONTENT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,10 @@ from typing import Any
 from chalice_app import observability
 from chalice_app.errors import ForbiddenError, KeyStoreUnavailableError, ServiceUnavailableError
 from chalice_app.ports import KeyStore
+
+log = logging.getLogger(__name__)
+# What a client hears when keys cannot be read; where and why goes to the log only.
+KEYS_UNAVAILABLE = "API keys cannot be checked now; try again later"
 
 
 def keys_in(data: Any, where: str) -> frozenset[str]:
@@ -48,7 +53,13 @@ class KeyChecker:
         if not candidate:
             raise ForbiddenError("missing API key")
         try:
-            if _matches(candidate, self._store.accepted_keys()):
+            accepted = self._store.accepted_keys()
+            if not accepted and self._may_refresh():  # it may have been fixed since
+                accepted = self._store.refresh()
+            if not accepted:
+                # A store with no key refuses everyone: that is a broken store, not bad keys.
+                raise KeyStoreUnavailableError("the key store holds no key")
+            if _matches(candidate, accepted):
                 return
             # A key just added to the store (rotation) must work without a restart.
             if self._may_refresh():
@@ -56,7 +67,10 @@ class KeyChecker:
                 if _matches(candidate, self._store.refresh()):
                     return
         except KeyStoreUnavailableError as exc:
-            raise ServiceUnavailableError(f"API keys unavailable: {exc}") from None
+            # Not the client's fault, and no reason to call a key invalid: the service
+            # cannot tell. The detail (a file path, an AWS error) is for operators.
+            log.error("API key store unavailable: %s", exc)
+            raise ServiceUnavailableError(KEYS_UNAVAILABLE) from None
         raise ForbiddenError("invalid API key")
 
     def _may_refresh(self) -> bool:

@@ -30,6 +30,8 @@ class LocalSettings:
     key_file: Path
     train_path: str
     validation_path: str
+    data_dirs: tuple[Path, ...]
+    max_training_runs: int
 
     @property
     def prediction_log_path(self) -> Path:
@@ -94,11 +96,18 @@ def load_local_settings(env: Mapping[str, str] | None = None) -> LocalSettings:
     home = resolve_home(env=env)
     sample = home / c.SAMPLE_DIRNAME
     key_file = env.get(c.ENV_KEY_FILE)
+    data_dirs = env.get(c.ENV_DATA_DIRS)
     return LocalSettings(
         home=home,
         key_file=Path(key_file).expanduser().absolute() if key_file else home / c.KEY_FILENAME,
         train_path=env.get(c.ENV_TRAIN_PATH) or str(sample / c.TRAIN_FILENAME),
         validation_path=env.get(c.ENV_VALIDATION_PATH) or str(sample / c.VALIDATION_FILENAME),
+        data_dirs=(
+            tuple(Path(d).expanduser().absolute() for d in data_dirs.split(os.pathsep) if d)
+            if data_dirs
+            else (home / c.DATA_DIRNAME, sample)
+        ),
+        max_training_runs=int(_number(env, c.ENV_MAX_TRAINING_RUNS, c.DEFAULT_MAX_TRAINING_RUNS)),
     )
 
 

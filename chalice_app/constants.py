@@ -17,6 +17,8 @@ ENV_VALIDATION_PATH: Final = "PVP_VALIDATION_PATH"
 ENV_KEY_REFRESH_SECONDS: Final = "PVP_KEY_REFRESH_SECONDS"
 ENV_KEY_TTL_SECONDS: Final = "PVP_KEY_TTL_SECONDS"
 ENV_MAX_BODY_BYTES: Final = "PVP_MAX_BODY_BYTES"
+ENV_DATA_DIRS: Final = "PVP_DATA_DIRS"
+ENV_MAX_TRAINING_RUNS: Final = "PVP_MAX_TRAINING_RUNS"
 
 # The AWS backend (chalice_app/aws): every resource name carries the stage and can be
 # overridden one by one. Region and credentials come from the usual AWS variables.
@@ -77,6 +79,10 @@ DEFAULT_BACKEND: Final = BACKEND_LOCAL
 KEY_FILENAME: Final = "api-keys.json"
 PREDICTION_LOG_FILENAME: Final = "predictions.sqlite"
 SAMPLE_DIRNAME: Final = "sample"
+# /start_training reads local files only below these ($PVP_HOME/...), links followed.
+DATA_DIRNAME: Final = "data"
+# One run already takes a core and ~150 MB on the sample; the API must not fork a swarm.
+DEFAULT_MAX_TRAINING_RUNS: Final = 1
 TRAIN_FILENAME: Final = "train.csv"
 VALIDATION_FILENAME: Final = "test.csv"
 # A bad key may re-read the key store at most this often: a flood of wrong keys must
@@ -88,6 +94,8 @@ DEFAULT_KEY_TTL_SECONDS: Final = 300.0
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
 
 API_KEY_HEADER: Final = "API-key"
+# The committed OpenAPI document, beside the package's modules (so in the Lambda zip too).
+OPENAPI_FILENAME: Final = "openapi.json"
 # A client that retries /start_training with the same value starts one run, not two.
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 

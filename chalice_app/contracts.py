@@ -25,7 +25,23 @@ Path = Annotated[str, Field(min_length=1, max_length=2048)]
 
 
 class PredictionRequest(BaseModel):
-    model_config = _STRICT
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            "examples": [
+                {
+                    "Type": "departamento",
+                    "Sector": "Ñuñoa",
+                    "NetUsableArea": 70.0,
+                    "NetArea": 80.0,
+                    "NRooms": 2,
+                    "NBathroom": 2,
+                    "Latitude": -33.45,
+                    "Longitude": -70.6,
+                }
+            ]
+        },
+    )
 
     Type: Category
     Sector: Category
@@ -52,7 +68,14 @@ class PredictionRequest(BaseModel):
 
 
 class TrainingRequest(BaseModel):
-    model_config = _STRICT
+    """Locally: paths (absolute, or relative to the data area) or file:// URIs."""
+
+    model_config = ConfigDict(
+        **_STRICT,
+        json_schema_extra={
+            "examples": [{"TrainingDataS3Path": "train.csv", "ValidationDataS3Path": "test.csv"}]
+        },
+    )
 
     TrainingDataS3Path: Path | None = None
     ValidationDataS3Path: Path | None = None
@@ -74,6 +97,10 @@ def parse_json_object(raw: bytes | None, *, empty_ok: bool = False) -> dict[str,
         data = json.loads(raw, parse_constant=_keep_non_finite)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BadRequestError(f"malformed JSON body: {exc}") from None
+    except ValueError:
+        # Python refuses to turn more than 4,300 digits into an int (CVE-2020-10735);
+        # json raises that as a plain ValueError. No field takes such a number.
+        raise BadRequestError("malformed JSON body: a number has too many digits") from None
     if not isinstance(data, dict):
         raise UnprocessableError("request body must be a JSON object", fields={})
     return data

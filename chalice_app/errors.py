@@ -41,6 +41,10 @@ class NotFoundError(ApiError):
     STATUS_CODE = 404
 
 
+class ConflictError(ApiError):
+    STATUS_CODE = 409
+
+
 class PayloadTooLargeError(ApiError):
     STATUS_CODE = 413
 
@@ -94,6 +98,15 @@ class PredictionLogError(BackendError):
 
 class TrainingUnavailableError(BackendError):
     """The training backend cannot start a run now (not the client's inputs)."""
+
+
+class TrainingBusyError(BackendError):
+    """As many training runs as allowed are running; `running` names them."""
+
+    def __init__(self, running: Sequence[str], limit: int) -> None:
+        super().__init__(f"{len(running)} training run(s) in progress, at most {limit} at once")
+        self.running = list(running)
+        self.limit = limit
 
 
 class TrainingInputError(BackendError):

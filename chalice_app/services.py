@@ -14,16 +14,19 @@ from typing import TYPE_CHECKING, Any
 from chalice_app import observability
 from chalice_app.contracts import PredictionRequest, TrainingRequest
 from chalice_app.errors import (
+    ConflictError,
     ModelUnavailableError,
     NotFoundError,
     PredictionLogError,
     ServiceUnavailableError,
+    TrainingBusyError,
     TrainingInputError,
     TrainingUnavailableError,
     UnknownCategoryError,
     UnprocessableError,
 )
 from chalice_app.ports import PredictionEntry
+from chalice_app.responses import PingAnswer, PredictionAnswer, TrainingStarted, TrainingStatus
 
 if TYPE_CHECKING:
     from chalice_app.wiring import Backends
@@ -45,8 +48,10 @@ def ping(backends: Backends) -> dict[str, Any]:
     if problems:
         # Still 200: predictions are answered; a 503 would make a load balancer drop a
         # task that works. The body says what is degraded and why.
-        return {"status": "degraded", "model_version": version, "degraded": problems}
-    return {"status": "ok", "model_version": version}
+        answer = PingAnswer(status="degraded", model_version=version, degraded=problems)
+    else:
+        answer = PingAnswer(status="ok", model_version=version)
+    return answer.model_dump(exclude_none=True)
 
 
 def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
@@ -84,11 +89,9 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         backends.health.recover(PREDICTION_LOG)
     observability.count("predictions")
     observability.measure_ms("prediction_latency", entry.latency_ms)
-    return {
-        "value": prediction.value,
-        "model_version": prediction.model_version,
-        "prediction_id": prediction_id,
-    }
+    return PredictionAnswer(
+        value=prediction.value, model_version=prediction.model_version, prediction_id=prediction_id
+    ).model_dump()
 
 
 def start_training(
@@ -103,13 +106,17 @@ def start_training(
     except TrainingInputError as exc:
         field = _FIELD_FOR_INPUT.get(exc.field, exc.field)
         raise UnprocessableError(f"invalid fields: {field}", fields={field: exc.problem}) from None
+    except TrainingBusyError as exc:
+        raise ConflictError(
+            f"a training run is in progress ({', '.join(exc.running) or 'none may start'});"
+            f" at most {exc.limit} at once: try again when it ends",
+            running=exc.running,
+        ) from None
     except TrainingUnavailableError as exc:
         raise ServiceUnavailableError(str(exc)) from None
-    return {
-        "result": "SUCCESS",
-        "execution_arn": execution.execution_arn,
-        "execution_id": execution.execution_id,
-    }
+    return TrainingStarted(
+        result="SUCCESS", execution_arn=execution.execution_arn, execution_id=execution.execution_id
+    ).model_dump()
 
 
 def training_status(backends: Backends, execution_id: str) -> dict[str, Any]:
@@ -119,4 +126,5 @@ def training_status(backends: Backends, execution_id: str) -> dict[str, Any]:
         raise ServiceUnavailableError(str(exc)) from None
     if status is None:
         raise NotFoundError(f"unknown execution_id {execution_id!r}")
-    return {"execution_id": execution_id, **status}
+    answer = TrainingStatus.model_validate({**status, "execution_id": execution_id})
+    return answer.model_dump(exclude_unset=True)  # optional fields only where a backend has them

@@ -37,22 +37,31 @@ def build_local_backends(settings: Settings) -> Backends:
     from chalice_app.local.keys import JsonKeyFileStore
     from chalice_app.local.prediction_log import SqlitePredictionLog
     from chalice_app.local.predictor import LocalPredictor
-    from chalice_app.local.training import LocalRunStatus, LocalTrainingLauncher
+    from chalice_app.local.run_status import LocalRunStatus
+    from chalice_app.local.training import LocalTrainingLauncher
 
     try:
         local = load_local_settings()
     except ImportError as exc:  # e.g. the Lambda package, which carries no model code
         raise ConfigurationError(f"the local backend needs training_pipeline: {exc}") from None
+    health = Health()
     return Backends(
         settings=settings,
         keys=KeyChecker(
             JsonKeyFileStore(local.key_file, settings.key_ttl_seconds),
             settings.key_refresh_seconds,
         ),
-        predictor=LocalPredictor(local.home),
+        predictor=LocalPredictor(local.home, health),
         prediction_log=SqlitePredictionLog(local.prediction_log_path),
-        launcher=LocalTrainingLauncher(local.home, local.train_path, local.validation_path),
+        launcher=LocalTrainingLauncher(
+            local.home,
+            local.train_path,
+            local.validation_path,
+            data_dirs=local.data_dirs,
+            max_running=local.max_training_runs,
+        ),
         runs=LocalRunStatus(local.home),
+        health=health,
     )
 
 

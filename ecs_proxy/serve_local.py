@@ -23,13 +23,17 @@ def _cli(settings: LocalSettings, *args: str) -> None:
 
 
 def _has_deployed_model(home: Path) -> bool:
-    from training_pipeline.errors import NoDeployedModelError
-    from training_pipeline.registry import DeployedModelReader
+    from training_pipeline.deployed import DeployedModelReader
+    from training_pipeline.errors import ModelLoadError, NoDeployedModelError
 
     try:
         DeployedModelReader(home).current()
     except NoDeployedModelError:
         return False
+    except ModelLoadError as exc:
+        # Not retrained over silently: the server starts, /ping says why it cannot answer,
+        # and the next good deploy (a run, or a rollback) serves.
+        print(f"warning: {exc}; /ping will answer 503 until a loadable version is deployed")
     return True
 
 

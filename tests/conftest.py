@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -36,6 +38,52 @@ EXAMPLE_RECORD = {
 # launcher, through $PVP_MODEL_PARAMS): a real model fitted in about a second instead of
 # the production settings' ten; tests check behaviour, not accuracy.
 QUICK_PARAMS = '{"iterations": 150, "range_folds": 3}'
+# The same flat as an API request body (the old system's field names).
+EXAMPLE_REQUEST = {
+    "Type": "departamento",
+    "Sector": "providencia",
+    "NetUsableArea": 70.0,
+    "NetArea": 80.0,
+    "NRooms": 2,
+    "NBathroom": 2,
+    "Latitude": -33.43,
+    "Longitude": -70.61,
+}
+
+
+def unloadable_model_files(good: bytes) -> dict[str, bytes]:
+    """Model files a server may meet after a bad copy, a bad disk or a library upgrade."""
+
+    def pickled_reference(module: str, name: str) -> bytes:
+        # Protocol 2: GLOBAL module.name, an empty tuple, NEWOBJ: an instance of that class.
+        return b"\x80\x02c" + f"{module}\n{name}\n".encode() + b")\x81."
+
+    return {
+        "truncated": good[: len(good) // 2],
+        "random bytes": random.Random(7).randbytes(4096),
+        "another format": b'{"model": "not a pickle"}',
+        "a module this server lacks": pickled_reference("sklearn_legacy.ensemble", "Forest"),
+        "a class this library lacks": pickled_reference("sklearn.ensemble", "OldRegressor"),
+    }
+
+
+def deploy_copy(home: Path, model_dir: Path, content: bytes | None = None) -> str:
+    """Register and deploy a copy of a model directory, its model file replaced if given."""
+    from training_pipeline.model import MODEL_FILENAME
+    from training_pipeline.registry import LocalRegistry
+
+    registry = LocalRegistry(home)
+    source = home / "staging-model"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(model_dir, source)
+    if content is not None:
+        (source / MODEL_FILENAME).write_bytes(content)
+    version = registry.register(
+        source, run_id="run-test", status="accepted", metrics={}, params={}, fingerprints={}
+    ).version
+    registry.deploy(version)
+    shutil.rmtree(source)
+    return version
 
 
 def cli_env(home: Path) -> dict[str, str]:

@@ -37,3 +37,12 @@ class RegistryError(PipelineError):
 
 class NoDeployedModelError(RegistryError):
     """No model has been deployed yet."""
+
+
+class ModelLoadError(RegistryError):
+    """A deployed version that cannot be loaded; the message names no server path."""
+
+    def __init__(self, version: str, reason: str) -> None:
+        self.version = version
+        self.reason = reason
+        super().__init__(f"deployed model {version} cannot be loaded: {reason}")

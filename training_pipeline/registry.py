@@ -11,17 +11,16 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from training_pipeline.errors import NoDeployedModelError, RegistryError
+from training_pipeline.deployed import POINTER_NAME, load_version, read_pointer
+from training_pipeline.errors import RegistryError
 from training_pipeline.model import PriceModel
 from training_pipeline.runs import utc_now
 from training_pipeline.store import connect
 
-POINTER_NAME = "deployed.json"
 MODEL_STATUSES = ("accepted", "rejected", "failed")
 
 
@@ -95,7 +94,7 @@ class LocalRegistry:
         return [_version(row) for row in rows]
 
     def deployed_version(self) -> str | None:
-        pointer = _read_pointer(self.pointer)
+        pointer = read_pointer(self.pointer)
         return None if pointer is None else pointer.version
 
     def deploy(self, version: str, *, action: str = "deploy") -> ModelVersion:
@@ -116,63 +115,17 @@ class LocalRegistry:
 
     def deployed_location(self) -> tuple[str, Path] | None:
         """The deployed version and its directory (which never changes once written)."""
-        pointer = _read_pointer(self.pointer)
+        pointer = read_pointer(self.pointer)
         if pointer is None:
             return None
         return pointer.version, self.home / pointer.path
 
     def deployed_model(self) -> tuple[str, PriceModel] | None:
-        location = self.deployed_location()
-        if location is None:
+        """The deployed version and its model; ModelLoadError when it cannot be loaded."""
+        pointer = read_pointer(self.pointer)
+        if pointer is None:
             return None
-        return location[0], PriceModel.load(location[1])
-
-
-class DeployedModelReader:
-    """What a serving process holds: the deployed model, reloaded when the pointer moves.
-
-    One os.stat per call decides whether to reload, so a deploy or a rollback is
-    picked up by the next request without a restart.
-    """
-
-    def __init__(self, home: Path) -> None:
-        self._pointer = home / POINTER_NAME
-        self._home = home
-        self._lock = threading.Lock()
-        self._seen: tuple[int, int, int] | None = None
-        self._current: tuple[str, PriceModel] | None = None
-
-    def current(self) -> tuple[str, PriceModel]:
-        try:
-            stat = os.stat(self._pointer)
-        except FileNotFoundError:
-            raise NoDeployedModelError("no model is deployed yet") from None
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        if key != self._seen or self._current is None:
-            with self._lock:
-                if key != self._seen or self._current is None:
-                    pointer = _read_pointer(self._pointer)
-                    if pointer is None:  # undeployed between the stat and the read
-                        raise NoDeployedModelError("no model is deployed yet")
-                    if self._current is None or self._current[0] != pointer.version:
-                        model = PriceModel.load(self._home / pointer.path)
-                        self._current = (pointer.version, model)
-                    self._seen = key
-        return self._current
-
-
-@dataclass(frozen=True)
-class _Pointer:
-    version: str
-    path: str  # the model's directory, relative to the home
-
-
-def _read_pointer(pointer: Path) -> _Pointer | None:
-    try:
-        data = json.loads(pointer.read_text())
-    except FileNotFoundError:
-        return None
-    return _Pointer(str(data["version"]), str(data["path"]))
+        return pointer.version, load_version(self.home, pointer)
 
 
 def _copy_atomically(source: Path, target: Path) -> None:

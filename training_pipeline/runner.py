@@ -6,6 +6,7 @@ the SageMaker pipeline runs, calling the same step functions.
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -55,9 +56,10 @@ def run_pipeline(
     run_id = run_id or new_run_id()
     params = params or ModelParams()
     runs, registry = RunLog(home), LocalRegistry(home)
-    runs.create(run_id, str(train), str(validation))
+    # The pid lets a launcher tell this run from one whose process died (run_slots).
+    runs.create(run_id, str(train), str(validation), pid=os.getpid())
     workdir = home / "runs" / run_id
-    runs.update(run_id, status="running", artifacts_dir=str(workdir))
+    runs.update(run_id, status="running", artifacts_dir=str(workdir), pid=os.getpid())
     steps = _Steps(runs, run_id, say)
     try:
         steps.enter("validate")

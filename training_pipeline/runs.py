@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ class RunRecord:
     model_version: str | None
     reason: str | None
     artifacts_dir: str | None
+    pid: int | None = None  # the training process while it runs
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,20 +51,18 @@ class RunLog:
     def __init__(self, home: Path) -> None:
         self._home = home
 
-    def claim(self, run_id: str, train_path: str, validation_path: str) -> bool:
+    def claim(
+        self, run_id: str, train_path: str, validation_path: str, pid: int | None = None
+    ) -> bool:
         """Record a run as pending; False when it was recorded already (by anyone)."""
         with connect(self._home) as db:
-            inserted = db.execute(
-                "INSERT OR IGNORE INTO runs"
-                " (run_id, status, started_at, train_path, validation_path)"
-                " VALUES (?, 'pending', ?, ?, ?)",
-                (run_id, utc_now(), train_path, validation_path),
-            ).rowcount
-        return inserted == 1
+            return insert_pending(db, run_id, train_path, validation_path, pid)
 
-    def create(self, run_id: str, train_path: str, validation_path: str) -> RunRecord:
+    def create(
+        self, run_id: str, train_path: str, validation_path: str, pid: int | None = None
+    ) -> RunRecord:
         """Record a run as pending; a no-op when a launcher already did."""
-        self.claim(run_id, train_path, validation_path)
+        self.claim(run_id, train_path, validation_path, pid)
         record = self.get(run_id)
         assert record is not None
         return record
@@ -89,6 +89,18 @@ class RunLog:
         with connect(self._home) as db:
             rows = db.execute("SELECT * FROM runs ORDER BY started_at, run_id").fetchall()
         return [_record(row) for row in rows]
+
+
+def insert_pending(
+    db: sqlite3.Connection, run_id: str, train_path: str, validation_path: str, pid: int | None
+) -> bool:
+    inserted = db.execute(
+        "INSERT OR IGNORE INTO runs"
+        " (run_id, status, started_at, train_path, validation_path, pid)"
+        " VALUES (?, 'pending', ?, ?, ?, ?)",
+        (run_id, utc_now(), train_path, validation_path, pid),
+    ).rowcount
+    return bool(inserted == 1)
 
 
 def _record(row: Any) -> RunRecord:

@@ -41,9 +41,12 @@ CREATE TABLE IF NOT EXISTS runs (
     gate TEXT,
     model_version TEXT,
     reason TEXT,
-    artifacts_dir TEXT
+    artifacts_dir TEXT,
+    pid INTEGER
 );
 """
+# Bumped with each change to a table made before it; _migrate brings older files along.
+SCHEMA_VERSION = 1
 
 
 def resolve_home(home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
@@ -72,6 +75,21 @@ def connect(home: Path) -> Iterator[sqlite3.Connection]:
     connection.execute("PRAGMA busy_timeout=30000")
     try:
         connection.executescript(_SCHEMA)
+        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            _migrate(connection)
         yield connection
     finally:
         connection.close()
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    connection.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see it
+    try:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+        if "pid" not in columns:  # the training process, so a dead run can be told apart
+            connection.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise

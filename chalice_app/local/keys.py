@@ -20,7 +20,11 @@ def read_key_file(path: Path) -> frozenset[str]:
         raise KeyStoreUnavailableError(f"API key file {path} does not exist") from None
     except (OSError, ValueError) as exc:
         raise KeyStoreUnavailableError(f"API key file {path} is unreadable: {exc}") from None
-    return keys_in(data, f"API key file {path}")
+    keys = keys_in(data, f"API key file {path}")
+    if not keys:
+        # Not cached as "no key is valid": the file is re-read until it holds one.
+        raise KeyStoreUnavailableError(f"API key file {path} holds no key")
+    return keys
 
 
 def ensure_key_file(path: Path) -> str | None:

@@ -1,4 +1,8 @@
-"""The in-process model from the local registry; follows deploys without a restart."""
+"""The in-process model from the local registry; follows deploys without a restart.
+
+A deploy that cannot be loaded leaves the previous model serving and marks the
+service degraded (/ping says why); with no model to serve at all, answers are 503.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
+from chalice_app.health import Health
 from chalice_app.ports import Prediction
+
+MODEL = "model"
 
 
 class LocalPredictor:
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, health: Health | None = None) -> None:
         self._home = home
+        self._health = health or Health()
         self._reader: Any = None
 
     def _current(self) -> tuple[str, Any]:
         # Imported here: training_pipeline pulls in pandas and scikit-learn.
         try:
-            from training_pipeline.errors import NoDeployedModelError
-            from training_pipeline.registry import DeployedModelReader
+            from training_pipeline.deployed import DeployedModelReader
+            from training_pipeline.errors import ModelLoadError, NoDeployedModelError
         except ImportError as exc:
             # E.g. the Lambda package, which has no model code: say so, don't crash.
             raise ModelUnavailableError(f"local model code unavailable ({exc})") from None
@@ -29,8 +37,13 @@ class LocalPredictor:
             version, model = self._reader.current()
         except NoDeployedModelError as exc:
             raise ModelUnavailableError(str(exc) or "no model deployed") from None
-        except (OSError, ValueError, EOFError) as exc:
-            raise ModelUnavailableError(f"deployed model cannot be loaded: {exc}") from None
+        except ModelLoadError as exc:
+            raise ModelUnavailableError(str(exc)) from None
+        failure = self._reader.failure
+        if failure is None:
+            self._health.recover(MODEL)
+        else:
+            self._health.degrade(MODEL, f"{failure}; still serving {version}")
         return str(version), model
 
     def model_version(self) -> str:

@@ -1,21 +1,23 @@
-"""Training runs as background subprocesses of the training CLI; status from its RunLog."""
+"""Training runs as background subprocesses of the training CLI, within the guards."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
-import re
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from chalice_app.errors import TrainingInputError, TrainingUnavailableError
+from chalice_app.constants import DATA_DIRNAME, DEFAULT_MAX_TRAINING_RUNS, SAMPLE_DIRNAME
+from chalice_app.errors import TrainingBusyError, TrainingInputError, TrainingUnavailableError
+from chalice_app.local.data_area import data_file
 from chalice_app.ports import Execution
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+log = logging.getLogger(__name__)
 
 
 def local_file(value: str, field: str) -> Path:
@@ -27,7 +29,7 @@ def local_file(value: str, field: str) -> Path:
     except UnsupportedLocationError as exc:
         raise TrainingInputError(field, str(exc)) from None
     if not path.is_file():
-        raise TrainingInputError(field, f"no such file: {path}")
+        raise TrainingInputError(field, "no such file")
     return path.absolute()
 
 
@@ -57,10 +59,27 @@ class LocalTrainingLauncher:
         default_train: str,
         default_validation: str,
         python: str = sys.executable,
+        *,
+        data_dirs: Sequence[Path] | None = None,
+        max_running: int = DEFAULT_MAX_TRAINING_RUNS,
     ) -> None:
         self._home = home
         self._defaults = (default_train, default_validation)
         self._python = python
+        self._data_dirs = tuple(
+            data_dirs if data_dirs is not None else (home / DATA_DIRNAME, home / SAMPLE_DIRNAME)
+        )
+        self._max_running = max_running
+
+    def _input(self, given: str | None, which: int, field: str) -> Path:
+        if given is not None:
+            return data_file(given, field, self._data_dirs)
+        try:  # the operator's configured default: not confined
+            return local_file(self._defaults[which], field)
+        except TrainingInputError as exc:
+            # Not the client's mistake: the server's own default is missing.
+            log.error("default %s data %s unusable: %s", field, self._defaults[which], exc)
+            raise TrainingUnavailableError(f"the default {field} data is not available") from None
 
     def start(
         self,
@@ -69,25 +88,33 @@ class LocalTrainingLauncher:
         *,
         idempotency_key: str | None = None,
     ) -> Execution:
+        from training_pipeline.run_slots import claim_within_limit
         from training_pipeline.runs import RunLog
 
-        train = local_file(train_path or self._defaults[0], "train")
-        validation = local_file(validation_path or self._defaults[1], "validation")
+        train = self._input(train_path, 0, "train")
+        validation = self._input(validation_path, 1, "validation")
         run_id = _run_id_for(idempotency_key)
         execution = Execution(execution_id=run_id, execution_arn=f"local:training:{run_id}")
         # The row exists before the process does, so a status query right after this
         # answers 'pending' instead of 404; only the request that wrote it starts a run.
+        claim = claim_within_limit(
+            self._home, run_id, str(train), str(validation), limit=self._max_running
+        )
+        if not claim.claimed:
+            if claim.running:
+                raise TrainingBusyError(claim.running, self._max_running)
+            return execution  # the same idempotency key: the run it started
         runs = RunLog(self._home)
-        if not runs.claim(run_id, str(train), str(validation)):
-            return execution
         try:
-            self._spawn(run_id, train, validation)
+            pid = self._spawn(run_id, train, validation)
         except OSError as exc:
-            runs.update(run_id, status="failed", reason=f"could not start: {exc}")
-            raise TrainingUnavailableError(f"could not start the training run: {exc}") from exc
+            log.error("training run %s could not start: %r", run_id, exc)
+            runs.update(run_id, status="failed", reason="the training process could not start")
+            raise TrainingUnavailableError("could not start the training run") from exc
+        runs.update(run_id, pid=pid)
         return execution
 
-    def _spawn(self, run_id: str, train: Path, validation: Path) -> None:
+    def _spawn(self, run_id: str, train: Path, validation: Path) -> int:
         logs = self._home / "run-logs"
         logs.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, PVP_HOME=str(self._home), OMP_NUM_THREADS="1")
@@ -111,6 +138,7 @@ class LocalTrainingLauncher:
         threading.Thread(
             target=self._reap, args=(process, run_id), name=f"reap-{run_id}", daemon=True
         ).start()
+        return process.pid
 
     def _reap(self, process: subprocess.Popen[bytes], run_id: str) -> None:
         from training_pipeline.runs import RunLog, utc_now
@@ -123,16 +151,3 @@ class LocalTrainingLauncher:
         if code != 0 and record is not None and record.status in ("pending", "running"):
             reason = f"training process exited with code {code}; see run-logs/{run_id}.log"
             runs.update(run_id, status="failed", reason=reason, finished_at=utc_now())
-
-
-class LocalRunStatus:
-    def __init__(self, home: Path) -> None:
-        self._home = home
-
-    def get(self, execution_id: str) -> dict[str, Any] | None:
-        if not _RUN_ID.match(execution_id):
-            return None
-        from training_pipeline.runs import RunLog
-
-        record = RunLog(self._home).get(execution_id)
-        return None if record is None else dict(record.as_dict())

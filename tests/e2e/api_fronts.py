@@ -1,5 +1,6 @@
 """Two fronts over the same app (chalice.test.Client, the proxy over HTTP), each on a
-backend: the local one (a home) or AWS (moto_server and the model server)."""
+backend: the local one (a home) or AWS (moto_server and the model server); and the
+Chalice front as a WSGI app, for WSGI clients."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import http.client
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol
 
 from chalice_app.local.keys import ensure_key_file
+from ecs_proxy.events import headers_from_environ
+from ecs_proxy.launch import running_proxy
+from ecs_proxy.moto_stack import environ
 from tests.secrets_watch import register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +105,37 @@ class ChaliceFront(_Backend):
         return Answer(response.status_code, lowered, response.body)
 
 
+class ChaliceWsgi:
+    """The Chalice front as a WSGI app, for clients that speak WSGI (schemathesis's).
+
+    Each request goes through chalice.test.Client, i.e. Chalice's LocalGateway: the
+    same API Gateway event and route matching the Chalice front tests use.
+    """
+
+    def __init__(self, front: ChaliceFront | None = None) -> None:
+        self.front = front  # may be set later, once the app's home exists
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        assert self.front is not None, "no Chalice front to call yet"
+        path = environ.get("PATH_INFO") or "/"
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        answer = self.front.request(
+            environ["REQUEST_METHOD"], path, body, headers_from_environ(environ)
+        )
+        start_response(f"{answer.status} {_phrase(answer.status)}", list(answer.headers.items()))
+        return [answer.raw]
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
 class HttpFront(_Backend):
     name = "proxy"
 
@@ -117,3 +154,37 @@ class HttpFront(_Backend):
             return Answer(response.status, lowered, response.read())
         finally:
             conn.close()
+
+
+@contextmanager
+def open_front(
+    kind: str,
+    home: Path,
+    key: str,
+    logged: Logged,
+    *,
+    backend: str = "local",
+    env: dict[str, str] | None = None,
+) -> Iterator[Front]:
+    """A front over a backend: a proxy subprocess, or the app in this process."""
+    from chalice_app.wiring import reset_backends
+
+    if kind == "proxy":
+        with running_proxy(home, env=env) as server:
+            yield HttpFront(server.host, server.port, backend, key, logged)
+        return
+    # In-process: the app reads its configuration once, so set it, then forget the old.
+    with environ({**(env or {}), "OMP_NUM_THREADS": "1"}):
+        reset_backends()
+        try:
+            yield ChaliceFront(backend, key, logged)
+        finally:
+            reset_backends()
+
+
+def open_local_front(
+    kind: str, api: ApiHome, env: dict[str, str] | None = None
+) -> AbstractContextManager[Front]:
+    """A front on the local backend over an API home."""
+    env = {"PVP_HOME": str(api.home), **(env or {})}
+    return open_front(kind, api.home, api.key, sqlite_log(api.home), env=env)

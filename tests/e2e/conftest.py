@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_fronts import ApiHome, ChaliceFront, Front, HttpFront, make_api_home, sqlite_log
+from api_fronts import ApiHome, Front, make_api_home, open_front, open_local_front, sqlite_log
 
-from ecs_proxy.launch import running_proxy
-from tests.conftest import AwsStack, environ, logged_predictions
+from tests.conftest import AwsStack, logged_predictions
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +24,6 @@ def front(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Front]:
     """Each test runs once per front and backend; a module shares one home or stage."""
-    from chalice_app.wiring import reset_backends
-
     kind, _, backend = request.param.partition("-")
     if backend == "aws":
         stack: AwsStack = request.getfixturevalue("aws_stack")
@@ -37,15 +34,12 @@ def front(
         api: ApiHome = request.getfixturevalue("api_home")
         key, home, logged = api.key, api.home, sqlite_log(api.home)
         env = {"PVP_HOME": str(api.home)}
-    backend = backend or "local"
-    if kind == "proxy":
-        with running_proxy(home, env=env) as server:
-            yield HttpFront(server.host, server.port, backend, key, logged)
-        return
-    # In-process: the app reads its configuration once, so set it, then forget the old.
-    with environ({**env, "OMP_NUM_THREADS": "1"}):
-        reset_backends()
-        try:
-            yield ChaliceFront(backend, key, logged)
-        finally:
-            reset_backends()
+    with open_front(kind, home, key, logged, backend=backend or "local", env=env) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module", params=["chalice", "proxy"])
+def local_front(request: pytest.FixtureRequest, api_home: ApiHome) -> Iterator[Front]:
+    """The two fronts on the local backend only: for faults and guards of its own."""
+    with open_local_front(request.param, api_home) as opened:
+        yield opened

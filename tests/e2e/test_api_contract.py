@@ -79,7 +79,10 @@ def test_missing_or_bad_key_is_403(front: Any, key: str | None) -> None:
         assert "error" in answer.json()
 
 
-@pytest.mark.parametrize("raw", [b"{", b"not json", b"\xff\xfe\xfd"])
+# The last: an integer past Python's 4,300-digit conversion limit (a 500 before).
+@pytest.mark.parametrize(
+    "raw", [b"{", b"not json", b"\xff\xfe\xfd", b'{"NRooms": ' + b"7" * 5000 + b"}"]
+)
 def test_malformed_json_is_400(front: Any, raw: bytes) -> None:
     answer = front.request("POST", "/get_prediction", raw, _auth(front))
     assert answer.status == 400 and "error" in answer.json()
@@ -174,3 +177,12 @@ def test_training_started_with_defaults_completes(front: Any) -> None:
         time.sleep(0.3)
     assert state["status"] in ("accepted", "rejected"), state
     assert state["metrics"]["mae"] > 0 and state["gate"] is not None
+
+
+def test_the_openapi_document_is_served_without_a_key(front: Any) -> None:
+    from chalice_app.openapi import DOCUMENT_PATH
+
+    answer = front.request("GET", "/openapi.json")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json() == json.loads(DOCUMENT_PATH.read_text())

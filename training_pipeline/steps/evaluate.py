@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,10 +87,19 @@ def price_range_report(result: Scored, frame: pd.DataFrame, level: float) -> dic
     }
 
 
-def load_champion(champion_dir: Path | None) -> PriceModel | None:
+def load_champion(champion_dir: Path | None, version: str | None = None) -> PriceModel | None:
     if champion_dir is None or (champion_dir / NO_CHAMPION).exists():
         return None
-    return load_model(champion_dir)
+    try:
+        return load_model(champion_dir)
+    except FileNotFoundError:
+        raise  # no model where the champion should be: a wrong location, not "no champion"
+    except Exception as exc:  # unpickling bad bytes raises any type: KeyError, struct.error...
+        # A champion whose file is there but cannot be loaded is no reason to keep it:
+        # the challenger is judged on the threshold alone, so a good run can replace it.
+        name = version or "the deployed model"
+        print(f"champion {name} cannot be loaded ({exc!r}): no champion to beat", file=sys.stderr)
+        return None
 
 
 def judge(
@@ -100,7 +110,7 @@ def judge(
     max_mae: float,
 ) -> dict[str, Any]:
     """The gate's inputs and decision: the champion re-scored on the same rows."""
-    champion = load_champion(champion_dir)
+    champion = load_champion(champion_dir, champion_version)
     champion_metrics = None if champion is None else score(champion, frame).metrics
     version = None if champion is None else champion_version
     decision = decide(challenger, champion_metrics, max_mae=max_mae, champion_version=version)

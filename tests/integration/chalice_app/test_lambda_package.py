@@ -46,7 +46,8 @@ try:
 except UnprocessableError as exc:
     invalid = exc.body()
 request = json.loads(sys.stdin.read() or "{}")
-answers = {"ping": app.app(event("GET", "/ping"), None)}
+answers = {"ping": app.app(event("GET", "/ping"), None),
+           "openapi": app.app(event("GET", "/openapi.json"), None)}
 if request:
     answers["predict"] = app.app(event("POST", "/get_prediction", request["body"],
                                        {"API-key": request["key"]}), None)
@@ -124,6 +125,9 @@ def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path
     # The local backend cannot run without model code: a plain 503, no traceback.
     assert result["ping"]["statusCode"] == 503
     assert json.loads(result["ping"]["body"])["error"].startswith("the service is misconfigured")
+    # The committed OpenAPI document travels in the zip and is served from it.
+    assert result["openapi"]["statusCode"] == 200
+    assert json.loads(result["openapi"]["body"])["openapi"].startswith("3.1")
     # The invalid body went through pydantic from the package's own wheels.
     assert "Sector" in result["invalid"]["fields"]
     assert "pandas" not in result["modules"] and "training_pipeline" not in result["modules"]

@@ -23,7 +23,8 @@ from chalice_app.errors import (
 from chalice_app.local.keys import JsonKeyFileStore, ensure_key_file
 from chalice_app.local.prediction_log import SqlitePredictionLog
 from chalice_app.local.predictor import LocalPredictor
-from chalice_app.local.training import LocalRunStatus, LocalTrainingLauncher, local_file
+from chalice_app.local.run_status import LocalRunStatus
+from chalice_app.local.training import LocalTrainingLauncher, local_file
 from chalice_app.ports import PredictionEntry
 from tests.conftest import EXAMPLE_RECORD
 
@@ -62,7 +63,7 @@ def test_a_rotated_key_is_accepted_without_restart(tmp_path: Path) -> None:
         checker.check("third")
 
 
-@pytest.mark.parametrize("content", [None, "[1, 2]", "{not json"])
+@pytest.mark.parametrize("content", [None, "[1, 2]", "{not json", "{}", '{"a": 1}'])
 def test_unusable_key_file_is_reported(tmp_path: Path, content: str | None) -> None:
     path = tmp_path / "api-keys.json"
     if content is not None:
@@ -134,9 +135,13 @@ def _zombie_children() -> list[int]:
     return zombies
 
 
-def _launcher(home: Path, sample_dir: Path, python: str | None = None) -> LocalTrainingLauncher:
+def _launcher(
+    home: Path, sample_dir: Path, python: str | None = None, max_running: int = 1
+) -> LocalTrainingLauncher:
     defaults = (str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
-    return LocalTrainingLauncher(home, *defaults, **({"python": python} if python else {}))
+    return LocalTrainingLauncher(
+        home, *defaults, **({"python": python} if python else {}), max_running=max_running
+    )
 
 
 def test_a_retried_start_with_the_same_idempotency_key_starts_one_run(
@@ -144,7 +149,7 @@ def test_a_retried_start_with_the_same_idempotency_key_starts_one_run(
 ) -> None:
     from training_pipeline.runs import RunLog
 
-    launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
+    launcher = _launcher(tmp_path, sample_dir, python="/bin/false", max_running=5)
     first = launcher.start(None, None, idempotency_key="client-retry-1")
     again = launcher.start(None, None, idempotency_key="client-retry-1")
     other = launcher.start(None, None, idempotency_key="client-retry-2")
@@ -184,7 +189,7 @@ def test_a_run_whose_process_dies_is_marked_failed(tmp_path: Path, sample_dir: P
 
     # /bin/false stands for a training process that dies before recording anything.
     launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
-    execution = launcher.start(str(sample_dir / "train.csv"), str(sample_dir / "test.csv"))
+    execution = launcher.start(None, None)
     deadline = time.monotonic() + 10
     record = RunLog(tmp_path).get(execution.execution_id)
     while record is not None and record.status == "pending" and time.monotonic() < deadline:

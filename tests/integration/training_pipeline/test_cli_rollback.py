@@ -71,3 +71,15 @@ def test_rollback_to_a_rejected_or_unknown_version_fails(
     assert unknown.returncode != 0
     assert "no model version 'v0099'" in unknown.stderr
     assert registry.deployed_version() == "v0001"
+
+
+def test_a_run_replaces_a_deployed_model_that_cannot_be_loaded(
+    champion_home: Path, sample_dir: Path, run_json: RunJson
+) -> None:
+    # GIVEN the deployed model's file is noise: the gate has no champion to re-score
+    (champion_home / "models" / "v0001" / "model.joblib").write_bytes(b"\x80\x04noise")
+    # WHEN a run finishes, THEN it is judged on the threshold alone and deployed
+    code, summary, log = run_json(champion_home, sample_dir / "train.csv", sample_dir / "test.csv")
+    assert code == 0 and summary["status"] == "accepted", summary
+    assert "v0001 cannot be loaded" in log
+    assert _deployed_marker(champion_home) == "v0002"

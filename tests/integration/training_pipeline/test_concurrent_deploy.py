@@ -21,7 +21,7 @@ SWITCHES = 40
 READER = """
 import json, sys
 from pathlib import Path
-from training_pipeline.registry import DeployedModelReader
+from training_pipeline.deployed import DeployedModelReader
 home, stop = Path(sys.argv[1]), Path(sys.argv[2])
 record, expected = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 reader = DeployedModelReader(home)

@@ -81,9 +81,23 @@ class FakeLauncher:
         return Execution(execution_id="run-1", execution_arn="local:training:run-1")
 
 
+RUNNING: dict[str, Any] = {
+    "status": "running",
+    "step": "train",
+    "started_at": "2026-01-01T00:00:00.000+00:00",
+    "finished_at": None,
+    "train_path": "train.csv",
+    "validation_path": "test.csv",
+    "metrics": None,
+    "gate": None,
+    "model_version": None,
+    "reason": None,
+}
+
+
 class FakeRuns:
     def get(self, execution_id: str) -> dict[str, Any] | None:
-        return {"status": "running", "step": "train"} if execution_id == "run-1" else None
+        return dict(RUNNING) if execution_id == "run-1" else None
 
 
 @pytest.fixture

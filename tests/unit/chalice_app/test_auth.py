@@ -52,10 +52,19 @@ def test_a_key_added_to_the_store_is_accepted_after_a_refresh() -> None:
     assert store.reads == 1
 
 
-def test_unreadable_store_is_a_503_not_a_403() -> None:
+def test_unreadable_store_is_a_503_not_a_403_and_only_the_log_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     class BrokenStore(FakeKeyStore):
         def accepted_keys(self) -> frozenset[str]:
-            raise KeyStoreUnavailableError("gone")
+            raise KeyStoreUnavailableError("/secret/place/api-keys.json is gone")
 
-    with pytest.raises(ServiceUnavailableError):
+    with pytest.raises(ServiceUnavailableError) as caught:
         KeyChecker(BrokenStore(set()), 5.0).check("a")
+    assert "/secret/place" not in str(caught.value.body())
+    assert "/secret/place/api-keys.json is gone" in caplog.text
+
+
+def test_a_store_with_no_key_is_unavailable_not_a_reason_to_refuse_a_key() -> None:
+    with pytest.raises(ServiceUnavailableError):
+        KeyChecker(FakeKeyStore(set()), 5.0).check("a")

@@ -23,6 +23,19 @@ def test_local_state_lives_under_home(tmp_path: Path) -> None:
     assert local.key_file == local.home / "api-keys.json"
     assert local.prediction_log_path == local.home / "predictions.sqlite"
     assert local.train_path == str(local.home / "sample" / "train.csv")
+    assert local.data_dirs == (local.home / "data", local.home / "sample")
+    assert local.max_training_runs == 1
+
+
+def test_data_area_and_run_limit_are_configurable(tmp_path: Path) -> None:
+    env = {
+        "PVP_HOME": str(tmp_path),
+        "PVP_DATA_DIRS": "/srv/a:/srv/b",
+        "PVP_MAX_TRAINING_RUNS": "3",
+    }
+    local = load_local_settings(env)
+    assert local.data_dirs == (Path("/srv/a"), Path("/srv/b"))
+    assert local.max_training_runs == 3
 
 
 def test_the_api_and_the_training_cli_resolve_home_alike(tmp_path: Path) -> None:

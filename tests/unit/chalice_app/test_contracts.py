@@ -71,7 +71,9 @@ def test_non_finite_numbers_are_422_naming_the_field(token: str) -> None:
     assert list(caught.value.body()["fields"]) == ["NetArea"]
 
 
-@pytest.mark.parametrize("raw", [b"{", b"not json", b"\xff\xfe", b'{"a": 1,}'])
+@pytest.mark.parametrize(
+    "raw", [b"{", b"not json", b"\xff\xfe", b'{"a": 1,}', b'{"a": ' + b"1" * 4301 + b"}"]
+)
 def test_malformed_json_is_400(raw: bytes) -> None:
     with pytest.raises(BadRequestError):
         parse_json_object(raw)

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from training_pipeline.deployed import POINTER_NAME, DeployedModelReader
 from training_pipeline.errors import NoDeployedModelError, RegistryError
 from training_pipeline.model import MODEL_FILENAME, PriceModel
-from training_pipeline.registry import POINTER_NAME, DeployedModelReader, LocalRegistry
+from training_pipeline.registry import LocalRegistry
 
 RECORD: dict[str, Any] = {
     "type": "casa",

@@ -68,3 +68,26 @@ def test_update_refuses_unknown_fields_and_statuses(tmp_path: Path) -> None:
     record = runs.get("run-a")
     assert record is not None
     assert record.status == "pending"
+
+
+def test_a_run_table_from_before_pids_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    # GIVEN a state database written by the previous version (no runs.pid)
+    with sqlite3.connect(tmp_path / "registry.sqlite") as old:
+        old.execute(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, status TEXT NOT NULL, step TEXT,"
+            " started_at TEXT NOT NULL, finished_at TEXT, train_path TEXT,"
+            " validation_path TEXT, metrics TEXT, gate TEXT, model_version TEXT,"
+            " reason TEXT, artifacts_dir TEXT)"
+        )
+        old.execute(
+            "INSERT INTO runs (run_id, status, started_at) VALUES ('run-old', 'accepted', 't')"
+        )
+    # WHEN this version opens it, THEN old rows read back and new ones keep their process
+    runs = RunLog(tmp_path)
+    old_run = runs.get("run-old")
+    assert old_run is not None and old_run.pid is None
+    runs.create("run-new", "t.csv", "v.csv", pid=4321)
+    new_run = runs.get("run-new")
+    assert new_run is not None and new_run.pid == 4321

@@ -1,0 +1,164 @@
+"""The API's OpenAPI 3.1 document, generated from the contracts and the routes.
+
+`python -m chalice_app.openapi` rewrites the committed `chalice_app/openapi.json`; a
+test regenerates it and fails when code and document drift. The app serves the
+committed file as it is (GET /openapi.json), so nothing here runs in a request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalice_app.constants import API_KEY_HEADER, APP_NAME, OPENAPI_FILENAME
+from chalice_app.contracts import PredictionRequest, TrainingRequest
+from chalice_app.responses import (
+    ErrorAnswer,
+    PingAnswer,
+    PredictionAnswer,
+    TrainingFailure,
+    TrainingStarted,
+    TrainingStatus,
+)
+
+DOCUMENT_PATH = Path(__file__).with_name(OPENAPI_FILENAME)
+_REF = "#/components/schemas/{model}"
+EXAMPLE_EXECUTION_ID = "run-20260101T000000-0a1b2c3d"
+
+_WHY = {
+    400: "The body is not JSON (malformed, not UTF-8, a number too long to read).",
+    403: "The API-key header is missing or not an accepted key.",
+    404: "No such execution.",
+    409: "As many training runs as allowed are in progress; `running` names them.",
+    413: "The body is larger than the limit (64 KiB by default).",
+    422: "Well-formed JSON with missing, extra or invalid fields, each named in `fields`.",
+    503: "The service cannot answer now (no loadable model, key store unreadable, "
+    "misconfigured); `request_id` finds the details in the log.",
+}
+_KEYED = (400, 403, 413, 422, 503)
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    answer: type[BaseModel] | None  # None: any JSON object
+    errors: tuple[int, ...] = ()
+    error_model: type[BaseModel] = ErrorAnswer
+    body: type[BaseModel] | None = None
+    body_required: bool = True
+    keyed: bool = True
+
+
+_TRAINING = "Start a training run on the given data, or the backend's defaults."
+OPERATIONS = (
+    Operation("/ping", "get", "Health: the deployed model's version.", PingAnswer, (503,),
+              keyed=False),
+    Operation("/get_prediction", "post", "Price one property.", PredictionAnswer, _KEYED,
+              body=PredictionRequest),
+    Operation("/start_training", "post", _TRAINING, TrainingStarted, (*_KEYED, 409),
+              TrainingFailure, TrainingRequest, body_required=False),
+    Operation("/start_training", "get", _TRAINING + " (defaults only)", TrainingStarted,
+              (*_KEYED, 409), TrainingFailure),
+    Operation("/training/{execution_id}", "get", "A training run's status.", TrainingStatus,
+              (403, 404, 503)),
+    Operation("/openapi.json", "get", "This document.", None, keyed=False),
+)  # fmt: skip
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    answer = _ref(op.answer) if op.answer else {"type": "object"}
+    spec: dict[str, Any] = {
+        "operationId": re.sub(r"[^A-Za-z0-9]+", "_", f"{op.method} {op.path}").strip("_"),
+        "summary": op.summary,
+        "security": [{"ApiKey": []}] if op.keyed else [],
+        "responses": {"200": {"description": "OK", **_json(answer)}},
+    }
+    error = _json(_ref(op.error_model))
+    for status in sorted(op.errors):
+        spec["responses"][str(status)] = {"description": _WHY[status], **error}
+    if op.body is not None:
+        spec["requestBody"] = {"required": op.body_required, **_json(_ref(op.body))}
+    if "{execution_id}" in op.path:
+        spec["parameters"] = [
+            {
+                "name": "execution_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"},
+                "example": EXAMPLE_EXECUTION_ID,
+            }
+        ]
+    return spec
+
+
+_ERROR = _json({"$ref": _REF.format(model=ErrorAnswer.__name__)})
+# Answers no single operation owns: the same {"error"} shape, described once.
+_ANY_ROUTE = {
+    "NotFound": {"description": "No route for this path.", **_ERROR},
+    "MethodNotAllowed": {
+        "description": "The path does not take this method; Allow lists those it takes.",
+        "headers": {"Allow": {"schema": {"type": "string"}}},
+        **_ERROR,
+    },
+    "InternalError": {"description": "A bug: no request should cause it.", **_ERROR},
+}
+
+
+def build_document() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [PredictionRequest, TrainingRequest, PingAnswer]
+    models += [PredictionAnswer, TrainingStarted, TrainingStatus, ErrorAnswer, TrainingFailure]
+    mode: Literal["validation"] = "validation"
+    _, schemas = models_json_schema([(model, mode) for model in models], ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": APP_NAME,
+            "version": "1",
+            "description": "Prices of houses and flats in eastern Santiago, in UF. Every "
+            'error is {"error": ...} JSON: also 404 for an unknown path, 405 (with Allow) '
+            "for a method a path does not take, and 500, which no request should cause"
+            " (all three in components.responses).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas["$defs"],
+            "responses": _ANY_ROUTE,
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    DOCUMENT_PATH.write_text(render())
+    print(f"wrote {DOCUMENT_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

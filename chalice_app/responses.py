@@ -1,0 +1,86 @@
+"""Response contracts: what each route answers, as pydantic models.
+
+The service functions build their answers through these, so the OpenAPI document
+(`chalice_app.openapi`, generated from them) describes what the code sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_ANSWER = ConfigDict(extra="forbid", frozen=True)
+RunStatus = Literal["pending", "running", "accepted", "rejected", "failed"]
+
+
+class PingAnswer(BaseModel):
+    model_config = _ANSWER
+
+    status: Literal["ok", "degraded"]
+    model_version: str
+    degraded: dict[str, str] | None = Field(
+        default=None, description="Only when degraded: each failing dependency and why."
+    )
+
+
+class PredictionAnswer(BaseModel):
+    model_config = _ANSWER
+
+    value: float = Field(description="The predicted price, in UF.")
+    model_version: str
+    prediction_id: str = Field(description="The key of this prediction's entry in the log.")
+
+
+class TrainingStarted(BaseModel):
+    model_config = _ANSWER
+
+    result: Literal["SUCCESS"]
+    execution_arn: str
+    execution_id: str
+
+
+class TrainingStatus(BaseModel):
+    model_config = _ANSWER
+
+    execution_id: str
+    run_id: str | None = Field(default=None, description="The same id, as the run table keys it.")
+    status: RunStatus
+    step: str | None
+    started_at: str
+    finished_at: str | None
+    train_path: str | None
+    validation_path: str | None
+    metrics: dict[str, float | int] | None
+    gate: dict[str, Any] | None
+    model_version: str | None
+    reason: str | None
+    artifacts_dir: str | None = Field(
+        default=None, description="AWS: the run's S3 prefix. Local runs keep theirs private."
+    )
+
+
+class ErrorAnswer(BaseModel):
+    """Every error, whichever status; the optional fields appear where they apply."""
+
+    model_config = _ANSWER
+
+    error: str
+    fields: dict[str, str] | None = Field(
+        default=None, description="422: each invalid request field and what is wrong with it."
+    )
+    known: list[str] | None = Field(
+        default=None, description="422 for an unknown category: the values the model knows."
+    )
+    running: list[str] | None = Field(
+        default=None, description="409: the training runs in progress."
+    )
+    request_id: str | None = Field(
+        default=None, description="5xx: quote it to an operator; the log has the details."
+    )
+
+
+class TrainingFailure(ErrorAnswer):
+    """/start_training's errors keep the old API's FAILURE marker beside the error."""
+
+    result: Literal["FAILURE"]
