@@ -12,9 +12,19 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class PriceRange:
+    """Where the price lies with probability `level` (0.8: an 80% range)."""
+
+    low: float
+    high: float
+    level: float
+
+
+@dataclass(frozen=True)
 class Prediction:
     value: float
     model_version: str
+    range: PriceRange
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,22 @@ class PingAnswer(BaseModel):
     )
 
 
+class PriceRangeAnswer(BaseModel):
+    model_config = _ANSWER
+
+    low: float = Field(description="Lower bound of the range, in UF.")
+    high: float = Field(description="Upper bound of the range, in UF.")
+    level: float = Field(
+        description="How often the true price falls inside (0.8: an 80% range), as "
+        "calibrated on held-out errors of the model's training data."
+    )
+
+
 class PredictionAnswer(BaseModel):
     model_config = _ANSWER
 
     value: float = Field(description="The predicted price, in UF.")
+    range: PriceRangeAnswer = Field(description="Where the price lies, and how sure that is.")
     model_version: str
     prediction_id: str = Field(description="The key of this prediction's entry in the log.")
 

@@ -26,7 +26,13 @@ from chalice_app.errors import (
     UnprocessableError,
 )
 from chalice_app.ports import PredictionEntry
-from chalice_app.responses import PingAnswer, PredictionAnswer, TrainingStarted, TrainingStatus
+from chalice_app.responses import (
+    PingAnswer,
+    PredictionAnswer,
+    PriceRangeAnswer,
+    TrainingStarted,
+    TrainingStatus,
+)
 
 if TYPE_CHECKING:
     from chalice_app.wiring import Backends
@@ -89,8 +95,12 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         backends.health.recover(PREDICTION_LOG)
     observability.count("predictions")
     observability.measure_ms("prediction_latency", entry.latency_ms)
+    price_range = prediction.range
     return PredictionAnswer(
-        value=prediction.value, model_version=prediction.model_version, prediction_id=prediction_id
+        value=prediction.value,
+        range=PriceRangeAnswer(low=price_range.low, high=price_range.high, level=price_range.level),
+        model_version=prediction.model_version,
+        prediction_id=prediction_id,
     ).model_dump()
 
 

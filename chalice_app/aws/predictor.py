@@ -21,7 +21,7 @@ from typing import Any
 from chalice_app.aws.clients import ClientSource
 from chalice_app.constants import MODEL_VERSION_ENV
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
-from chalice_app.ports import Prediction
+from chalice_app.ports import Prediction, PriceRange
 
 JSON = "application/json"
 # During an update the old variant keeps answering until the new one is in service.
@@ -97,8 +97,19 @@ class EndpointPredictor:
             if isinstance(error, dict) and error.get("kind") == "unknown_category":
                 raise UnknownCategoryError(error["column"], error["value"], error["known"])
             raise ModelUnavailableError(f"the model could not score the record: {error}")
+        try:
+            bounds = first["range"]
+            price_range = PriceRange(
+                float(bounds["low"]), float(bounds["high"]), float(bounds["level"])
+            )
+        except (KeyError, TypeError, ValueError):
+            # Every model this code deploys gives one; an endpoint without it serves
+            # something else, and a price without its range is not our answer.
+            raise ModelUnavailableError(
+                f"{self._endpoint} answered without a price range"
+            ) from None
         self.last_version = version
-        return Prediction(value=float(value), model_version=version)
+        return Prediction(value=float(value), model_version=version, range=price_range)
 
     def model_version(self) -> str:
         now = self._clock()

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
 from chalice_app.health import Health
-from chalice_app.ports import Prediction
+from chalice_app.ports import Prediction, PriceRange
 
 MODEL = "model"
 
@@ -54,7 +54,11 @@ class LocalPredictor:
 
         version, model = self._current()
         try:
-            value = model.predict_record(record)
+            estimate = model.estimate_record(record)
         except ModelCategoryError as exc:
             raise UnknownCategoryError(exc.column, exc.value, exc.known) from None
-        return Prediction(value=float(value), model_version=version)
+        return Prediction(
+            value=estimate.value,
+            model_version=version,
+            range=PriceRange(low=estimate.low, high=estimate.high, level=estimate.level),
+        )

@@ -40,8 +40,10 @@ def test_prediction_is_answered_and_logged(front: Any) -> None:
     answer = _predict(front)
     assert answer.status == 200, answer.raw
     body = answer.json()
-    assert set(body) == {"value", "model_version", "prediction_id"}
+    assert set(body) == {"value", "range", "model_version", "prediction_id"}
     assert isinstance(body["value"], float) and body["value"] > 0
+    assert body["range"]["level"] == 0.8
+    assert 0 < body["range"]["low"] <= body["value"] <= body["range"]["high"]
     logged = front.logged()[body["prediction_id"]]
     assert logged["value"] == body["value"] and logged["model_version"] == body["model_version"]
 

@@ -7,13 +7,14 @@ project's own image. A body is one record (a JSON object of the model's snake_ca
 columns) or a JSON list of them. The answer, for one record or many:
 
     {"model_version": "v0003",
-     "predictions": [{"value": 10234.5},
+     "predictions": [{"value": 10234.5,
+                      "range": {"low": 8900.1, "high": 11980.0, "level": 0.8}},
                      {"value": null, "error": {"kind": "unknown_category",
                       "message": "...", "column": "sector", "value": "Marte",
                       "known": ["la reina", ...]}}]}
 
-Each prediction is an object so fields can join `value` (a price range) without
-breaking readers. A body that is not such JSON raises `ServeInputError` (a 4xx).
+Each prediction is an object so fields can join `value` without breaking readers. A
+body that is not such JSON raises `ServeInputError` (a 4xx).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from training_pipeline.errors import UnknownCategoryError
-from training_pipeline.model import MODEL_FILENAME, PriceModel
+from training_pipeline.model import MODEL_FILENAME, RANGE_LEVEL, PriceModel
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 # The deploy callback sets it on the SageMaker Model; else a file beside the model.
@@ -126,11 +127,19 @@ def _unknown(exc: UnknownCategoryError) -> dict[str, Any]:
     }
 
 
+def _priced(value: float, low: float, high: float) -> dict[str, Any]:
+    return {
+        "value": float(value),
+        "range": {"low": float(low), "high": float(high), "level": RANGE_LEVEL},
+    }
+
+
 def _one(model: PriceModel, record: dict[str, Any]) -> dict[str, Any]:
     try:
-        return {"value": model.predict_record(record)}
+        estimate = model.estimate_record(record)
     except UnknownCategoryError as exc:
         return {"value": None, "error": _unknown(exc)}
+    return _priced(estimate.value, estimate.low, estimate.high)
 
 
 def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]:
@@ -138,13 +147,14 @@ def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]
         return {"model_version": model.version, "predictions": [_one(model.model, data[0])]}
     import pandas as pd
 
-    values, problems = model.model.predict_frame(pd.DataFrame(data, columns=list(FEATURES)))
+    frame = pd.DataFrame(data, columns=list(FEATURES))
+    values, lows, highs, problems = model.model.estimate_frame(frame)
     predictions = []
-    for record, value, problem in zip(data, values, problems, strict=True):
+    for record, value, low, high, problem in zip(data, values, lows, highs, problems, strict=True):
         # input_fn checked every number, so a problem is an unknown category: the
         # single-row path names it with the known values.
         predictions.append(
-            {"value": float(value)} if problem is None else _one(model.model, record)
+            _priced(value, low, high) if problem is None else _one(model.model, record)
         )
     return {"model_version": model.version, "predictions": predictions}
 

@@ -32,12 +32,18 @@ def test_one_record_and_a_batch_answer_what_the_local_predictor_answers(
     monkeypatch.setenv(serve.MODEL_VERSION_ENV, "v0001")
     model = serve.model_fn(str(model_dir))
     local = LocalPredictor(trained_home).predict(EXAMPLE_RECORD)
+    priced = {
+        "value": local.value,
+        "range": {"low": local.range.low, "high": local.range.high, "level": 0.8},
+    }
     single = _ask(model, EXAMPLE_RECORD)
-    assert single == {"model_version": "v0001", "predictions": [{"value": local.value}]}
+    assert single == {"model_version": "v0001", "predictions": [priced]}
+    assert local.range.low <= local.value <= local.range.high
     flat = {**EXAMPLE_RECORD, "type": "Departamento", "sector": "Ñuñoa"}
     batch = _ask(model, [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "sector": "Marte"}, flat])
     first, unknown, accented = batch["predictions"]  # type: ignore[misc]
-    assert first == {"value": local.value}
+    # The batch path gives the single-row path's value and range, exactly.
+    assert first == priced
     assert accented["value"] == LocalPredictor(trained_home).predict(flat).value
     assert unknown["value"] is None
     error = unknown["error"]

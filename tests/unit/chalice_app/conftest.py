@@ -15,7 +15,7 @@ from chalice_app.errors import (
     TrainingInputError,
     UnknownCategoryError,
 )
-from chalice_app.ports import Execution, Prediction, PredictionEntry
+from chalice_app.ports import Execution, Prediction, PredictionEntry, PriceRange
 from chalice_app.wiring import Backends
 
 GOOD_KEY = "good-key"
@@ -50,7 +50,9 @@ class FakePredictor:
         if record["sector"].lower() not in KNOWN_SECTORS:
             raise UnknownCategoryError("sector", record["sector"], KNOWN_SECTORS)
         self.seen.append(record)
-        return Prediction(value=1234.5, model_version=version)
+        return Prediction(
+            value=1234.5, model_version=version, range=PriceRange(1000.0, 1500.0, 0.8)
+        )
 
 
 class FakeLog:
