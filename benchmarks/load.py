@@ -21,6 +21,7 @@ class LoadResult:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    max_ms: float
     errors: int
 
 
@@ -49,16 +50,24 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
             [*command, "-s", str(script), url], capture_output=True, text=True, check=True
         ).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    # "Latency  avg  stdev  max  +/- stdev": the third figure is the slowest request.
+    summary = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", out, re.MULTILINE)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    if rps is None or not latency:
+    if rps is None or not latency or summary is None:
         raise RuntimeError(f"cannot read wrk output:\n{out}")
     bad = int(errors.group(1)) if errors else 0
     if socket_errors:
         bad += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
     return LoadResult(
-        "wrk", connections, float(rps.group(1)), _ms(latency["50"]), _ms(latency["99"]), bad
+        "wrk",
+        connections,
+        float(rps.group(1)),
+        _ms(latency["50"]),
+        _ms(latency["99"]),
+        _ms(summary.group(1)),
+        bad,
     )
 
 
@@ -92,6 +101,7 @@ def run_python(
         len(latencies) / seconds,
         quantiles[49],
         quantiles[98],
+        latencies[-1],
         sum(errors for _, errors in parts),
     )
 

@@ -1,4 +1,4 @@
-"""gunicorn, configured in code: loopback by default, sync workers, no control socket."""
+"""gunicorn, configured in code: loopback by default, event-loop workers, no control socket."""
 
 from __future__ import annotations
 
@@ -9,18 +9,27 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from chalice_app import constants as c
+from ecs_proxy.limits import load_limits
+
+EVENT_LOOP_WORKER = "ecs_proxy.worker.EventLoopWorker"
+# The configuration before the event-loop worker: kept as the benchmarks' reference.
+SYNC_WORKER = "sync"
 
 
-def server_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def server_options(
+    env: Mapping[str, str] | None = None, worker_class: str = EVENT_LOOP_WORKER
+) -> dict[str, Any]:
     env = os.environ if env is None else env
+    load_limits(env)  # a bad limit stops the start here, not in every worker
     host = env.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
     port = int(env.get(c.ENV_PORT) or c.DEFAULT_PORT)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return {
         # Explicit: gunicorn binds 0.0.0.0 when PORT is set and no bind is given.
         "bind": [bind],
-        # Chalice keeps app.current_request on the app object: one request per process.
-        "worker_class": "sync",
+        # Chalice keeps app.current_request on the app object: one request per process at a
+        # time, which the event-loop worker gives while it reads any number of clients.
+        "worker_class": worker_class,
         "workers": int(env.get(c.ENV_WORKERS) or c.DEFAULT_WORKERS),
         "control_socket_disable": True,
         "accesslog": "-" if env.get(c.ENV_ACCESS_LOG) else None,
@@ -54,5 +63,5 @@ class ProxyServer(BaseApplication):  # type: ignore[misc]
         return build_wsgi_app()
 
 
-def serve(env: Mapping[str, str] | None = None) -> None:
-    ProxyServer(server_options(env)).run()
+def serve(env: Mapping[str, str] | None = None, worker_class: str = EVENT_LOOP_WORKER) -> None:
+    ProxyServer(server_options(env, worker_class)).run()
