@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 
 from gunicorn.workers.base import Worker
 
@@ -41,6 +42,7 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
     def init_process(self) -> None:
         self.limits: ServerLimits = load_limits()
         self.connections = _Connections(self.limits.max_connections)
+        self._connecting: set[asyncio.Task[None]] = set()
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         super().init_process()
@@ -62,19 +64,43 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
             self.loop.close()
 
     async def _serve(self) -> None:
-        def protocol() -> HttpConnection:
-            return HttpConnection(self.wsgi, self.limits, self.connections)
-
-        servers = [
-            await self.loop.create_server(protocol, sock=listener.sock, backlog=2048)
-            for listener in self.sockets
-        ]
+        for listener in self.sockets:
+            listener.sock.setblocking(False)
+            self.loop.add_reader(listener.sock, self._accept, listener.sock)
         while self.alive and self.ppid == os.getppid():
             self.notify()
             await asyncio.sleep(_HEARTBEAT_SECONDS)
-        for server in servers:
-            server.close()
+        for listener in self.sockets:
+            self.loop.remove_reader(listener.sock)
         await self._drain()
+
+    def _accept(self, listener: socket.socket) -> None:
+        # One connection per wake-up, where asyncio's server takes up to its backlog at
+        # once: a burst of new connections then spreads over the workers instead of
+        # landing on whichever woke first, and a worker busy in the app takes none.
+        try:
+            sock, _ = listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # another worker took it
+        except OSError as exc:
+            # Out of file descriptors: the socket stays readable, so pause accepting a
+            # moment instead of spinning, and keep serving the connections already open.
+            self.log.warning("accept failed, pausing 0.1 s: %s", exc)
+            self.loop.remove_reader(listener)
+            self.loop.call_later(0.1, self.loop.add_reader, listener, self._accept, listener)
+            return
+        task = self.loop.create_task(self._connect(sock))
+        self._connecting.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self._connecting.discard)
+
+    async def _connect(self, sock: socket.socket) -> None:
+        def protocol() -> HttpConnection:
+            return HttpConnection(self.wsgi, self.limits, self.connections)
+
+        try:
+            await self.loop.connect_accepted_socket(protocol, sock)
+        except OSError:
+            sock.close()
 
     async def _drain(self) -> None:
         """Let requests under way finish, up to gunicorn's graceful timeout."""
