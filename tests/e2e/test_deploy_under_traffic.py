@@ -11,23 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_fronts import PREDICTION_BODY as BODY
 from api_fronts import HttpFront, make_api_home
 
 from ecs_proxy.launch import running_proxy
 from tests.conftest import run_cli
-
-BODY = json.dumps(
-    {
-        "Type": "casa",
-        "Sector": "Las Condes",
-        "NetUsableArea": 200,
-        "NetArea": 400,
-        "NRooms": 4,
-        "NBathroom": 3,
-        "Latitude": -33.41,
-        "Longitude": -70.55,
-    }
-).encode()
 
 
 @pytest.mark.slow

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
 import threading
 from pathlib import Path
 
+from api_fronts import PREDICTION_BODY as BODY
 from api_fronts import HttpFront, make_api_home
 
 from ecs_proxy.launch import running_proxy
-
-BODY = json.dumps(
-    {
-        "Type": "departamento",
-        "Sector": "Providencia",
-        "NetUsableArea": 75,
-        "NetArea": 85,
-        "NRooms": 2,
-        "NBathroom": 2,
-        "Latitude": -33.43,
-        "Longitude": -70.61,
-    }
-).encode()
 
 
 def _process_tree(pid: int) -> list[int]:

@@ -29,10 +29,23 @@ def parse_answer(reply: bytes) -> RawAnswer:
 
 
 def raw_request(host: str, port: int, data: bytes, timeout: float = 10) -> RawAnswer:
-    """Send `data`, read until the server closes, parse the one answer."""
+    """Send `data`, read one whole answer (or until the server closes), parse it."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(data)
-        return parse_answer(read_until_closed(sock))
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+            if _complete(reply):
+                break
+        return parse_answer(reply)
+
+
+def _complete(reply: bytes) -> bool:
+    head, found, body = reply.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = parse_answer(head + b"\r\n\r\n").headers.get("content-length")
+    return length is not None and len(body) >= int(length)
 
 
 def read_until_closed(sock: socket.socket) -> bytes:
