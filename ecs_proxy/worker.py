@@ -8,6 +8,7 @@ let two slow clients hold both processes (see ecs_proxy.connection).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -43,6 +44,7 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
         self.limits: ServerLimits = load_limits()
         self.connections = _Connections(self.limits.max_connections)
         self._connecting: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         super().init_process()
@@ -56,6 +58,7 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
 
     def _stop(self) -> None:
         self.alive = False
+        self._stopping.set()
 
     def run(self) -> None:
         try:
@@ -69,7 +72,8 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
             self.loop.add_reader(listener.sock, self._accept, listener.sock)
         while self.alive and self.ppid == os.getppid():
             self.notify()
-            await asyncio.sleep(_HEARTBEAT_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), _HEARTBEAT_SECONDS)
         for listener in self.sockets:
             self.loop.remove_reader(listener.sock)
         await self._drain()
