@@ -29,6 +29,7 @@ run: local
 
 test: dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
 	$(PY) -m pytest -q
 
