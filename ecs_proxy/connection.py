@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import h11
 
+from ecs_proxy.deadline import Deadline
 from ecs_proxy.limits import ServerLimits
 from ecs_proxy.messages import build_environ, call_wsgi, error_response, http_date, reason
 
@@ -38,10 +39,11 @@ class HttpConnection(asyncio.Protocol):
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
         self._transport: asyncio.Transport | None = None
         self._peer: Any = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: Deadline | None = None
         self._request: h11.Request | None = None
         self._body = bytearray()
         self._idle = False  # between requests, no byte of the next one yet
+        self._head_since = self._body_since = 0.0
         self._closing = False
         self._stopping = False  # the worker is shutting down: close after this answer
         self._write_paused = False
@@ -51,6 +53,8 @@ class HttpConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._deadline = deadline = Deadline(self._expired)
+        self._head_since = deadline.now()
         self._peer = transport.get_extra_info("peername")
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -59,19 +63,20 @@ class HttpConnection(asyncio.Protocol):
         if not self._registry.add(self):
             self._fail(503, "too many open connections; retry shortly")
             return
-        self._arm(self._limits.header_timeout, self._head_timed_out)
+        self._wait()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
-        self._cancel_timer()
+        if self._deadline is not None:
+            self._deadline.cancel()
         self._registry.discard(self)
 
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return
-        if self._idle:
+        if self._idle and self._deadline is not None:
             self._idle = False
-            self._arm(self._limits.header_timeout, self._head_timed_out)
+            self._head_since = self._deadline.now()
         self._h11.receive_data(data)
         self._process()
 
@@ -111,6 +116,7 @@ class HttpConnection(asyncio.Protocol):
                 self._protocol_error(exc)
                 return
             if event is h11.NEED_DATA or event is h11.PAUSED:
+                self._wait()
                 return
             if isinstance(event, h11.Request):
                 self._start(event)
@@ -144,10 +150,10 @@ class HttpConnection(asyncio.Protocol):
                 return
         if self._h11.they_are_waiting_for_100_continue:
             self._write(self._h11.send(h11.InformationalResponse(status_code=100, headers=[])))
-        self._arm(self._limits.body_timeout, self._body_timed_out)
+        if self._deadline is not None:
+            self._body_since = self._deadline.now()
 
     def _respond(self) -> None:
-        self._cancel_timer()
         request = self._request
         assert request is not None
         environ = build_environ(
@@ -179,11 +185,9 @@ class HttpConnection(asyncio.Protocol):
             return
         self._h11.start_next_cycle()
         self._request, self._body = None, bytearray()
-        if self._h11.trailing_data[0]:  # the next request is arriving already
-            self._arm(self._limits.header_timeout, self._head_timed_out)
-        else:
-            self._idle = True
-            self._arm(self._limits.keepalive_timeout, self._close)
+        self._idle = not self._h11.trailing_data[0]
+        if not self._idle and self._deadline is not None:  # the next one is arriving already
+            self._head_since = self._deadline.now()
 
     def _protocol_error(self, exc: h11.RemoteProtocolError) -> None:
         status = exc.error_status_hint
@@ -199,11 +203,25 @@ class HttpConnection(asyncio.Protocol):
         detail = str(exc).split(":")[0]
         self._fail(status, f"malformed request: {detail}")
 
-    def _head_timed_out(self) -> None:
-        self._fail(408, f"request head not received within {self._limits.header_timeout:g} s")
+    def _wait(self) -> None:
+        """Waiting for the client: set the deadline of what it owes us now."""
+        deadline, limits = self._deadline, self._limits
+        if deadline is None:
+            return
+        if self._request is not None:
+            deadline.set("body", self._body_since + limits.body_timeout)
+        elif self._idle:
+            deadline.set("idle", deadline.now() + limits.keepalive_timeout)
+        else:
+            deadline.set("head", self._head_since + limits.header_timeout)
 
-    def _body_timed_out(self) -> None:
-        self._fail(408, f"request body not received within {self._limits.body_timeout:g} s")
+    def _expired(self, phase: str) -> None:
+        if phase == "head":
+            self._fail(408, f"request head not received within {self._limits.header_timeout:g} s")
+        elif phase == "body":
+            self._fail(408, f"request body not received within {self._limits.body_timeout:g} s")
+        else:  # idle, or done lingering
+            self._close()
 
     # plumbing
 
@@ -219,7 +237,8 @@ class HttpConnection(asyncio.Protocol):
         self._closing = True
         if self._transport is not None and self._transport.can_write_eof():
             self._transport.write_eof()
-        self._arm(_LINGER_SECONDS, self._close)
+        if self._deadline is not None:
+            self._deadline.set("linger", self._deadline.now() + _LINGER_SECONDS)
 
     def _write(self, data: bytes | None) -> None:
         if data and self._transport is not None and not self._closing:
@@ -227,15 +246,7 @@ class HttpConnection(asyncio.Protocol):
 
     def _close(self) -> None:
         self._closing = True
-        self._cancel_timer()
+        if self._deadline is not None:
+            self._deadline.cancel()
         if self._transport is not None:
             self._transport.close()
-
-    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
-        self._cancel_timer()
-        self._timer = asyncio.get_running_loop().call_later(delay, callback)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
