@@ -23,6 +23,7 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     errors: int
+    requests: int  # answered; 0 when the server answered nothing at all
 
 
 _LUA = """wrk.method = "POST"
@@ -53,9 +54,10 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
     # "Latency  avg  stdev  max  +/- stdev": the third figure is the slowest request.
     summary = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", out, re.MULTILINE)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    answered = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    if rps is None or not latency or summary is None:
+    if rps is None or not latency or summary is None or answered is None:
         raise RuntimeError(f"cannot read wrk output:\n{out}")
     bad = int(errors.group(1)) if errors else 0
     if socket_errors:
@@ -68,6 +70,7 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
         _ms(latency["99"]),
         _ms(summary.group(1)),
         bad,
+        int(answered.group(1)),
     )
 
 
@@ -103,6 +106,7 @@ def run_python(
         quantiles[98],
         latencies[-1],
         sum(errors for _, errors in parts),
+        len(latencies),
     )
 
 
