@@ -87,6 +87,9 @@ def measure_http(home: Path, key: str, args: argparse.Namespace, tool: str) -> l
                         for connections in (1, 8):
                             load = _one_load(server, key, connections, args.seconds, tool)
                             rows.append(HttpRow(module, slow, load))
+                            print(
+                                f"measured: {rows[-1]}, load average {load_average()}", flush=True
+                            )
     return rows
 
 

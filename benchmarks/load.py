@@ -50,14 +50,14 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
         out = subprocess.run(
             [*command, "-s", str(script), url], capture_output=True, text=True, check=True
         ).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     # "Latency  avg  stdev  max  +/- stdev": the third figure is the slowest request.
     summary = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", out, re.MULTILINE)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     answered = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    if rps is None or not latency or summary is None or answered is None:
+    if rps is None or set(latency) != {"50", "99"} or summary is None or answered is None:
         raise RuntimeError(f"cannot read wrk output:\n{out}")
     bad = int(errors.group(1)) if errors else 0
     if socket_errors:
