@@ -12,37 +12,54 @@ import contextlib
 import os
 import signal
 import socket
+from typing import Any
 
 from gunicorn.workers.base import Worker
 
+from ecs_proxy.balance import ConnectionTable
 from ecs_proxy.connection import HttpConnection
 from ecs_proxy.limits import ServerLimits, load_limits
 
 # How often the worker tells the arbiter it is alive and checks it should go on.
 _HEARTBEAT_SECONDS = 1.0
+# A worker holding more connections than another leaves a new one to it: it looks
+# again after a millisecond, and takes it anyway after 20 ms.
+_ACCEPT_PAUSE_SECONDS = 0.001
+_MAX_DEFER_SECONDS = 0.02
 
 
 class _Connections:
-    """The worker's open connections, at most `limit` of them."""
+    """The worker's open connections, at most `limit` of them, counted in the table."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, table: ConnectionTable) -> None:
+        self.limit, self.table = limit, table
         self.open: set[HttpConnection] = set()
 
     def add(self, conn: HttpConnection) -> bool:
         if len(self.open) >= self.limit:
             return False
         self.open.add(conn)
+        self.table.report(len(self.open))
         return True
 
     def discard(self, conn: HttpConnection) -> None:
         self.open.discard(conn)
+        self.table.report(len(self.open))
 
 
 class EventLoopWorker(Worker):  # type: ignore[misc]
+    table: ConnectionTable
+
+    @classmethod
+    def check_config(cls, cfg: Any, log: Any) -> None:
+        # gunicorn calls this in the arbiter, before any worker forks.
+        cls.table = ConnectionTable()
+
     def init_process(self) -> None:
         self.limits: ServerLimits = load_limits()
-        self.connections = _Connections(self.limits.max_connections)
+        self.table.claim(self.age)
+        self.connections = _Connections(self.limits.max_connections, self.table)
+        self._deferring_since: float | None = None
         self._connecting: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.loop = asyncio.new_event_loop()
@@ -64,6 +81,7 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
         try:
             self.loop.run_until_complete(self._serve())
         finally:
+            self.table.release()
             self.loop.close()
 
     async def _serve(self) -> None:
@@ -79,9 +97,8 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
         await self._drain()
 
     def _accept(self, listener: socket.socket) -> None:
-        # One connection per wake-up, where asyncio's server takes up to its backlog at
-        # once: a burst of new connections then spreads over the workers instead of
-        # landing on whichever woke first, and a worker busy in the app takes none.
+        if self._leave_to_another(listener):
+            return
         try:
             sock, _ = listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
@@ -90,12 +107,36 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
             # Out of file descriptors: the socket stays readable, so pause accepting a
             # moment instead of spinning, and keep serving the connections already open.
             self.log.warning("accept failed, pausing 0.1 s: %s", exc)
-            self.loop.remove_reader(listener)
-            self.loop.call_later(0.1, self.loop.add_reader, listener, self._accept, listener)
+            self._pause_accepting(listener, 0.1)
             return
         task = self.loop.create_task(self._connect(sock))
         self._connecting.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._connecting.discard)
+
+    def _leave_to_another(self, listener: socket.socket) -> bool:
+        """Whether a worker with fewer connections should take this one (see balance)."""
+        fewest = self.table.fewest_elsewhere()
+        now = self.loop.time()
+        if fewest is None or len(self.connections.open) <= fewest:
+            self._deferring_since = None
+            return False
+        if self._deferring_since is None:
+            self._deferring_since = now
+        if now - self._deferring_since > _MAX_DEFER_SECONDS:
+            # The other worker is busy or not scheduled: take it rather than make it wait.
+            self._deferring_since = None
+            return False
+        self._pause_accepting(listener, _ACCEPT_PAUSE_SECONDS)
+        return True
+
+    def _pause_accepting(self, listener: socket.socket, seconds: float) -> None:
+        self.loop.remove_reader(listener)
+        if self.alive:
+            self.loop.call_later(seconds, self._resume_accepting, listener)
+
+    def _resume_accepting(self, listener: socket.socket) -> None:
+        if self.alive:
+            self.loop.add_reader(listener, self._accept, listener)
 
     async def _connect(self, sock: socket.socket) -> None:
         def protocol() -> HttpConnection:
