@@ -1,9 +1,11 @@
-"""How many connections each worker holds, in memory the workers share.
+"""How many connections each worker serves, in memory the workers share.
 
 All workers wait on one listening socket and all wake for a new connection; the same
 one tends to win every race, so an idle server's first connections (wrk's 8, or an
 ALB's) all landed on one worker while the other idled. With this table a worker that
-holds more connections than another lets the next one go, for a few milliseconds.
+serves more connections than another lets the next one go, for a few milliseconds.
+Connections stuck in a slow head do not count: 200 slow clients split unevenly would
+otherwise send every real client to the worker holding fewer of them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import mmap
 import os
 
 _SLOTS = 64  # more than any worker count; a slot is age % _SLOTS
-_FIELDS = 2  # pid, open connections
+_FIELDS = 2  # pid, connections served
 
 
 class ConnectionTable:
@@ -33,8 +35,8 @@ class ConnectionTable:
         if self._slot >= 0:
             self._cells[self._slot * _FIELDS] = 0
 
-    def report(self, open_connections: int) -> None:
-        self._cells[self._slot * _FIELDS + 1] = open_connections
+    def report(self, connections: int) -> None:
+        self._cells[self._slot * _FIELDS + 1] = connections
 
     def fewest_elsewhere(self) -> int | None:
         """The fewest connections any other live worker holds, None if there is none."""

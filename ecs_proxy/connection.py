@@ -26,11 +26,15 @@ log = logging.getLogger(__name__)
 
 # After an error answer, how long to read and drop what the client still sends.
 _LINGER_SECONDS = 1.0
+# A head still incomplete after this long marks its connection as slow: it does not
+# count as load when the workers share out new connections (ecs_proxy.balance).
+_SLOW_HEAD_SECONDS = 1.0
 
 
 class Registry(Protocol):
     def add(self, conn: HttpConnection) -> bool: ...
     def discard(self, conn: HttpConnection) -> None: ...
+    def slow(self, conn: HttpConnection, is_slow: bool) -> None: ...
 
 
 class HttpConnection(asyncio.Protocol):
@@ -44,6 +48,7 @@ class HttpConnection(asyncio.Protocol):
         self._body = bytearray()
         self._idle = False  # between requests, no byte of the next one yet
         self._head_since = self._body_since = 0.0
+        self.is_slow = False
         self._closing = False
         self._stopping = False  # the worker is shutting down: close after this answer
         self._write_paused = False
@@ -74,9 +79,17 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return
-        if self._idle and self._deadline is not None:
-            self._idle = False
-            self._head_since = self._deadline.now()
+        if self._deadline is not None:
+            if self._idle:
+                self._idle = False
+                self._head_since = self._deadline.now()
+            elif (
+                self._request is None
+                and not self.is_slow
+                and self._deadline.now() - self._head_since > _SLOW_HEAD_SECONDS
+            ):
+                self.is_slow = True
+                self._registry.slow(self, True)
         self._h11.receive_data(data)
         self._process()
 
@@ -131,6 +144,9 @@ class HttpConnection(asyncio.Protocol):
 
     def _start(self, request: h11.Request) -> None:
         self._request, self._body = request, bytearray()
+        if self.is_slow:
+            self.is_slow = False
+            self._registry.slow(self, False)
         # h11 bounds a head still arriving; one that arrived whole in a read is measured here.
         line = len(request.method) + len(request.target) + 11
         if line > self._limits.max_header_bytes:

@@ -29,22 +29,36 @@ _MAX_DEFER_SECONDS = 0.02
 
 
 class _Connections:
-    """The worker's open connections, at most `limit` of them, counted in the table."""
+    """The worker's open connections, at most `limit` of them; those not stuck in a slow
+    head are its load, published in the table."""
 
     def __init__(self, limit: int, table: ConnectionTable) -> None:
         self.limit, self.table = limit, table
         self.open: set[HttpConnection] = set()
+        self.slow_count = 0
+
+    @property
+    def load(self) -> int:
+        return len(self.open) - self.slow_count
 
     def add(self, conn: HttpConnection) -> bool:
         if len(self.open) >= self.limit:
             return False
         self.open.add(conn)
-        self.table.report(len(self.open))
+        self.table.report(self.load)
         return True
 
     def discard(self, conn: HttpConnection) -> None:
-        self.open.discard(conn)
-        self.table.report(len(self.open))
+        if conn in self.open:
+            self.open.discard(conn)
+            if conn.is_slow:
+                self.slow_count -= 1
+            self.table.report(self.load)
+
+    def slow(self, conn: HttpConnection, is_slow: bool) -> None:
+        if conn in self.open:
+            self.slow_count += 1 if is_slow else -1
+            self.table.report(self.load)
 
 
 class EventLoopWorker(Worker):  # type: ignore[misc]
@@ -117,7 +131,7 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
         """Whether a worker with fewer connections should take this one (see balance)."""
         fewest = self.table.fewest_elsewhere()
         now = self.loop.time()
-        if fewest is None or len(self.connections.open) <= fewest:
+        if fewest is None or self.connections.load <= fewest:
             self._deferring_since = None
             return False
         if self._deferring_since is None:
