@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -46,6 +47,11 @@ def _warm_up(worker: Any) -> None:
     status = worker.wsgi.ping()
     if status != 200:
         worker.log.warning("not ready yet: /ping answered %s", status)
+    # The app, the model and the libraries are loaded now and live as long as the
+    # process: move them out of the cyclic collector's sight, so that a full collection
+    # (set off by, say, 200 slow connections opening at once) does not walk all of them
+    # inside a request. Measured: p99 at 8 connections under 200 slow clients.
+    gc.freeze()
 
 
 class ProxyServer(BaseApplication):  # type: ignore[misc]
