@@ -165,7 +165,8 @@ class HttpConnection(asyncio.Protocol):
                 self._fail(413, f"body larger than {limit} bytes")
                 return
         if self._h11.they_are_waiting_for_100_continue:
-            self._write(self._h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+            continue_ = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+            self._write(self._h11.send(continue_))
         if self._deadline is not None:
             self._body_since = self._deadline.now()
 

@@ -31,6 +31,10 @@ def build_environ(
     peer: tuple[str, int] | None,
 ) -> dict[str, Any]:
     """What gunicorn's sync worker gave the proxy, for a request read in full."""
+    if target.startswith((b"http://", b"https://")):
+        # Absolute form (RFC 9112 3.2.2): what follows the authority is the path.
+        slash = target.find(b"/", target.index(b"//") + 2)
+        target = target[slash:] if slash >= 0 else b"/"
     raw_path, _, query = target.partition(b"?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method.decode("ascii"),

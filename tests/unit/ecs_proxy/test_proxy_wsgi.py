@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+from ecs_proxy.messages import build_environ
 from ecs_proxy.wsgi import ProxyApp
 
 EVENT_KEYS = {
@@ -166,3 +167,11 @@ def test_path_parameters_are_decoded_and_the_path_is_not() -> None:
     (event,) = lam.events
     assert event["pathParameters"] == {"execution_id": "run/1"}
     assert event["path"] == "/training/run%2F1"
+
+
+def test_absolute_form_target_is_routed_on_its_path() -> None:
+    environ = build_environ(b"GET", b"http://host:80/ping?x=1", b"1.1", [], b"", None)
+    assert environ["RAW_URI"] == "/ping?x=1" and environ["QUERY_STRING"] == "x=1"
+    lam = RecordingApp()
+    call(ProxyApp(lam, 1024), "GET", environ["PATH_INFO"], RAW_URI=environ["RAW_URI"])
+    assert lam.events[0]["path"] == "/ping"
