@@ -1,8 +1,13 @@
 """API speed: /get_prediction over loopback HTTP through the ECS proxy, the handler's
 import time in a fresh interpreter, and the Lambda package's unzipped size.
 
-    python -m benchmarks.api_speed [--seconds 10] [--workers 2] [--skip-package]
-        [--load auto|wrk|python]
+    python -m benchmarks.api_speed [--seconds 10] [--workers 2] [--rounds 2]
+        [--slow-clients 200] [--servers ecs_proxy benchmarks.sync_server]
+        [--skip-package] [--load auto|wrk|python]
+
+Each server runs in turn, several rounds, and every row is printed with the machine's
+load average: on a shared machine compare rows of the same round, and read the best
+round as the best case.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.load import LoadResult, have_wrk, run_python, run_wrk
+from benchmarks.slow_clients import SlowClients
 from chalice_app.config import load_local_settings
 from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
-from ecs_proxy.launch import REPO_ROOT, running_proxy
+from ecs_proxy.launch import REPO_ROOT, RunningServer, running_proxy
 from ecs_proxy.serve_local import prepare
 from training_pipeline.store import HOME_ENV
 
@@ -52,26 +59,75 @@ def prepare_home(home: Path) -> str:
     return key
 
 
-def measure_http(
+@dataclass(frozen=True)
+class HttpRow:
+    server: str
+    slow_clients: int
+    load: LoadResult
+
+
+def _one_load(
+    server: RunningServer, key: str, connections: int, seconds: int, tool: str
+) -> LoadResult:
+    if tool == "wrk":
+        url = f"{server.base_url}/get_prediction"
+        run_wrk(url, BODY, key, connections, 2)  # warm every worker
+        return run_wrk(url, BODY, key, connections, seconds)
+    return run_python(server.host, server.port, BODY, key, connections, seconds)
+
+
+def measure_connections(
     home: Path,
     key: str,
     workers: int,
     seconds: int,
-    use_wrk: bool,
+    tool: str,
     env: Mapping[str, str] | None = None,
 ) -> list[LoadResult]:
-    results = []
+    """Our server alone at 1 and 8 connections (the AWS benchmark's rows)."""
     with running_proxy(home, workers=workers, env=env) as server:
-        url = f"{server.base_url}/get_prediction"
-        for connections in (1, 8):
-            if use_wrk:
-                run_wrk(url, BODY, key, connections, 2)  # warm every worker
-                results.append(run_wrk(url, BODY, key, connections, seconds))
-            else:
-                results.append(
-                    run_python(server.host, server.port, BODY, key, connections, seconds)
-                )
-    return results
+        return [_one_load(server, key, connections, seconds, tool) for connections in (1, 8)]
+
+
+def measure_http(home: Path, key: str, args: argparse.Namespace, tool: str) -> list[HttpRow]:
+    """Every server, without and with slow clients, at 1 and 8 connections; in rounds
+    that alternate the servers, so a busy moment of the machine hits both alike."""
+    rows = []
+    for _ in range(args.rounds):
+        for module in args.servers:
+            with running_proxy(home, workers=args.workers, module=module) as server:
+                for slow in (0, args.slow_clients):
+                    with SlowClients(server.host, server.port, slow):
+                        for connections in (1, 8):
+                            load = _one_load(server, key, connections, args.seconds, tool)
+                            rows.append(HttpRow(module, slow, load))
+                            print(
+                                f"measured: {rows[-1]}, load average {load_average()}", flush=True
+                            )
+    return rows
+
+
+def print_http(rows: list[HttpRow], args: argparse.Namespace) -> None:
+    print(
+        f"\n/get_prediction over loopback ({args.workers} workers, {args.seconds}s per row, "
+        f"{args.rounds} round(s), tool: {rows[0].load.tool}); slow clients send one header "
+        "byte a second"
+    )
+    print("| server | slow clients | connections | req/s | p50 ms | p99 ms | max ms | errors |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        r = row.load
+        if r.requests == 0:  # wrk reports no latency and no timeout then
+            print(f"| {row.server} | {row.slow_clients} | {r.connections} | 0 | - | - | - | all |")
+            continue
+        print(
+            f"| {row.server} | {row.slow_clients} | {r.connections} | {r.requests_per_s:,.0f} "
+            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.1f} | {r.errors} |"
+        )
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def measure_import(
@@ -121,30 +177,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=int(os.environ.get(ENV_WORKERS) or DEFAULT_WORKERS)
     )
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--slow-clients", type=int, default=200)
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        default=["ecs_proxy", "benchmarks.sync_server"],
+        help="modules run as `python -m`; the first is ours, the others references",
+    )
     parser.add_argument("--skip-package", action="store_true")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+    print(f"machine: {os.cpu_count()} CPUs, load average (1/5/15 min) before: {load_average()}")
     with tempfile.TemporaryDirectory(prefix="pvp-bench-") as tmp:
         home = Path(tmp)
         key = prepare_home(home)
         use_wrk = args.load == "wrk" or (args.load == "auto" and have_wrk())
-        http = measure_http(home, key, args.workers, args.seconds, use_wrk)
+        rows = measure_http(home, key, args, "wrk" if use_wrk else "python")
+    print(f"load average after the HTTP rows: {load_average()}")
     import_ms, process_ms = measure_import()
     package = None if args.skip_package else measure_package()
 
-    print(
-        f"\n/get_prediction through the ECS proxy ({args.workers} sync workers, "
-        f"{args.seconds}s per row, tool: {http[0].tool})"
-    )
-    print("| connections | req/s | p50 ms | p99 ms | errors |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
-    for r in http:
-        print(
-            f"| {r.connections} | {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.errors} |"
-        )
+    print_http(rows, args)
     print(
         f"\nimport app (fresh interpreter, median of 9): {import_ms:.0f} ms "
         f"(whole interpreter run {process_ms:.0f} ms)"
@@ -154,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"import app from the unzipped package, python -B -I (median of 9): {package[1]:.0f} ms"
         )
-    return 1 if any(r.errors for r in http) else 0
+    ours = [row for row in rows if row.server == args.servers[0]]
+    return 1 if any(row.load.errors or not row.load.requests for row in ours) else 0
 
 
 if __name__ == "__main__":

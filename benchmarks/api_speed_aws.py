@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.api_speed import measure_http, prepare_home
+from benchmarks.api_speed import measure_connections, prepare_home
 from benchmarks.load import LoadResult, have_wrk
 from chalice_app.auth import KeyChecker
 from chalice_app.aws.clients import RUNTIME, AwsClients
@@ -108,15 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     use_wrk = args.load == "wrk" or (args.load == "auto" and have_wrk())
+    tool = "wrk" if use_wrk else "python"
     with tempfile.TemporaryDirectory(prefix="pvp-bench-aws-") as tmp:
         home = Path(tmp)
         local_key = prepare_home(home)
-        local = measure_http(home, local_key, args.workers, args.seconds, use_wrk)
+        local = measure_connections(home, local_key, args.workers, args.seconds, tool)
         with running_stack(load_local_settings({HOME_ENV: str(home)})) as stack:
-            aws = measure_http(home, stack.key, args.workers, args.seconds, use_wrk, stack.env)
+            aws = measure_connections(home, stack.key, args.workers, args.seconds, tool, stack.env)
             parts = measure_parts(stack, args.calls)
     print(
-        f"\n/get_prediction through the ECS proxy ({args.workers} sync workers, "
+        f"\n/get_prediction through the ECS proxy ({args.workers} workers, "
         f"{args.seconds}s per row, tool: {local[0].tool}); same session, same model"
     )
     print("| backend | connections | req/s | p50 ms | p99 ms | errors |")

@@ -21,7 +21,9 @@ class LoadResult:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    max_ms: float
     errors: int
+    requests: int  # answered; 0 when the server answered nothing at all
 
 
 _LUA = """wrk.method = "POST"
@@ -48,17 +50,27 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
         out = subprocess.run(
             [*command, "-s", str(script), url], capture_output=True, text=True, check=True
         ).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
+    # "Latency  avg  stdev  max  +/- stdev": the third figure is the slowest request.
+    summary = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", out, re.MULTILINE)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    answered = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    if rps is None or not latency:
+    if rps is None or set(latency) != {"50", "99"} or summary is None or answered is None:
         raise RuntimeError(f"cannot read wrk output:\n{out}")
     bad = int(errors.group(1)) if errors else 0
     if socket_errors:
         bad += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
     return LoadResult(
-        "wrk", connections, float(rps.group(1)), _ms(latency["50"]), _ms(latency["99"]), bad
+        "wrk",
+        connections,
+        float(rps.group(1)),
+        _ms(latency["50"]),
+        _ms(latency["99"]),
+        _ms(summary.group(1)),
+        bad,
+        int(answered.group(1)),
     )
 
 
@@ -92,7 +104,9 @@ def run_python(
         len(latencies) / seconds,
         quantiles[49],
         quantiles[98],
+        latencies[-1],
         sum(errors for _, errors in parts),
+        len(latencies),
     )
 
 

@@ -106,6 +106,24 @@ ENV_WORKERS: Final = "PVP_WORKERS"
 ENV_ACCESS_LOG: Final = "PVP_ACCESS_LOG"
 DEFAULT_PORT: Final = 8080
 DEFAULT_BIND_HOST: Final = "127.0.0.1"
-# Sync workers, one request each at a time. On 2 cores, 2 gave the best throughput and
-# tail (3 and 4 only add context switches); raise it with the task's vCPUs.
+# One process per core: each reads HTTP on an event loop and runs the app one request at
+# a time. On 2 cores, 2 gave the best throughput and tail; raise it with the task's vCPUs.
 DEFAULT_WORKERS: Final = 2
+# What a client may hold of a worker (ecs_proxy.limits): a slow or stalled client gets a
+# 408 and loses its connection instead of holding one the others need.
+ENV_HEADER_TIMEOUT_SECONDS: Final = "PVP_HEADER_TIMEOUT_SECONDS"
+ENV_BODY_TIMEOUT_SECONDS: Final = "PVP_BODY_TIMEOUT_SECONDS"
+ENV_KEEPALIVE_SECONDS: Final = "PVP_KEEPALIVE_SECONDS"
+ENV_MAX_CONNECTIONS: Final = "PVP_MAX_CONNECTIONS"
+ENV_MAX_HEADER_BYTES: Final = "PVP_MAX_HEADER_BYTES"
+# The whole request head (line and headers) must arrive within this many seconds.
+DEFAULT_HEADER_TIMEOUT_SECONDS: Final = 10.0
+# The whole body (64 KiB at most) must arrive within this many seconds of the head.
+DEFAULT_BODY_TIMEOUT_SECONDS: Final = 10.0
+# Above the ALB's default idle timeout (60 s), so the balancer, not the task, closes an
+# idle connection first: a task closing it first races a request and gives a 502.
+DEFAULT_KEEPALIVE_SECONDS: Final = 75.0
+# Open connections per worker process; beyond it a new one gets 503 and is closed.
+DEFAULT_MAX_CONNECTIONS: Final = 1000
+# Request line and headers together (h11's default); the largest valid head is ~1 KiB.
+DEFAULT_MAX_HEADER_BYTES: Final = 16 * 1024

@@ -1,7 +1,8 @@
-"""gunicorn, configured in code: loopback by default, sync workers, no control socket."""
+"""gunicorn, configured in code: loopback by default, event-loop workers, no control socket."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -9,18 +10,27 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from chalice_app import constants as c
+from ecs_proxy.limits import load_limits
+
+EVENT_LOOP_WORKER = "ecs_proxy.worker.EventLoopWorker"
+# The configuration before the event-loop worker: kept as the benchmarks' reference.
+SYNC_WORKER = "sync"
 
 
-def server_options(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def server_options(
+    env: Mapping[str, str] | None = None, worker_class: str = EVENT_LOOP_WORKER
+) -> dict[str, Any]:
     env = os.environ if env is None else env
+    load_limits(env)  # a bad limit stops the start here, not in every worker
     host = env.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
     port = int(env.get(c.ENV_PORT) or c.DEFAULT_PORT)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return {
         # Explicit: gunicorn binds 0.0.0.0 when PORT is set and no bind is given.
         "bind": [bind],
-        # Chalice keeps app.current_request on the app object: one request per process.
-        "worker_class": "sync",
+        # Chalice keeps app.current_request on the app object: one request per process at a
+        # time, which the event-loop worker gives while it reads any number of clients.
+        "worker_class": worker_class,
         "workers": int(env.get(c.ENV_WORKERS) or c.DEFAULT_WORKERS),
         "control_socket_disable": True,
         "accesslog": "-" if env.get(c.ENV_ACCESS_LOG) else None,
@@ -37,6 +47,11 @@ def _warm_up(worker: Any) -> None:
     status = worker.wsgi.ping()
     if status != 200:
         worker.log.warning("not ready yet: /ping answered %s", status)
+    # The app, the model and the libraries are loaded now and live as long as the
+    # process: move them out of the cyclic collector's sight, so that a full collection
+    # (set off by, say, 200 slow connections opening at once) does not walk all of them
+    # inside a request. Measured: p99 at 8 connections under 200 slow clients.
+    gc.freeze()
 
 
 class ProxyServer(BaseApplication):  # type: ignore[misc]
@@ -54,5 +69,5 @@ class ProxyServer(BaseApplication):  # type: ignore[misc]
         return build_wsgi_app()
 
 
-def serve(env: Mapping[str, str] | None = None) -> None:
-    ProxyServer(server_options(env)).run()
+def serve(env: Mapping[str, str] | None = None, worker_class: str = EVENT_LOOP_WORKER) -> None:
+    ProxyServer(server_options(env, worker_class)).run()

@@ -7,8 +7,10 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 from chalice_app.errors import error_body
 from ecs_proxy.events import ProxyContext, build_event
@@ -48,6 +50,20 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes:
     return body
 
 
+def _request_path(environ: dict[str, Any]) -> str:
+    """The path as the client sent it, percent-encoding and all.
+
+    API Gateway's REST APIs (what Chalice deploys) match resources on the path as sent
+    and pass it on still encoded (`event.path`): `/get%5fprediction` is no route, and
+    `%2F` never splits a segment. Only path parameters reach the function decoded.
+    """
+    raw = environ.get("RAW_URI")
+    if raw:
+        return str(raw).partition("?")[0] or "/"
+    # WSGI hands PATH_INFO over as latin-1 text; undo that to get the UTF-8 path back.
+    return environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
+
+
 def _from_proxy_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
     for name, values in (result.get("multiValueHeaders") or {}).items():
@@ -78,11 +94,11 @@ class ProxyApp:
         return self._handle(environ)[0]
 
     def _handle(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-        # WSGI hands PATH_INFO over as latin-1 text; undo that to get the UTF-8 path back.
-        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
+        path = _request_path(environ)
         route = self._routes.match(path)
         if route is None:
             return _error(404, f"no route for {path}")
+        route = replace(route, params={k: unquote(v) for k, v in route.params.items()})
         method = environ["REQUEST_METHOD"]
         if method not in route.methods:
             allow = ", ".join(sorted(route.methods))

@@ -1,8 +1,16 @@
-"""Every prediction as one SQLite row (WAL: many worker processes write at once)."""
+"""Every prediction as one SQLite row (WAL: many worker processes write at once).
+
+A row is committed before the answer leaves: WAL with synchronous=NORMAL writes it to
+the WAL file (the OS holds it), so a killed process loses nothing; only a crash of the
+machine itself may lose the last rows. Checkpoints (copying the WAL into the database
+and syncing it: 5-120 ms) run in a background thread of each process, never inside the
+INSERT of a request, which is where SQLite's automatic checkpoint would run them.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -23,6 +31,16 @@ CREATE TABLE IF NOT EXISTS predictions (
 """
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_MS = 10_000
+# How often each process's checkpointer copies the WAL back into the database file.
+CHECKPOINT_INTERVAL_SECONDS = 0.5
+# Under sustained writes a PASSIVE checkpoint never finds the WAL fully copied, so the
+# WAL never restarts and grows without end (~30 MB/s at 3,000 inserts/s here). Past
+# this many frames (64 MiB of 4 KiB pages) the checkpointer restarts it (RESTART:
+# writers wait for it, ~35 ms at most here, every few seconds at full load and never
+# when traffic pauses; TRUNCATE stalled them three times longer, 4,096 frames longer).
+WAL_RESTART_FRAMES = 16_384
+
+log = logging.getLogger(__name__)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -33,21 +51,71 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL survives a process crash; only an OS crash may lose the last rows.
     conn.execute("PRAGMA synchronous = NORMAL")
+    # No checkpoint inside a commit: the Checkpointer does them (per connection setting).
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute(_SCHEMA)
     return conn
 
 
+class Checkpointer:
+    """A daemon thread running PASSIVE checkpoints, which never wait for a writer nor
+    make one wait, and a RESTART one when sustained writes let the WAL grow too long."""
+
+    def __init__(
+        self,
+        path: Path,
+        interval: float = CHECKPOINT_INTERVAL_SECONDS,
+        restart_frames: int = WAL_RESTART_FRAMES,
+    ) -> None:
+        self._path, self._interval, self._restart_frames = path, interval, restart_frames
+        self._stop = threading.Event()
+        self._failing = False
+        self._thread = threading.Thread(target=self._run, name="wal-checkpointer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while not self._stop.wait(self._interval):
+            try:
+                if conn is None:
+                    conn = connect(self._path)
+                _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames > self._restart_frames:
+                    conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            except (sqlite3.Error, OSError) as exc:
+                conn = None  # retried next round; the rows are safe in the WAL meanwhile
+                if not self._failing:
+                    log.warning("prediction log checkpoint failed: %s", exc)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.warning("prediction log checkpoints work again")
+                self._failing = False
+        if conn is not None:
+            conn.close()
+
+
 class SqlitePredictionLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, checkpoint_interval: float = CHECKPOINT_INTERVAL_SECONDS
+    ) -> None:
         self._path = path
+        self._checkpoint_interval = checkpoint_interval
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
 
     def _connection(self) -> sqlite3.Connection:
-        # A connection must not cross a fork (gunicorn --preload would do that).
+        # A connection (and a thread) must not cross a fork (gunicorn --preload would).
         if self._conn is None or self._pid != os.getpid():
             self._conn = connect(self._path)
+            if self._pid != os.getpid():
+                self._checkpointer = Checkpointer(self._path, self._checkpoint_interval)
             self._pid = os.getpid()
         return self._conn
 

@@ -22,6 +22,19 @@ from ecs_proxy.moto_stack import environ
 from tests.secrets_watch import register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# A valid /get_prediction body, for tests that need many answers and no particular one.
+PREDICTION_BODY = json.dumps(
+    {
+        "Type": "casa",
+        "Sector": "Las Condes",
+        "NetUsableArea": 200,
+        "NetArea": 400,
+        "NRooms": 4,
+        "NBathroom": 3,
+        "Latitude": -33.41,
+        "Longitude": -70.55,
+    }
+).encode()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""A run started over HTTP deploys a new version while predictions keep flowing."""
+"""A run started over HTTP deploys a new version while predictions keep flowing, and
+rollbacks switch versions back and forth: no request fails, every answer is one row."""
 
 from __future__ import annotations
 
@@ -10,22 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_fronts import PREDICTION_BODY as BODY
 from api_fronts import HttpFront, make_api_home, sqlite_log
 
 from ecs_proxy.launch import running_proxy
-
-BODY = json.dumps(
-    {
-        "Type": "casa",
-        "Sector": "Las Condes",
-        "NetUsableArea": 200,
-        "NetArea": 400,
-        "NRooms": 4,
-        "NBathroom": 3,
-        "Latitude": -33.41,
-        "Longitude": -70.55,
-    }
-).encode()
+from tests.conftest import run_cli
 
 
 @pytest.mark.slow
@@ -44,7 +34,7 @@ def test_training_over_http_deploys_without_a_failed_request(
             while not stop.is_set():
                 answers.append(front.request("POST", "/get_prediction", BODY, headers))
 
-        clients = [threading.Thread(target=predict_until_stopped) for _ in range(2)]
+        clients = [threading.Thread(target=predict_until_stopped) for _ in range(4)]
         for client in clients:
             client.start()
         try:
@@ -63,7 +53,11 @@ def test_training_over_http_deploys_without_a_failed_request(
                 if state["status"] in ("accepted", "rejected", "failed"):
                     break
                 time.sleep(0.2)
-            time.sleep(0.5)  # a little traffic after the switch too
+            # AND deploys back and forth by rollback, under the same traffic
+            if state.get("status") == "accepted":
+                for version in (before, state["model_version"], before, state["model_version"]):
+                    run_cli(api.home, "rollback", version)
+            time.sleep(0.5)  # a little traffic after the last switch too
         finally:
             stop.set()
             for client in clients:
@@ -74,12 +68,12 @@ def test_training_over_http_deploys_without_a_failed_request(
         assert new_version and new_version != before
         assert [a.status for a in answers if a.status != 200] == []
         versions = [a.json()["model_version"] for a in answers]
-        assert versions[0] == before
+        assert versions[0] == before and versions[-1] == new_version
         after = front.request("POST", "/get_prediction", BODY, headers).json()
         assert after["model_version"] == new_version
-    # AND every prediction was logged exactly once
-    ids = {a.json()["prediction_id"] for a in answers} | {after["prediction_id"]}
+    # AND every answered prediction is exactly one row, and no row is unanswered
+    ids = [a.json()["prediction_id"] for a in answers] + [after["prediction_id"]]
     with sqlite3.connect(api.home / "predictions.sqlite") as conn:
-        logged = {row[0] for row in conn.execute("SELECT prediction_id FROM predictions")}
+        logged = [row[0] for row in conn.execute("SELECT prediction_id FROM predictions")]
     assert len(answers) > 20
-    assert logged == ids
+    assert len(logged) == len(ids) and set(logged) == set(ids)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import socket
 from pathlib import Path
 
 import pytest
+from raw_http import raw_request
 
 from ecs_proxy.launch import RunningServer, running_proxy
 
@@ -27,13 +26,8 @@ def _listening_addresses(port: int) -> set[str]:
 
 
 def _raw_request(server: RunningServer, data: bytes) -> tuple[int, dict[str, str]]:
-    with socket.create_connection((server.host, server.port), timeout=10) as sock:
-        sock.sendall(data)
-        reply = b""
-        while chunk := sock.recv(65536):
-            reply += chunk
-    head, _, body = reply.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(body)
+    answer = raw_request(server.host, server.port, data)
+    return answer.status, answer.json()
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +50,9 @@ def test_leaves_no_control_socket(server: RunningServer) -> None:
 
 
 def test_ping_without_a_model_is_503(server: RunningServer) -> None:
-    status, body = _raw_request(server, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, body = _raw_request(
+        server, b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
     assert status == 503 and "error" in body
 
 

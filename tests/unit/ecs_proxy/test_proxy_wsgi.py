@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+from ecs_proxy.messages import build_environ
 from ecs_proxy.wsgi import ProxyApp
 
 EVENT_KEYS = {
@@ -152,3 +153,25 @@ def test_app_crash_is_a_json_500() -> None:
 
     seen = call(ProxyApp(Crashing(), 8), "GET", "/ping")
     assert seen["status"] == 500 and json.loads(seen["body"]) == {"error": "internal error"}
+
+
+def test_routes_on_the_path_as_sent_like_api_gateway() -> None:
+    lam = RecordingApp()
+    seen = call(ProxyApp(lam, 1024), "GET", "/ping", RAW_URI="/p%69ng?x=1")
+    assert seen["status"] == 404 and lam.events == []
+
+
+def test_path_parameters_are_decoded_and_the_path_is_not() -> None:
+    lam = RecordingApp()
+    call(ProxyApp(lam, 1024), "GET", "/training/run/1", RAW_URI="/training/run%2F1")
+    (event,) = lam.events
+    assert event["pathParameters"] == {"execution_id": "run/1"}
+    assert event["path"] == "/training/run%2F1"
+
+
+def test_absolute_form_target_is_routed_on_its_path() -> None:
+    environ = build_environ(b"GET", b"http://host:80/ping?x=1", b"1.1", [], b"", None)
+    assert environ["RAW_URI"] == "/ping?x=1" and environ["QUERY_STRING"] == "x=1"
+    lam = RecordingApp()
+    call(ProxyApp(lam, 1024), "GET", environ["PATH_INFO"], RAW_URI=environ["RAW_URI"])
+    assert lam.events[0]["path"] == "/ping"
