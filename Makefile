@@ -13,11 +13,15 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.local-installed: requirements.txt requirements-local.txt training_pipeline/requirements.txt | $(BIN)/activate
+LOCAL_REQUIREMENTS := requirements.txt ecs_proxy/requirements.txt requirements-local.txt \
+	training_pipeline/requirements.txt
+DEV_REQUIREMENTS := $(LOCAL_REQUIREMENTS) requirements-sagemaker.txt requirements-dev.txt
+
+$(VENV)/.local-installed: $(LOCAL_REQUIREMENTS) | $(BIN)/activate
 	$(PY) -m pip install --quiet -r requirements-local.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-local.txt training_pipeline/requirements.txt requirements-sagemaker.txt requirements-dev.txt | $(BIN)/activate
+$(VENV)/.dev-installed: $(DEV_REQUIREMENTS) | $(BIN)/activate
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.local-installed $@
 
