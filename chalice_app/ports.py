@@ -35,6 +35,17 @@ class PredictionEntry:
     value: float
     model_version: str
     latency_ms: float
+    # Kept with the value so the log can show, later, how often prices fell inside.
+    range: PriceRange | None = None
+
+    def range_columns(self) -> dict[str, float | None]:
+        """The range as flat fields, the way both logs store it (None: no range)."""
+        bounds = self.range
+        return {
+            "range_low": None if bounds is None else bounds.low,
+            "range_high": None if bounds is None else bounds.high,
+            "range_level": None if bounds is None else bounds.level,
+        }
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         value=prediction.value,
         model_version=prediction.model_version,
         latency_ms=(time.perf_counter() - started) * 1000.0,
+        range=prediction.range,
     )
     try:
         backends.prediction_log.record(entry)

@@ -64,6 +64,7 @@ class DynamoPredictionLog:
             "value": entry.value,
             "model_version": entry.model_version,
             "latency_ms": entry.latency_ms,
+            **{name: value for name, value in entry.range_columns().items() if value is not None},
         }
         try:
             # botocore retries throttling and timeouts (standard mode, see clients.py);

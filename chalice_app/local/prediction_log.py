@@ -26,9 +26,18 @@ CREATE TABLE IF NOT EXISTS predictions (
     inputs TEXT NOT NULL,
     value REAL NOT NULL,
     model_version TEXT NOT NULL,
-    latency_ms REAL NOT NULL
+    latency_ms REAL NOT NULL,
+    range_low REAL,
+    range_high REAL,
+    range_level REAL
 )
 """
+# Logs written before the price range existed get its columns (empty for old rows).
+_ADDED_COLUMNS = ("range_low REAL", "range_high REAL", "range_level REAL")
+_COLUMNS = (
+    "prediction_id, created_at, inputs, value, model_version, latency_ms,"
+    " range_low, range_high, range_level"
+)
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_MS = 10_000
 # How often each process's checkpointer copies the WAL back into the database file.
@@ -54,6 +63,14 @@ def connect(path: Path) -> sqlite3.Connection:
     # No checkpoint inside a commit: the Checkpointer does them (per connection setting).
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute(_SCHEMA)
+    present = {row[1] for row in conn.execute("PRAGMA table_info(predictions)")}
+    for column in _ADDED_COLUMNS:
+        if column.split()[0] not in present:
+            try:
+                conn.execute(f"ALTER TABLE predictions ADD COLUMN {column}")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
     return conn
 
 
@@ -127,10 +144,13 @@ class SqlitePredictionLog:
             entry.value,
             entry.model_version,
             entry.latency_ms,
+            *entry.range_columns().values(),
         )
         with self._lock:
             try:
-                self._connection().execute("INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?)", row)
+                self._connection().execute(
+                    f"INSERT INTO predictions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
+                )
             except (sqlite3.Error, OSError) as exc:
                 # A full disk or a broken file: the caller answers and keeps the entry.
                 self._conn = None  # reconnect next time; the file may come back

@@ -46,6 +46,12 @@ def test_prediction_is_answered_and_logged(front: Any) -> None:
     assert 0 < body["range"]["low"] <= body["value"] <= body["range"]["high"]
     logged = front.logged()[body["prediction_id"]]
     assert logged["value"] == body["value"] and logged["model_version"] == body["model_version"]
+    bounds = body["range"]
+    assert (logged["range_low"], logged["range_high"], logged["range_level"]) == (
+        bounds["low"],
+        bounds["high"],
+        bounds["level"],
+    )
 
 
 def test_categories_match_ignoring_case_and_accents(front: Any) -> None:

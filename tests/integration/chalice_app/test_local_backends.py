@@ -208,3 +208,35 @@ def test_a_run_that_cannot_start_is_failed_and_reported(tmp_path: Path, sample_d
         launcher.start(None, None)
     (record,) = RunLog(tmp_path).list()
     assert record.status == "failed"
+
+
+def test_a_log_from_before_the_price_range_gains_its_columns_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    from chalice_app.ports import PriceRange
+
+    # GIVEN a prediction log written with the schema the first release created
+    path = tmp_path / "predictions.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE predictions (prediction_id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+            " inputs TEXT NOT NULL, value REAL NOT NULL, model_version TEXT NOT NULL,"
+            " latency_ms REAL NOT NULL)"
+        )
+        old.execute("INSERT INTO predictions VALUES ('old', 't', '{}', 1.0, 'v1', 0.1)")
+
+    # WHEN today's log writes an entry with its range
+    bounds = PriceRange(low=900.0, high=1100.0, level=0.8)
+    SqlitePredictionLog(path).record(
+        PredictionEntry("new", "t", RECORD, 1000.0, "v2", 0.2, range=bounds)
+    )
+
+    # THEN both rows are there, the old one without a range
+    with sqlite3.connect(path) as conn:
+        rows = dict(
+            (row[0], row[1:])
+            for row in conn.execute(
+                "SELECT prediction_id, range_low, range_high, range_level FROM predictions"
+            )
+        )
+    assert rows == {"old": (None, None, None), "new": (900.0, 1100.0, 0.8)}
