@@ -126,13 +126,37 @@ def test_status_of_a_run_uses_the_outcome_the_pipeline_recorded(
         assert reader.get(unknown) is None
 
 
-def test_a_running_execution_reports_its_step(
-    aws: AwsClients, settings: AwsSettings, runs: RunTable
+@pytest.mark.parametrize(
+    ("state", "steps", "expected"),
+    [
+        (
+            "Executing",
+            [{"StepName": "Train", "StepStatus": "Executing"}],
+            ("running", "train", None, None),
+        ),
+        (
+            # Train or Evaluate failing reaches neither Lambda step: SageMaker tells why.
+            "Failed",
+            [
+                {"StepName": "Evaluate", "StepStatus": "Failed", "FailureReason": "ExitMessage"},
+                {"StepName": "Train", "StepStatus": "Succeeded"},
+            ],
+            ("failed", "evaluate", "evaluate failed: ExitMessage", "finished"),
+        ),
+    ],
+)
+def test_a_run_the_table_knows_only_as_started_reports_sagemaker_s_step(
+    aws: AwsClients,
+    settings: AwsSettings,
+    runs: RunTable,
+    state: str,
+    steps: list[dict[str, str]],
+    expected: tuple[str, str, str | None, str | None],
 ) -> None:
     from botocore.stub import Stubber
 
-    # moto's executions are never running and list_pipeline_execution_steps raises
-    # NotImplementedError: both answers come from botocore's Stubber.
+    # moto's executions are never running nor failed, and list_pipeline_execution_steps
+    # raises NotImplementedError: both answers come from botocore's Stubber.
     arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/abc123def456"
     runs.put({"run_id": "abc123def456", "execution_arn": arn, "status": "pending"})
     client = aws.get("sagemaker")
@@ -140,15 +164,17 @@ def test_a_running_execution_reports_its_step(
     with Stubber(client) as stub:
         stub.add_response(
             "describe_pipeline_execution",
-            {"PipelineExecutionStatus": "Executing", "CreationTime": now, "LastModifiedTime": now},
+            {"PipelineExecutionStatus": state, "CreationTime": now, "LastModifiedTime": now},
             {"PipelineExecutionArn": arn},
         )
         stub.add_response(
             "list_pipeline_execution_steps",
-            {"PipelineExecutionSteps": [{"StepName": "train", "StepStatus": "Executing"}]},
-            {"PipelineExecutionArn": arn, "SortOrder": "Descending", "MaxResults": 1},
+            {"PipelineExecutionSteps": steps},
+            {"PipelineExecutionArn": arn, "SortOrder": "Descending", "MaxResults": 5},
         )
-        state = PipelineRunStatus(fixed(client), runs, settings.pipeline_name).get("abc123def456")
+        run = PipelineRunStatus(fixed(client), runs, settings.pipeline_name).get("abc123def456")
         stub.assert_no_pending_responses()
-    assert state is not None
-    assert (state["status"], state["step"], state["finished_at"]) == ("running", "train", None)
+    assert run is not None
+    status, step, reason, finished = expected
+    assert (run["status"], run["step"], run["reason"]) == (status, step, reason)
+    assert bool(run["finished_at"]) == bool(finished)
