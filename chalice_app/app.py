@@ -13,6 +13,7 @@ from chalice.app import Chalice, Request, Response
 from chalice_app import contracts, observability, services
 from chalice_app.constants import API_KEY_HEADER, APP_NAME, IDEMPOTENCY_KEY_HEADER
 from chalice_app.contracts import Contract
+from chalice_app.deploy.functions import pipeline
 from chalice_app.errors import (
     ApiError,
     ConfigurationError,
@@ -145,3 +146,7 @@ def training_status(execution_id: str) -> Response:
         return services.training_status(_authorized(), execution_id)
 
     return _answer(handle)
+
+
+# The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/deploy).
+app.register_blueprint(pipeline)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from chalice_app import constants as c
 from chalice_app.auth import KeyChecker
@@ -16,6 +18,9 @@ from chalice_app.config import Settings, load_aws_settings, load_local_settings,
 from chalice_app.errors import ConfigurationError, MisconfiguredError
 from chalice_app.health import Health
 from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
+
+if TYPE_CHECKING:
+    from chalice_app.deploy.callbacks import Callbacks
 
 log = logging.getLogger(__name__)
 
@@ -134,3 +139,63 @@ def reset_backends() -> None:
     global _backends, _failure
     with _lock:
         _backends, _failure = None, None
+
+
+_callbacks: Callbacks | None = None
+
+
+def get_callbacks() -> Callbacks:
+    """The pipeline callbacks' dependencies (chalice_app/deploy), built on first use.
+
+    AWS only: the callbacks run as the pipeline's Lambda steps and the deploy watcher.
+    A configuration error raises (the step fails with it), never a generic answer.
+    """
+    global _callbacks
+    with _lock:
+        if _callbacks is None:
+            _callbacks = build_callbacks()
+        return _callbacks
+
+
+def reset_callbacks() -> None:
+    """Forget the built callbacks (tests that change the environment call this)."""
+    global _callbacks
+    with _lock:
+        _callbacks = None
+
+
+def build_callbacks(env: Mapping[str, str] | None = None, clients: Any = None) -> Callbacks:
+    """The callbacks on the stage `env` names (os.environ by default); `clients` as
+    AwsClients gives them (tests hand in their own)."""
+    import time
+
+    from chalice_app.aws.artifacts import S3Artifacts
+    from chalice_app.aws.clients import AwsClients
+    from chalice_app.aws.deployments import DeploymentTable
+    from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
+    from chalice_app.aws.runs import RunTable
+    from chalice_app.config import load_deploy_settings
+    from chalice_app.deploy.callbacks import Callbacks
+    from chalice_app.deploy.rollout import Rollout
+
+    aws = load_aws_settings(env)
+    settings = load_deploy_settings(env)
+    clients = clients or AwsClients(aws)
+    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    endpoints = SageMakerEndpoints(clients.source("sagemaker"), aws.endpoint_name)
+    rollout = Rollout(
+        endpoints,
+        DeploymentTable(clients.source("dynamodb"), aws.run_table),
+        runs,
+        owned_prefix=served_name(aws.stage, ""),
+        keep=settings.keep,
+    )
+    return Callbacks(
+        stage=aws.stage,
+        settings=settings,
+        runs=runs,
+        artifacts=S3Artifacts(clients.source("s3")),
+        endpoints=endpoints,
+        rollout=rollout,
+        clock=time.time,
+    )
