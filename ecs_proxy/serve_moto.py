@@ -30,6 +30,7 @@ from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sampl
 from training_pipeline.store import HOME_ENV
 
 DEFAULT_MOTO_PORT = 5000
+FIRST_VERSION = "v0001"
 
 
 def deployed_model(home: Path) -> tuple[str, Path]:
@@ -56,7 +57,9 @@ class MotoStack:
 def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterator[MotoStack]:
     """moto_server and the model server, with the stage provisioned (a fresh key)."""
     deploy_first_model(local)
-    version, model_dir = deployed_model(local.home)
+    _, model_dir = deployed_model(local.home)
+    # The stage's Model Package Group starts empty: the local model becomes its v0001.
+    version = FIRST_VERSION
     logs = local.home / "moto"
     stage = os.environ.get(c.ENV_STAGE) or c.DEFAULT_STAGE
     names = {
@@ -78,9 +81,10 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
         key = secrets.token_urlsafe(32)
         with environ(env):  # botocore reads the endpoints when it builds a client
             clients = AwsClients(settings)
-            provision(
-                clients, settings, key=key, sample=ensure_sample(local), model_version=version
+            provisioned = provision(
+                clients, settings, key=key, sample=ensure_sample(local), model_dir=model_dir
             )
+            assert provisioned == version, provisioned
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
         print(f"endpoint {settings.endpoint_name}: model {version} at {runtime.base_url}")
         yield MotoStack(env, settings, key, version)
