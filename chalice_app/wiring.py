@@ -20,6 +20,9 @@ from chalice_app.health import Health
 from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
 
 if TYPE_CHECKING:
+    from chalice_app.aws.status import PipelineRunStatus
+    from chalice_app.aws.training import PipelineLauncher
+    from chalice_app.config import AwsSettings
     from chalice_app.deploy.callbacks import Callbacks
 
 log = logging.getLogger(__name__)
@@ -99,8 +102,42 @@ def build_aws_backends(settings: Settings) -> Backends:
             runs,
             aws.pipeline_name,
             (aws.train_uri, aws.validation_uri),
+            aws.endpoint_name,
         ),
         runs=PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name),
+    )
+
+
+@dataclass(frozen=True)
+class PipelineAccess:
+    """What an operator's command needs on a stage: start runs and read them."""
+
+    settings: AwsSettings
+    launcher: PipelineLauncher
+    runs: PipelineRunStatus
+
+
+def build_pipeline_access(env: Mapping[str, str], description: str) -> PipelineAccess:
+    """The API's own launcher and status reader, for `python -m training_pipeline`."""
+    from chalice_app.aws.clients import AwsClients
+    from chalice_app.aws.runs import RunTable
+    from chalice_app.aws.status import PipelineRunStatus
+    from chalice_app.aws.training import PipelineLauncher
+
+    aws = load_aws_settings(env)
+    clients = AwsClients(aws)
+    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    launcher = PipelineLauncher(
+        clients.source("sagemaker"),
+        clients.source("s3"),
+        runs,
+        aws.pipeline_name,
+        (aws.train_uri, aws.validation_uri),
+        aws.endpoint_name,
+        description=description,
+    )
+    return PipelineAccess(
+        aws, launcher, PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name)
     )
 
 

@@ -1,8 +1,9 @@
-"""`python -m training_pipeline sagemaker definition|upsert`: the harness from a shell.
+"""`python -m training_pipeline sagemaker definition|upsert|start`: the pipeline from a shell.
 
-The SDK (requirements-sagemaker.txt) is imported only when one of these runs, so the
-local commands never load it. Starting a run is the API launcher's job (one function,
-shared with the API), not a command here.
+The SDK (requirements-sagemaker.txt) is imported only by `definition` and `upsert`, so
+the local commands never load it. `start` is the API's own launcher
+(chalice_app/aws/training.py: it must ship in the Lambda package, which carries
+chalice_app only), imported when the command runs: boto3, no SDK.
 """
 
 from __future__ import annotations
@@ -51,6 +52,27 @@ def _upsert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start(args: argparse.Namespace) -> int:
+    from chalice_app.errors import ConfigurationError, TrainingInputError, TrainingUnavailableError
+    from chalice_app.wiring import build_pipeline_access
+
+    env = dict(os.environ, PVP_STAGE=args.stage)
+    # The stage's bucket only names default data; without PVP_BUCKET, the data's.
+    env.setdefault("PVP_BUCKET", args.train.removeprefix("s3://").split("/", 1)[0])
+    try:
+        access = build_pipeline_access(env, "started with python -m training_pipeline")
+        execution = access.launcher.start(
+            args.train, args.validation, idempotency_key=args.idempotency_key
+        )
+    except TrainingInputError as exc:
+        raise PipelineError(f"--{exc.field}: {exc.problem}") from None
+    except (ConfigurationError, TrainingUnavailableError) as exc:
+        raise PipelineError(str(exc)) from None
+    print(f"started {execution.execution_id} on {access.settings.pipeline_name}")
+    print(execution.execution_arn)
+    return 0
+
+
 def _harness() -> Any:
     import importlib.util
 
@@ -63,7 +85,7 @@ def _harness() -> Any:
 
 def add_commands(commands: Any) -> None:
     """Add the `sagemaker` group to the CLI's subcommands."""
-    group = commands.add_parser("sagemaker", help="define or upsert the SageMaker pipeline")
+    group = commands.add_parser("sagemaker", help="define, upsert or start the SageMaker pipeline")
     actions = group.add_subparsers(dest="sagemaker_command", required=True)
 
     definition = actions.add_parser("definition", help="print the pipeline JSON (no AWS call)")
@@ -74,3 +96,12 @@ def add_commands(commands: Any) -> None:
     upsert = actions.add_parser("upsert", help="create or update the stage's pipeline")
     upsert.add_argument("--stage", choices=STAGES, required=True)
     upsert.set_defaults(handler=_upsert)
+
+    start = actions.add_parser("start", help="start a run, as the API's /start_training does")
+    start.add_argument("--stage", choices=STAGES, required=True)
+    start.add_argument("--train", required=True, help="s3:// URI of the training CSV")
+    start.add_argument("--validation", required=True, help="s3:// URI of the validation CSV")
+    start.add_argument(
+        "--idempotency-key", help="the same key never starts a second run (a retry's)"
+    )
+    start.set_defaults(handler=_start)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +12,10 @@ from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
 from chalice_app.aws.status import PipelineRunStatus
 from chalice_app.aws.training import PipelineLauncher
-from chalice_app.config import AwsSettings
+from chalice_app.config import AwsSettings, load_aws_settings
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
-from ecs_proxy.moto_resources import create_pipeline
+from ecs_proxy.moto_resources import create_pipeline, deploy_first_model
+from tests.integration.chalice_app.aws.conftest import ENV
 
 
 @pytest.fixture
@@ -29,8 +31,20 @@ def runs(aws: AwsClients, settings: AwsSettings) -> RunTable:
 def _launcher(aws: AwsClients, settings: AwsSettings, runs: RunTable) -> PipelineLauncher:
     defaults = (settings.train_uri, settings.validation_uri)
     return PipelineLauncher(
-        aws.source("sagemaker"), aws.source("s3"), runs, settings.pipeline_name, defaults
+        aws.source("sagemaker"),
+        aws.source("s3"),
+        runs,
+        settings.pipeline_name,
+        defaults,
+        settings.endpoint_name,
     )
+
+
+def _parameters(aws: AwsClients, execution_arn: str) -> dict[str, str]:
+    listed = aws.get("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution_arn
+    )["PipelineParameters"]
+    return {p["Name"]: p["Value"] for p in listed}
 
 
 def _executions(aws: AwsClients, settings: AwsSettings) -> list[Any]:
@@ -47,10 +61,65 @@ def test_a_run_starts_with_the_default_data_and_is_recorded(
     record = runs.get(execution.execution_id)
     assert record is not None and record["status"] == "pending"
     assert record["train_path"] == settings.train_uri
-    parameters = aws.get("sagemaker").list_pipeline_parameters_for_execution(
-        PipelineExecutionArn=execution.execution_arn
-    )["PipelineParameters"]
-    assert {"Name": "TrainingDataS3Path", "Value": settings.train_uri} in parameters
+    parameters = _parameters(aws, execution.execution_arn)
+    assert parameters["TrainingDataS3Path"] == settings.train_uri
+    assert parameters["ValidationDataS3Path"] == settings.validation_uri
+    assert parameters["TrainingTimestamp"].startswith(record["started_at"][:10])
+    # Nothing deployed yet: the definition's "no champion" default stands
+    assert "ChampionModelDataUrl" not in parameters and "ChampionVersion" not in parameters
+
+
+def test_the_champion_is_the_model_the_endpoint_serves(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable, tmp_path: Path
+) -> None:
+    # GIVEN the stage's first model serving, as the deploy callback leaves it
+    (tmp_path / "model.joblib").write_bytes(b"a model")
+    create_pipeline(aws.get("sagemaker"), settings)
+    aws.get("sagemaker").create_model_package_group(
+        ModelPackageGroupName=f"property-value-regressor-{settings.stage}"
+    )
+    version = deploy_first_model(aws, settings, tmp_path)
+
+    # WHEN a run starts
+    execution = _launcher(aws, settings, runs).start(None, None)
+
+    # THEN the gate re-scores that model, named by its version
+    parameters = _parameters(aws, execution.execution_arn)
+    assert parameters["ChampionVersion"] == version == "v0001"
+    champion = parameters["ChampionModelDataUrl"]
+    assert champion.startswith(f"s3://{settings.bucket}/") and champion.endswith("model.tar.gz")
+    bucket, key = champion.removeprefix("s3://").split("/", 1)
+    assert aws.get("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+
+
+def test_sagemaker_start_is_the_launcher_from_a_shell(
+    aws: AwsClients,
+    runs: RunTable,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from training_pipeline.cli import main
+
+    # GIVEN stage dev's pipeline and run table (the command knows the project's stages)
+    dev = load_aws_settings({**ENV, "PVP_STAGE": "dev"})
+    aws.get("dynamodb").create_table(TableName=dev.run_table, **TABLE_SCHEMA)
+    create_pipeline(aws.get("sagemaker"), dev)
+    monkeypatch.setenv("AWS_REGION", dev.region)
+    monkeypatch.delenv("PVP_BUCKET", raising=False)  # then the data's bucket
+    stage = ["sagemaker", "start", "--stage", "dev"]
+
+    code = main([*stage, "--train", dev.train_uri, "--validation", dev.validation_uri])
+
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    execution_id = out[0].split()[1]
+    assert out[1].endswith(f"/execution/{execution_id}")
+    record = RunTable(aws.source("dynamodb"), dev.run_table).get(execution_id)
+    assert record is not None and record["status"] == "pending"
+    missing = f"s3://{dev.bucket}/data/missing.csv"
+    assert main([*stage, "--train", missing, "--validation", dev.validation_uri]) == 1
+    assert capsys.readouterr().err.strip() == f"error: --train: no such object: {missing}"
+    assert len(_executions(aws, dev)) == 1
 
 
 def test_a_retry_with_the_same_idempotency_key_starts_one_run(
