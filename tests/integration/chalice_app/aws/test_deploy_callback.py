@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,12 @@ from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
 from chalice_app.config import AwsSettings, load_aws_settings
 from chalice_app.deploy import callbacks as service
 from chalice_app.deploy.event import CallbackError
+from chalice_app.deploy.functions import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from chalice_app.wiring import build_callbacks, reset_callbacks
 from ecs_proxy.moto_pipeline import put_json, register_model, step_event
+from tests.aws_calls import CallRecorder
 from tests.conftest import stage_environment
+from tests.unit.chalice_app.test_iam_policies import granted
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 ENV = {**stage_environment(), "AWS_REGION": REGION, "PVP_DEPLOY_POLL_SECONDS": "0"}
@@ -57,8 +61,8 @@ class StubbedUpdate:
         from botocore.stub import Stubber
 
         self._moto = moto
-        self._stubbed = boto3.session.Session().client("sagemaker", region_name=REGION)
-        self.stub = Stubber(self._stubbed)
+        self.stubbed = boto3.session.Session().client("sagemaker", region_name=REGION)
+        self.stub = Stubber(self.stubbed)
         self.stub.activate()
         self.then: list[tuple[str, str | None]] = []  # (status, failure) per update
 
@@ -69,7 +73,7 @@ class StubbedUpdate:
         self.then.append((status, failure))
 
     def update_endpoint(self, **params: Any) -> Any:
-        answer = self._stubbed.update_endpoint(**params)
+        answer = self.stubbed.update_endpoint(**params)
         status, failure = self.then.pop(0)
         endpoint = moto_endpoint()
         endpoint.endpoint_status, endpoint.failure_reason = status, failure
@@ -150,8 +154,25 @@ class Stage:
             model_package_arn=arn,
         )
 
+    @contextmanager
+    def invoking(self, function: str) -> Iterator[None]:
+        """Every call the function makes must be one its IAM policy grants."""
+        clients = [self.aws.get(name) for name in ("s3", "dynamodb", "sagemaker")]
+        with CallRecorder(*clients, self.sagemaker.stubbed) as calls:
+            yield
+        assert calls.actions and calls.actions <= granted("dev", function), calls.actions
+
     def deploy(self, event: dict[str, Any], remaining: float = WAITS) -> dict[str, Any]:
-        return service.deploy_accepted(self.callbacks(), event, remaining)
+        with self.invoking(DEPLOY_CALLBACK):
+            return service.deploy_accepted(self.callbacks(), event, remaining)
+
+    def reject(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.invoking(RECORD_REJECTION):
+            return service.record_rejection(self.callbacks(), event)
+
+    def watch(self) -> dict[str, Any]:
+        with self.invoking(DEPLOY_WATCH):
+            return service.watch(self.callbacks(), 60.0)
 
     def run(self, event: dict[str, Any]) -> dict[str, Any]:
         run = self.runs.get(event["execution_id"])
@@ -250,7 +271,7 @@ def test_a_better_model_updates_the_endpoint_and_a_worse_one_is_only_recorded(
 
     better = stage.deploy(stage.trained(2000.0, champion_mae=2100.0))
     worse = stage.trained(2300.0, champion_mae=2000.0)
-    rejected = service.record_rejection(stage.callbacks(), worse)
+    rejected = stage.reject(worse)
 
     assert better["status"] == "accepted" and rejected["status"] == "rejected"
     assert stage.endpoint() == ("InService", name("v0002"))
@@ -311,7 +332,7 @@ def test_a_slow_endpoint_is_left_to_the_watcher_which_finishes_the_run(stage: St
         "InService",
         name("v0002"),
     )
-    watched = service.watch(stage.callbacks(), NO_WAIT + 60)
+    watched = stage.watch()
     assert watched == {"rollout": "ended", "run_id": event["execution_id"]}
     run = stage.run(event)
     assert (run["status"], run["step"], run["model_version"]) == ("accepted", "record", "v0002")
@@ -355,4 +376,4 @@ def test_an_unreadable_evaluation_fails_the_run_with_the_reason(stage: Stage) ->
     assert (run["status"], run["step"]) == ("failed", "deploy")
     assert run["reason"].startswith("deploy failed: cannot read s3://")
     with pytest.raises(CallbackError, match="lacks execution_id"):
-        service.record_rejection(stage.callbacks(), {**event, "execution_id": ""})
+        stage.reject({**event, "execution_id": ""})
