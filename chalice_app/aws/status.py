@@ -112,6 +112,22 @@ class PipelineRunStatus:
         step = self._latest_step(arn) if state in _LIST_STEPS and not final else None
         return merge(record, execution or {}, step)
 
+    def list(self) -> list[dict[str, Any]]:
+        """Every execution of the pipeline as a run, oldest first (operators' listing:
+        one call per run, so not for the API)."""
+        pages = (
+            self._sagemaker()
+            .get_paginator("list_pipeline_executions")
+            .paginate(PipelineName=self._pipeline, SortOrder="Ascending")
+        )
+        ids = [
+            str(summary["PipelineExecutionArn"]).rsplit("/", 1)[-1]
+            for page in pages
+            for summary in page["PipelineExecutionSummaries"]
+        ]
+        runs = [run for run in map(self.get, ids) if run is not None]
+        return sorted(runs, key=lambda run: (run["started_at"] or "", run["run_id"]))
+
     def _arn_for(self, execution_id: str) -> str:
         # A run not started through the API (console, schedule): its ARN from the pipeline's.
         if self._pipeline_arn is None:

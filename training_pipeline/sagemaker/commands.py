@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from training_pipeline.errors import PipelineError
-from training_pipeline.sagemaker.targets import ENV_ACCOUNT, STAGES, resolve_targets
+from training_pipeline.sagemaker.targets import APP_NAME, ENV_ACCOUNT, STAGES, resolve_targets
 
 SDK_MISSING = (
     "the SageMaker SDK is not installed: pip install -r requirements-sagemaker.txt "
@@ -52,21 +52,47 @@ def _upsert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start(args: argparse.Namespace) -> int:
-    from chalice_app.errors import ConfigurationError, TrainingInputError, TrainingUnavailableError
+def _access(stage: str, bucket: str) -> Any:
+    """The API's own launcher and status reader on the stage (chalice_app, lazily)."""
+    from chalice_app.errors import ConfigurationError
     from chalice_app.wiring import build_pipeline_access
 
-    env = dict(os.environ, PVP_STAGE=args.stage)
-    # The stage's bucket only names default data; without PVP_BUCKET, the data's.
-    env.setdefault("PVP_BUCKET", args.train.removeprefix("s3://").split("/", 1)[0])
+    env = dict(os.environ, PVP_STAGE=stage)
+    # The bucket only names the API's default data, which these commands never use.
+    env.setdefault("PVP_BUCKET", bucket)
     try:
-        access = build_pipeline_access(env, "started with python -m training_pipeline")
+        return build_pipeline_access(env, "started with python -m training_pipeline")
+    except ConfigurationError as exc:
+        raise PipelineError(str(exc)) from None
+
+
+def stage_runs(stage: str) -> list[dict[str, Any]]:
+    """`runs --stage`: the stage's runs as the API's status route tells them."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from chalice_app.errors import TrainingUnavailableError
+
+    access = _access(stage, f"{APP_NAME}-data-{stage}")
+    try:
+        runs: list[dict[str, Any]] = access.runs.list()
+    except TrainingUnavailableError as exc:
+        raise PipelineError(str(exc)) from None
+    except (BotoCoreError, ClientError) as exc:  # from listing the executions
+        raise PipelineError(f"cannot list the runs of {stage}: {exc}") from None
+    return runs
+
+
+def _start(args: argparse.Namespace) -> int:
+    from chalice_app.errors import TrainingInputError, TrainingUnavailableError
+
+    access = _access(args.stage, args.train.removeprefix("s3://").split("/", 1)[0])
+    try:
         execution = access.launcher.start(
             args.train, args.validation, idempotency_key=args.idempotency_key
         )
     except TrainingInputError as exc:
         raise PipelineError(f"--{exc.field}: {exc.problem}") from None
-    except (ConfigurationError, TrainingUnavailableError) as exc:
+    except TrainingUnavailableError as exc:
         raise PipelineError(str(exc)) from None
     print(f"started {execution.execution_id} on {access.settings.pipeline_name}")
     print(execution.execution_arn)

@@ -121,6 +121,19 @@ def test_sagemaker_start_is_the_launcher_from_a_shell(
     assert capsys.readouterr().err.strip() == f"error: --train: no such object: {missing}"
     assert len(_executions(aws, dev)) == 1
 
+    # WHEN the pipeline recorded that run's outcome, and a second run recorded none
+    table = RunTable(aws.source("dynamodb"), dev.run_table)
+    table.update(execution_id, status="accepted", model_version="v0002", metrics={"mae": 2100.4})
+    assert main([*stage, "--train", dev.train_uri, "--validation", dev.validation_uri]) == 0
+    second = capsys.readouterr().out.split()[1]
+    # THEN `runs --stage` lists both in the local listing's words
+    assert main(["runs", "--stage", "dev"]) == 0
+    listed = [line.split(maxsplit=4) for line in capsys.readouterr().out.splitlines()]
+    assert listed == [
+        [execution_id, "accepted", "v0002", "MAE", "2,100"],
+        [second, "failed", "-", "the", "pipeline finished without recording its outcome"],
+    ]
+
 
 def test_a_retry_with_the_same_idempotency_key_starts_one_run(
     aws: AwsClients, settings: AwsSettings, runs: RunTable
