@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from chalice_app import constants as c
 from ecs_proxy.launch import REPO_ROOT, RunningServer, free_port, stopped_at_exit, wait_until_up
@@ -85,7 +86,12 @@ def running_model_server(
     return running_server(args, log_path, port=port, env=env)
 
 
-def aws_env(moto: RunningServer, runtime: RunningServer, **names: str) -> dict[str, str]:
+class Served(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+
+def aws_env(moto: Served, runtime: Served, **names: str) -> dict[str, str]:
     """The API's environment for the AWS backend on moto, with the real model behind
     the sagemaker-runtime client alone (botocore reads that variable for it only)."""
     return {
