@@ -70,15 +70,12 @@ def build_aws_backends(settings: Settings) -> Backends:
         from chalice_app.aws.keys import SecretsManagerKeyStore
         from chalice_app.aws.prediction_log import DynamoPredictionLog
         from chalice_app.aws.predictor import EndpointPredictor
-        from chalice_app.aws.runs import RunTable
-        from chalice_app.aws.status import PipelineRunStatus
-        from chalice_app.aws.training import PipelineLauncher
     except ImportError as exc:  # boto3 or Powertools missing from this environment
         raise ConfigurationError(f"the AWS backend cannot be imported: {exc}") from None
 
     aws = load_aws_settings()
     clients = AwsClients(aws)
-    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    pipeline = pipeline_access(aws, clients, "started through the API's /start_training")
     store = SecretsManagerKeyStore(
         clients.source("secretsmanager"),
         aws.secret_name,
@@ -96,15 +93,8 @@ def build_aws_backends(settings: Settings) -> Backends:
             status_seconds=aws.endpoint_status_seconds,
         ),
         prediction_log=DynamoPredictionLog(clients.source("dynamodb"), aws.prediction_table),
-        launcher=PipelineLauncher(
-            clients.source("sagemaker"),
-            clients.source("s3"),
-            runs,
-            aws.pipeline_name,
-            (aws.train_uri, aws.validation_uri),
-            aws.endpoint_name,
-        ),
-        runs=PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name),
+        launcher=pipeline.launcher,
+        runs=pipeline.runs,
     )
 
 
@@ -117,15 +107,12 @@ class PipelineAccess:
     runs: PipelineRunStatus
 
 
-def build_pipeline_access(env: Mapping[str, str], description: str) -> PipelineAccess:
-    """The API's own launcher and status reader, for `python -m training_pipeline`."""
-    from chalice_app.aws.clients import AwsClients
+def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> PipelineAccess:
+    """The launcher and the status reader, as the API and the operators' commands use them."""
     from chalice_app.aws.runs import RunTable
     from chalice_app.aws.status import PipelineRunStatus
     from chalice_app.aws.training import PipelineLauncher
 
-    aws = load_aws_settings(env)
-    clients = AwsClients(aws)
     runs = RunTable(clients.source("dynamodb"), aws.run_table)
     launcher = PipelineLauncher(
         clients.source("sagemaker"),
@@ -139,6 +126,14 @@ def build_pipeline_access(env: Mapping[str, str], description: str) -> PipelineA
     return PipelineAccess(
         aws, launcher, PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name)
     )
+
+
+def build_pipeline_access(env: Mapping[str, str], description: str) -> PipelineAccess:
+    """For `python -m training_pipeline`: the stage `env` names, its own clients."""
+    from chalice_app.aws.clients import AwsClients
+
+    aws = load_aws_settings(env)
+    return pipeline_access(aws, AwsClients(aws), description)
 
 
 def build_backends() -> Backends:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from training_pipeline.sagemaker.targets import PipelineTargets
+
 JSON = "application/json"
 
 
@@ -76,3 +78,45 @@ def step_event(
         "model_package_group": model_package_group,
         "model_package_arn": model_package_arn,
     }
+
+
+def after_evaluation(
+    s3: Any,
+    sagemaker: Any,
+    targets: PipelineTargets,
+    *,
+    execution_arn: str,
+    train_uri: str,
+    validation_uri: str,
+    champion_model_data_url: str,
+    model_data_url: str,
+    evaluation: dict[str, Any],
+    training_timestamp: str = "",
+) -> dict[str, Any]:
+    """What the pipeline does once Evaluate wrote evaluation.json: the file where that
+    step's output lands, the model registered by the gate's decision, and the event the
+    Lambda step of that branch sends."""
+    execution_id = execution_arn.rsplit("/", 1)[-1]
+    evaluation_uri = f"{targets.artifacts_uri}/evaluation/{execution_id}/evaluation.json"
+    put_json(s3, evaluation_uri, evaluation)
+    package = register_model(
+        sagemaker,
+        targets.model_package_group,
+        image=targets.image_uri,
+        model_data_url=model_data_url,
+        evaluation_uri=evaluation_uri,
+        accepted=bool(evaluation["gate"]["accepted"]),
+    )
+    return step_event(
+        execution_arn=execution_arn,
+        train_uri=train_uri,
+        validation_uri=validation_uri,
+        champion_model_data_url=champion_model_data_url,
+        model_data_url=model_data_url,
+        image_uri=targets.image_uri,
+        evaluation_uri=evaluation_uri,
+        evaluation=evaluation,
+        model_package_group=targets.model_package_group,
+        model_package_arn=package,
+        training_timestamp=training_timestamp,
+    )

@@ -33,8 +33,8 @@ from typing import Any
 
 from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.config import AwsSettings
-from ecs_proxy.moto_pipeline import put_json, register_model, step_event
-from ecs_proxy.moto_resources import IMAGE, pipeline_targets
+from ecs_proxy.moto_pipeline import after_evaluation
+from ecs_proxy.moto_resources import pipeline_targets
 
 log = logging.getLogger(__name__)
 
@@ -164,31 +164,20 @@ class PipelinePlayer:
         if not self._program("evaluate", opt_ml, execution_id, "evaluate", "output/message", *gate):
             return
         evaluation = json.loads((opt_ml / "processing/evaluation/evaluation.json").read_text())
-        evaluation_uri = f"{prefix}/evaluation/{execution_id}/evaluation.json"
-        put_json(s3, evaluation_uri, evaluation)
-        accepted = bool(evaluation["gate"]["accepted"])
         self._record(execution_id, step="register")
-        package = register_model(
+        event = after_evaluation(
+            s3,
             self._clients.get("sagemaker"),
-            self._targets.model_package_group,
-            image=IMAGE,
-            model_data_url=model_data_url,
-            evaluation_uri=evaluation_uri,
-            accepted=accepted,
-        )
-        event = step_event(
+            self._targets,
             execution_arn=arn,
             train_uri=train,
             validation_uri=validation,
             champion_model_data_url=params["ChampionModelDataUrl"],
             model_data_url=model_data_url,
-            image_uri=IMAGE,
-            evaluation_uri=evaluation_uri,
             evaluation=evaluation,
-            model_package_group=self._targets.model_package_group,
-            model_package_arn=package,
             training_timestamp=params.get("TrainingTimestamp", ""),
         )
+        accepted = bool(evaluation["gate"]["accepted"])
         self._lambda_step(event, accepted, opt_ml / "model")
 
     def _lambda_step(self, event: dict[str, Any], accepted: bool, model_dir: Path) -> None:

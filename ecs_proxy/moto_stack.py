@@ -31,14 +31,15 @@ def running_server(
     port: int | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
+    program: str = sys.executable,
 ) -> Iterator[RunningServer]:
-    """Run `python <args> ... --port P` on 127.0.0.1 until it answers HTTP."""
+    """Run `<program> <args> ... --port P` (python by default) until it answers HTTP."""
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, *args, "--port", str(port)],
+            [program, *args, "--port", str(port)],
             cwd=REPO_ROOT,
             env=full_env,
             stdout=log,

@@ -19,8 +19,8 @@ from api_fronts import ChaliceFront, make_api_home, sqlite_log
 from chalice_app.aws.runs import TABLE_SCHEMA
 from chalice_app.vocabulary import RUN_VIEW_FIELDS, STEPS
 from chalice_app.wiring import reset_backends, reset_callbacks
-from ecs_proxy.moto_pipeline import put_json, register_model, step_event
-from ecs_proxy.moto_resources import IMAGE, create_pipeline, pipeline_targets
+from ecs_proxy.moto_pipeline import after_evaluation
+from ecs_proxy.moto_resources import create_pipeline, pipeline_targets
 from tests.conftest import environ, stage_environment
 from tests.secrets_watch import new_key
 from training_pipeline.runs import RunLog
@@ -87,29 +87,17 @@ def aws_run(trained_home: Path, sample_dir: Path) -> Iterator[dict[str, Any]]:
         try:
             # WHEN a run starts through the API and the pipeline's steps do their part
             started = front.request("POST", "/start_training", headers={"API-key": key}).json()
-            execution_arn, execution_id = started["execution_arn"], started["execution_id"]
-            evaluation_uri = f"{targets.artifacts_uri}/evaluation/{execution_id}/evaluation.json"
-            put_json(s3, evaluation_uri, evaluation)
-            model_data_url = f"{targets.artifacts_uri}/training/{execution_id}/model.tar.gz"
-            package = register_model(
+            execution_id = started["execution_id"]
+            event = after_evaluation(
+                s3,
                 sagemaker,
-                targets.model_package_group,
-                image=IMAGE,
-                model_data_url=model_data_url,
-                evaluation_uri=evaluation_uri,
-                accepted=True,
-            )
-            event = step_event(
-                execution_arn=execution_arn,
+                targets,
+                execution_arn=started["execution_arn"],
                 train_uri=settings.train_uri,
                 validation_uri=settings.validation_uri,
                 champion_model_data_url=targets.no_champion_uri,
-                model_data_url=model_data_url,
-                image_uri=IMAGE,
-                evaluation_uri=evaluation_uri,
+                model_data_url=f"{targets.artifacts_uri}/training/{execution_id}/model.tar.gz",
                 evaluation=evaluation,
-                model_package_group=targets.model_package_group,
-                model_package_arn=package,
             )
             with Client(app, stage_name="dev", project_dir=str(REPO_ROOT)) as client:
                 client.lambda_.invoke("deploy_callback", event)

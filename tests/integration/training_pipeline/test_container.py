@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from ecs_proxy.launch import RunningServer, free_port, stopped_at_exit, wait_until_up
+from ecs_proxy.launch import RunningServer
+from ecs_proxy.moto_stack import running_server
 from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from training_pipeline.container.layout import ROOT_ENV, OptMl
 
@@ -182,24 +183,15 @@ def test_serve_answers_ping_and_invocations_as_a_plain_process(
     env = cli_env(tmp_path)
     path = os.pathsep.join([str(BIN), str(Path(sys.executable).parent), env["PATH"]])
     env.update({ROOT_ENV: str(paths.root), "PATH": path, "PVP_MODEL_VERSION": "v0001"})
-    log_path, port = tmp_path / "serve.log", free_port()
 
     # WHEN SageMaker's `serve` runs (here on loopback: its flags come after the image's)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            ["serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = RunningServer("127.0.0.1", port, process, log_path)
-    with stopped_at_exit(process):
-        wait_until_up(server, timeout=60)
+    with running_server(
+        ["--host", "127.0.0.1"], tmp_path / "serve.log", env=env, timeout=60, program="serve"
+    ) as server:
         ping = _http(server, "GET", "/ping")
         answer = _http(server, "POST", "/invocations", json.dumps(EXAMPLE_RECORD).encode())
         # exec: the server is the process SageMaker started, so SIGTERM reaches it
-        command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
 
     # THEN it answers the container contract with the trained model
     assert ping == (200, {"status": "ok", "model_version": "v0001"})
@@ -208,7 +200,7 @@ def test_serve_answers_ping_and_invocations_as_a_plain_process(
     (prediction,) = body["predictions"]
     assert prediction["value"] > 0
     assert b"training_pipeline.model_server" in command
-    assert process.returncode == -signal.SIGTERM  # stopped by SageMaker's signal, not killed
+    assert server.process.returncode == -signal.SIGTERM  # stopped by SageMaker's signal, not killed
 
 
 def _http(server: RunningServer, method: str, path: str, body: bytes = b"") -> tuple[int, Any]:

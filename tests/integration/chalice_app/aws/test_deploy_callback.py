@@ -23,14 +23,14 @@ from chalice_app.deploy import callbacks as service
 from chalice_app.deploy.event import CallbackError
 from chalice_app.deploy.functions import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from chalice_app.wiring import build_callbacks, reset_callbacks
-from ecs_proxy.moto_pipeline import put_json, register_model, step_event
+from ecs_proxy.moto_pipeline import after_evaluation
+from ecs_proxy.moto_resources import IMAGE, pipeline_targets
 from tests.aws_calls import CallRecorder
 from tests.conftest import stage_environment
 from tests.unit.chalice_app.test_iam_policies import granted
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 ENV = {**stage_environment(), "AWS_REGION": REGION, "PVP_DEPLOY_POLL_SECONDS": "0"}
-IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/property-value-predictor-training:dev"
 ENDPOINT = "property-value-regressor-serverless-endpoint-dev"
 GROUP = "property-value-regressor-dev"
 PIPELINE_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/property-evaluator-training-dev"
@@ -114,8 +114,7 @@ class Stage:
     def trained(self, mae: float, champion_mae: float | None = None) -> dict[str, Any]:
         """What the pipeline leaves for its Lambda step after training one model."""
         n = next(self.ids)
-        execution = f"{PIPELINE_ARN}/execution/exec{n:04d}"
-        prefix = f"s3://{self.settings.bucket}/pipelines/property-evaluator-training-dev"
+        targets = pipeline_targets(self.settings)
         accepted = mae <= 3500 and (champion_mae is None or mae <= champion_mae)
         evaluation = {
             "metrics": {"mae": mae, "rmse": mae * 2.1, "r2": 0.85, "n_rows": 400, "n_unscored": 0},
@@ -130,28 +129,16 @@ class Stage:
                 "champion_version": None,
             },
         }
-        evaluation_uri = f"{prefix}/evaluation/exec{n:04d}/evaluation.json"
-        put_json(self.aws.get("s3"), evaluation_uri, evaluation)
-        model_data_url = f"{prefix}/training/job{n:04d}/output/model.tar.gz"
-        arn = register_model(
+        return after_evaluation(
+            self.aws.get("s3"),
             self.aws.get("sagemaker"),
-            GROUP,
-            image=IMAGE,
-            model_data_url=model_data_url,
-            evaluation_uri=evaluation_uri,
-            accepted=accepted,
-        )
-        return step_event(
-            execution_arn=execution,
+            targets,
+            execution_arn=f"{PIPELINE_ARN}/execution/exec{n:04d}",
             train_uri=self.settings.train_uri,
             validation_uri=self.settings.validation_uri,
-            champion_model_data_url="s3://b/NO_CHAMPION",
-            model_data_url=model_data_url,
-            image_uri=IMAGE,
-            evaluation_uri=evaluation_uri,
+            champion_model_data_url=targets.no_champion_uri,
+            model_data_url=f"{targets.artifacts_uri}/training/job{n:04d}/output/model.tar.gz",
             evaluation=evaluation,
-            model_package_group=GROUP,
-            model_package_arn=arn,
         )
 
     @contextmanager
