@@ -15,7 +15,6 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalice_app import observability
-from chalice_app.deploy import callbacks
 from chalice_app.wiring import get_callbacks
 
 pipeline = Blueprint(__name__)
@@ -49,17 +48,23 @@ def _observed(handler: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., di
 @pipeline.lambda_function(name=DEPLOY_CALLBACK)
 @_observed
 def deploy_callback(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalice_app.deploy import callbacks  # here: the API's cold start never pays for it
+
     return callbacks.deploy_accepted(get_callbacks(), event, _remaining_seconds(context))
 
 
 @pipeline.lambda_function(name=RECORD_REJECTION)
 @_observed
 def record_rejection(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalice_app.deploy import callbacks
+
     return callbacks.record_rejection(get_callbacks(), event)
 
 
 @_observed
 def _watch(event: Any, context: Any) -> dict[str, Any]:
+    from chalice_app.deploy import callbacks
+
     return callbacks.watch(get_callbacks(), _remaining_seconds(context))
 
 
