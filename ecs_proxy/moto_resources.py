@@ -59,7 +59,7 @@ def create_pipeline(sagemaker: Any, settings: AwsSettings) -> str:
     return str(answer["PipelineArn"])
 
 
-def deploy_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Path) -> str:
+def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Path) -> str:
     """The stage's first model, as a pipeline run and its deploy callback leave it.
 
     Its model.tar.gz in the bucket, version 1 of the Model Package Group (Approved), and
@@ -126,4 +126,4 @@ def provision(
     # What `python -m training_pipeline sagemaker upsert` does: the pipeline, its Model
     # Package Group and the first run's no-champion marker.
     upsert(pipeline_targets(settings), boto3.session.Session(region_name=settings.region))
-    return deploy_first_model(clients, settings, model_dir)
+    return serve_first_model(clients, settings, model_dir)

@@ -14,7 +14,7 @@ from chalice_app.aws.status import PipelineRunStatus
 from chalice_app.aws.training import PipelineLauncher
 from chalice_app.config import AwsSettings, load_aws_settings
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
-from ecs_proxy.moto_resources import create_pipeline, deploy_first_model
+from ecs_proxy.moto_resources import create_pipeline, serve_first_model
 from tests.integration.chalice_app.aws.conftest import ENV
 
 
@@ -78,7 +78,7 @@ def test_the_champion_is_the_model_the_endpoint_serves(
     aws.get("sagemaker").create_model_package_group(
         ModelPackageGroupName=f"property-value-regressor-{settings.stage}"
     )
-    version = deploy_first_model(aws, settings, tmp_path)
+    version = serve_first_model(aws, settings, tmp_path)
 
     # WHEN a run starts
     execution = _launcher(aws, settings, runs).start(None, None)
