@@ -65,6 +65,7 @@ class StubbedUpdate:
         self.stub = Stubber(self.stubbed)
         self.stub.activate()
         self.then: list[tuple[str, str | None]] = []  # (status, failure) per update
+        self.creations_fail: str | None = None  # CreateEndpoint ends Failed with this
 
     def expect(self, config: str, status: str = "InService", failure: str | None = None) -> None:
         arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}"
@@ -80,6 +81,13 @@ class StubbedUpdate:
         # InService with a reason: SageMaker kept the old fleet, so the old config serves.
         if status != "Updating" and not (status == "InService" and failure):
             endpoint.endpoint_config_name = params["EndpointConfigName"]
+        return answer
+
+    def create_endpoint(self, **params: Any) -> Any:
+        answer = self._moto.create_endpoint(**params)
+        if self.creations_fail:  # moto's are InService at once; SageMaker's may not be
+            moto_endpoint().endpoint_status = "Failed"
+            moto_endpoint().failure_reason = self.creations_fail
         return answer
 
     def __getattr__(self, attribute: str) -> Any:
@@ -364,3 +372,30 @@ def test_an_unreadable_evaluation_fails_the_run_with_the_reason(stage: Stage) ->
     assert run["reason"].startswith("deploy failed: cannot read s3://")
     with pytest.raises(CallbackError, match="lacks execution_id"):
         stage.reject({**event, "execution_id": ""})
+
+
+def test_a_first_endpoint_that_ends_failed_is_removed(stage: Stage) -> None:
+    stage.sagemaker.creations_fail = "image not found"
+    event = stage.trained(2100.0)
+
+    with pytest.raises(CallbackError, match="image not found; nothing served before"):
+        stage.deploy(event)
+
+    with pytest.raises(Exception, match="Could not find endpoint"):
+        stage.endpoint()
+    assert stage.run(event)["status"] == "failed"
+    assert stage.configs() == stage.models() == []
+
+
+def test_a_rollback_that_fails_too_says_so(stage: Stage) -> None:
+    stage.deploy(stage.trained(2100.0))
+    stage.sagemaker.expect(name("v0002"), "Failed", "out of memory")
+    stage.sagemaker.creations_fail = "capacity"
+    event = stage.trained(2000.0, champion_mae=2100.0)
+
+    with pytest.raises(CallbackError, match="out of memory; restoring v0001 failed too: capacity"):
+        stage.deploy(event)
+
+    assert stage.run(event)["status"] == "failed"
+    # Nothing more the rollout can do: an operator's turn, with the reason in the run
+    assert stage.callbacks().rollout.current().active is False
