@@ -20,6 +20,7 @@ from chalice_app.constants import (
     OPENAPI_FILENAME,
 )
 from chalice_app.contracts import Contract
+from chalice_app.deploy.functions import pipeline
 from chalice_app.errors import (
     ApiError,
     ConfigurationError,
@@ -164,3 +165,7 @@ def training_status(execution_id: str) -> Response:
         return services.training_status(_authorized(), execution_id)
 
     return _answer(handle)
+
+
+# The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/deploy).
+app.register_blueprint(pipeline)

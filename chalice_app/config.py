@@ -61,6 +61,18 @@ class AwsSettings:
     endpoint_status_seconds: float
 
 
+@dataclass(frozen=True)
+class DeploySettings:
+    """The deploy callback's: the endpoint's size, how long to wait, what to keep."""
+
+    memory_mb: int
+    max_concurrency: int
+    keep: int
+    wait_seconds: float
+    poll_seconds: float
+    role_arn: str | None  # None: the stage's SageMaker role in the pipeline's account
+
+
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -159,4 +171,27 @@ def load_aws_settings(env: Mapping[str, str] | None = None) -> AwsSettings:
         endpoint_status_seconds=_number(
             env, c.ENV_ENDPOINT_STATUS_SECONDS, c.DEFAULT_ENDPOINT_STATUS_SECONDS
         ),
+    )
+
+
+def load_deploy_settings(env: Mapping[str, str] | None = None) -> DeploySettings:
+    env = os.environ if env is None else env
+    memory = int(_number(env, c.ENV_ENDPOINT_MEMORY_MB, c.DEFAULT_ENDPOINT_MEMORY_MB))
+    if memory not in c.ENDPOINT_MEMORY_CHOICES:
+        choices = ", ".join(map(str, c.ENDPOINT_MEMORY_CHOICES))
+        raise ConfigurationError(f"{c.ENV_ENDPOINT_MEMORY_MB} must be one of {choices}")
+    concurrency = _attempts(env, c.ENV_ENDPOINT_MAX_CONCURRENCY, c.DEFAULT_ENDPOINT_MAX_CONCURRENCY)
+    if concurrency > c.MAX_ENDPOINT_CONCURRENCY:
+        limit = c.MAX_ENDPOINT_CONCURRENCY
+        raise ConfigurationError(f"{c.ENV_ENDPOINT_MAX_CONCURRENCY} must be at most {limit}")
+    keep = _attempts(env, c.ENV_DEPLOY_KEEP, c.DEFAULT_DEPLOY_KEEP)
+    if keep < 2:  # the previous config is the rollback target
+        raise ConfigurationError(f"{c.ENV_DEPLOY_KEEP} must be at least 2")
+    return DeploySettings(
+        memory_mb=memory,
+        max_concurrency=concurrency,
+        keep=keep,
+        wait_seconds=_number(env, c.ENV_DEPLOY_WAIT_SECONDS, c.DEFAULT_DEPLOY_WAIT_SECONDS),
+        poll_seconds=_number(env, c.ENV_DEPLOY_POLL_SECONDS, c.DEFAULT_DEPLOY_POLL_SECONDS),
+        role_arn=env.get(c.ENV_SAGEMAKER_ROLE_ARN) or None,
     )

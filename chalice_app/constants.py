@@ -68,6 +68,33 @@ DEFAULT_ENDPOINT_STATUS_SECONDS: Final = 10.0
 # Set on the SageMaker Model by the deploy; training_pipeline.steps.serve reads it too.
 MODEL_VERSION_ENV: Final = "PVP_MODEL_VERSION"
 
+# The pipeline's deploy callback and watcher (chalice_app/deploy). One setting each for
+# the serverless endpoint's size: the old system had two of each, and they disagreed.
+ENV_ENDPOINT_MEMORY_MB: Final = "PVP_ENDPOINT_MEMORY_MB"
+ENV_ENDPOINT_MAX_CONCURRENCY: Final = "PVP_ENDPOINT_MAX_CONCURRENCY"
+ENV_DEPLOY_KEEP: Final = "PVP_DEPLOY_KEEP"
+ENV_DEPLOY_WAIT_SECONDS: Final = "PVP_DEPLOY_WAIT_SECONDS"
+ENV_DEPLOY_POLL_SECONDS: Final = "PVP_DEPLOY_POLL_SECONDS"
+ENV_SAGEMAKER_ROLE_ARN: Final = "PVP_SAGEMAKER_ROLE_ARN"
+# Serverless endpoints take 1-6 GiB in 1 GiB steps and up to 200 concurrent requests.
+ENDPOINT_MEMORY_CHOICES: Final = (1024, 2048, 3072, 4096, 5120, 6144)
+MAX_ENDPOINT_CONCURRENCY: Final = 200
+DEFAULT_ENDPOINT_MEMORY_MB: Final = 2048
+DEFAULT_ENDPOINT_MAX_CONCURRENCY: Final = 5
+# Configs and models kept: the serving one, the previous (the rollback target) and one more.
+DEFAULT_DEPLOY_KEEP: Final = 3
+# A SageMaker Lambda step gives up after 10 minutes, and the callback's Lambda timeout
+# (.chalice/config.json, 540 s) is under it: wait this long, then leave the rest of the
+# rollout to the deploy watcher, which looks every minute.
+DEFAULT_DEPLOY_WAIT_SECONDS: Final = 420.0
+DEFAULT_DEPLOY_POLL_SECONDS: Final = 15.0
+# The role SageMaker runs the model with (the pipeline's, training_pipeline/sagemaker).
+SAGEMAKER_ROLE_ARN: Final = "arn:aws:iam::{account}:role/property-value-predictor-sagemaker-{stage}"
+# Pipeline parameters a launcher fills besides the data (pipeline.py defines them).
+PIPELINE_CHAMPION_PARAMETER: Final = "ChampionModelDataUrl"
+PIPELINE_CHAMPION_VERSION_PARAMETER: Final = "ChampionVersion"
+PIPELINE_TIMESTAMP_PARAMETER: Final = "TrainingTimestamp"
+
 # Logs and metrics (Powertools): one service name, one metrics namespace.
 METRICS_NAMESPACE: Final = "PropertyValuePredictor"
 

@@ -68,7 +68,9 @@ class TrainingStatus(BaseModel):
     model_version: str | None
     reason: str | None
     artifacts_dir: str | None = Field(
-        default=None, description="AWS: the run's S3 prefix. Local runs keep theirs private."
+        default=None,
+        description="Where the run's evaluation.json and report are: an S3 prefix on AWS, "
+        "a directory under $PVP_HOME locally.",
     )
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from chalice_app import constants as c
 from chalice_app.auth import KeyChecker
@@ -16,6 +18,12 @@ from chalice_app.config import Settings, load_aws_settings, load_local_settings,
 from chalice_app.errors import ConfigurationError, MisconfiguredError
 from chalice_app.health import Health
 from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
+
+if TYPE_CHECKING:
+    from chalice_app.aws.status import PipelineRunStatus
+    from chalice_app.aws.training import PipelineLauncher
+    from chalice_app.config import AwsSettings
+    from chalice_app.deploy.callbacks import Callbacks
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +79,12 @@ def build_aws_backends(settings: Settings) -> Backends:
         from chalice_app.aws.keys import SecretsManagerKeyStore
         from chalice_app.aws.prediction_log import DynamoPredictionLog
         from chalice_app.aws.predictor import EndpointPredictor
-        from chalice_app.aws.runs import RunTable
-        from chalice_app.aws.status import PipelineRunStatus
-        from chalice_app.aws.training import PipelineLauncher
     except ImportError as exc:  # boto3 or Powertools missing from this environment
         raise ConfigurationError(f"the AWS backend cannot be imported: {exc}") from None
 
     aws = load_aws_settings()
     clients = AwsClients(aws)
-    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    pipeline = pipeline_access(aws, clients, "started through the API's /start_training")
     store = SecretsManagerKeyStore(
         clients.source("secretsmanager"),
         aws.secret_name,
@@ -97,15 +102,47 @@ def build_aws_backends(settings: Settings) -> Backends:
             status_seconds=aws.endpoint_status_seconds,
         ),
         prediction_log=DynamoPredictionLog(clients.source("dynamodb"), aws.prediction_table),
-        launcher=PipelineLauncher(
-            clients.source("sagemaker"),
-            clients.source("s3"),
-            runs,
-            aws.pipeline_name,
-            (aws.train_uri, aws.validation_uri),
-        ),
-        runs=PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name),
+        launcher=pipeline.launcher,
+        runs=pipeline.runs,
     )
+
+
+@dataclass(frozen=True)
+class PipelineAccess:
+    """What an operator's command needs on a stage: start runs and read them."""
+
+    settings: AwsSettings
+    launcher: PipelineLauncher
+    runs: PipelineRunStatus
+
+
+def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> PipelineAccess:
+    """The launcher and the status reader, as the API and the operators' commands use them."""
+    from chalice_app.aws.runs import RunTable
+    from chalice_app.aws.status import PipelineRunStatus
+    from chalice_app.aws.training import PipelineLauncher
+
+    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    launcher = PipelineLauncher(
+        clients.source("sagemaker"),
+        clients.source("s3"),
+        runs,
+        aws.pipeline_name,
+        (aws.train_uri, aws.validation_uri),
+        aws.endpoint_name,
+        description=description,
+    )
+    return PipelineAccess(
+        aws, launcher, PipelineRunStatus(clients.source("sagemaker"), runs, aws.pipeline_name)
+    )
+
+
+def build_pipeline_access(env: Mapping[str, str], description: str) -> PipelineAccess:
+    """For `python -m training_pipeline`: the stage `env` names, its own clients."""
+    from chalice_app.aws.clients import AwsClients
+
+    aws = load_aws_settings(env)
+    return pipeline_access(aws, AwsClients(aws), description)
 
 
 def build_backends() -> Backends:
@@ -143,3 +180,63 @@ def reset_backends() -> None:
     global _backends, _failure
     with _lock:
         _backends, _failure = None, None
+
+
+_callbacks: Callbacks | None = None
+
+
+def get_callbacks() -> Callbacks:
+    """The pipeline callbacks' dependencies (chalice_app/deploy), built on first use.
+
+    AWS only: the callbacks run as the pipeline's Lambda steps and the deploy watcher.
+    A configuration error raises (the step fails with it), never a generic answer.
+    """
+    global _callbacks
+    with _lock:
+        if _callbacks is None:
+            _callbacks = build_callbacks()
+        return _callbacks
+
+
+def reset_callbacks() -> None:
+    """Forget the built callbacks (tests that change the environment call this)."""
+    global _callbacks
+    with _lock:
+        _callbacks = None
+
+
+def build_callbacks(env: Mapping[str, str] | None = None, clients: Any = None) -> Callbacks:
+    """The callbacks on the stage `env` names (os.environ by default); `clients` as
+    AwsClients gives them (tests hand in their own)."""
+    import time
+
+    from chalice_app.aws.artifacts import S3Artifacts
+    from chalice_app.aws.clients import AwsClients
+    from chalice_app.aws.deployments import DeploymentTable
+    from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
+    from chalice_app.aws.runs import RunTable
+    from chalice_app.config import load_deploy_settings
+    from chalice_app.deploy.callbacks import Callbacks
+    from chalice_app.deploy.rollout import Rollout
+
+    aws = load_aws_settings(env)
+    settings = load_deploy_settings(env)
+    clients = clients or AwsClients(aws)
+    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    endpoints = SageMakerEndpoints(clients.source("sagemaker"), aws.endpoint_name)
+    rollout = Rollout(
+        endpoints,
+        DeploymentTable(clients.source("dynamodb"), aws.run_table),
+        runs,
+        owned_prefix=served_name(aws.stage, ""),
+        keep=settings.keep,
+    )
+    return Callbacks(
+        stage=aws.stage,
+        settings=settings,
+        runs=runs,
+        artifacts=S3Artifacts(clients.source("s3")),
+        endpoints=endpoints,
+        rollout=rollout,
+        clock=time.time,
+    )

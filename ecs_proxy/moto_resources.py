@@ -1,66 +1,99 @@
 """Creates the AWS backend's resources on moto, with the project's own table schemas.
 
-On AWS, CloudFormation creates them; here one call makes a stage usable: the secret
-(one key), both tables, the bucket with the training data at its default keys, the
-pipeline, and the endpoint (a model carrying its version, a serverless config).
+On AWS, CloudFormation creates them and `sagemaker upsert` the pipeline; here one call
+makes a stage usable: the secret (one key), both tables, the bucket with the training
+data at its default keys, the pipeline from its real definition (get_pipeline, so the
+SageMaker SDK is imported: this is a dev launcher, nothing that serves imports it), and
+the endpoint (a model carrying its version, a serverless config).
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
+import tarfile
 from pathlib import Path
 from typing import Any
 
 from chalice_app import constants as c
 from chalice_app.aws import prediction_log, runs
 from chalice_app.aws.clients import AwsClients
-from chalice_app.config import AwsSettings
+from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
+from chalice_app.config import AwsSettings, load_deploy_settings
+from chalice_app.vocabulary import version_of_package
+from ecs_proxy.moto_pipeline import register_model
+from training_pipeline.sagemaker.targets import PipelineTargets
 
-ROLE_ARN = "arn:aws:iam::123456789012:role/property-value-predictor-sagemaker"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/property-value-predictor-model:latest"
+ACCOUNT = "123456789012"  # moto's
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/property-value-predictor-sagemaker"
+IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/property-value-predictor-training:latest"
+
+
+def pipeline_targets(settings: AwsSettings) -> PipelineTargets:
+    """What the stage's pipeline points at, on moto's account and the stage's bucket."""
+    return PipelineTargets(
+        stage=settings.stage,
+        region=settings.region,
+        account=ACCOUNT,
+        bucket=settings.bucket,
+        role_arn=ROLE_ARN,
+        image_uri=IMAGE,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _definition(targets: PipelineTargets) -> str:
+    from training_pipeline.sagemaker.harness import definition
+
+    return definition(targets)  # ~4 s the first time in a process (the SDK's import)
 
 
 def create_pipeline(sagemaker: Any, settings: AwsSettings) -> str:
-    """A stand-in pipeline with the parameters /start_training fills.
-
-    The real definition comes from training_pipeline/sagemaker (in progress); swap this
-    body for its `get_pipeline(...).definition()` when it lands.
-    """
-    definition = {
-        "Version": "2020-12-01",
-        "Parameters": [
-            {"Name": c.PIPELINE_TRAIN_PARAMETER, "Type": "String"},
-            {"Name": c.PIPELINE_VALIDATION_PARAMETER, "Type": "String"},
-        ],
-        "Steps": [],
-    }
+    """The stage's pipeline, from the definition `sagemaker upsert` would send."""
     answer = sagemaker.create_pipeline(
         PipelineName=settings.pipeline_name,
-        PipelineDefinition=json.dumps(definition),
+        PipelineDefinition=_definition(pipeline_targets(settings)),
         RoleArn=ROLE_ARN,
     )
     return str(answer["PipelineArn"])
 
 
-def create_endpoint(sagemaker: Any, settings: AwsSettings, model_version: str) -> None:
-    model_name = f"property-value-regressor-{settings.stage}-{model_version}"
-    sagemaker.create_model(
-        ModelName=model_name,
-        PrimaryContainer={"Image": IMAGE, "Environment": {c.MODEL_VERSION_ENV: model_version}},
-        ExecutionRoleArn=ROLE_ARN,
+def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Path) -> str:
+    """The stage's first model, as a pipeline run and its deploy callback leave it.
+
+    Its model.tar.gz in the bucket, version 1 of the Model Package Group (Approved), and
+    the endpoint serving it through a model and config named as the deploy names them,
+    so the launcher finds it as the champion and later rollouts treat it as their own.
+    """
+    targets = pipeline_targets(settings)
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for path in sorted(model_dir.iterdir()):
+            tar.add(path, arcname=path.name)
+    key = f"{targets.artifacts_prefix}/models/first/model.tar.gz"
+    clients.get("s3").put_object(Bucket=settings.bucket, Key=key, Body=archive.getvalue())
+    model_data_url = f"s3://{settings.bucket}/{key}"
+    arn = register_model(
+        clients.get("sagemaker"),
+        targets.model_package_group,
+        image=IMAGE,
+        model_data_url=model_data_url,
+        evaluation_uri=f"s3://{settings.bucket}/{targets.artifacts_prefix}/first/evaluation.json",
+        accepted=True,
     )
-    config = f"{model_name}-config"
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=config,
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": model_name,
-                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
-            }
-        ],
+    version = version_of_package(arn)
+    endpoints = SageMakerEndpoints(clients.source("sagemaker"), settings.endpoint_name)
+    name = served_name(settings.stage, version)
+    deploy = load_deploy_settings({})
+    endpoints.create_model(
+        name, image=IMAGE, model_data_url=model_data_url, version=version, role_arn=ROLE_ARN
     )
-    sagemaker.create_endpoint(EndpointName=settings.endpoint_name, EndpointConfigName=config)
+    endpoints.create_config(
+        name, model=name, memory_mb=deploy.memory_mb, max_concurrency=deploy.max_concurrency
+    )
+    endpoints.create_endpoint(name)
+    return version
 
 
 def _bucket_and_key(uri: str) -> tuple[str, str]:
@@ -69,8 +102,13 @@ def _bucket_and_key(uri: str) -> tuple[str, str]:
 
 
 def provision(
-    clients: AwsClients, settings: AwsSettings, *, key: str, sample: Path, model_version: str
-) -> None:
+    clients: AwsClients, settings: AwsSettings, *, key: str, sample: Path, model_dir: Path
+) -> str:
+    """Everything the stage needs, its first model serving; that model's version."""
+    import boto3
+
+    from training_pipeline.sagemaker.harness import upsert
+
     clients.get("secretsmanager").create_secret(
         Name=settings.secret_name, SecretString=json.dumps({"default": key})
     )
@@ -85,6 +123,7 @@ def provision(
     ]:
         bucket, object_key = _bucket_and_key(uri)
         s3.upload_file(str(sample / name), bucket, object_key)
-    sagemaker = clients.get("sagemaker")
-    create_pipeline(sagemaker, settings)
-    create_endpoint(sagemaker, settings, model_version)
+    # What `python -m training_pipeline sagemaker upsert` does: the pipeline, its Model
+    # Package Group and the first run's no-champion marker.
+    upsert(pipeline_targets(settings), boto3.session.Session(region_name=settings.region))
+    return serve_first_model(clients, settings, model_dir)

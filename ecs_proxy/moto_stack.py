@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from chalice_app import constants as c
 from ecs_proxy.launch import REPO_ROOT, RunningServer, free_port, stopped_at_exit, wait_until_up
@@ -30,14 +31,15 @@ def running_server(
     port: int | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 30,
+    program: str = sys.executable,
 ) -> Iterator[RunningServer]:
-    """Run `python <args> ... --port P` on 127.0.0.1 until it answers HTTP."""
+    """Run `<program> <args> ... --port P` (python by default) until it answers HTTP."""
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, *args, "--port", str(port)],
+            [program, *args, "--port", str(port)],
             cwd=REPO_ROOT,
             env=full_env,
             stdout=log,
@@ -85,7 +87,12 @@ def running_model_server(
     return running_server(args, log_path, port=port, env=env)
 
 
-def aws_env(moto: RunningServer, runtime: RunningServer, **names: str) -> dict[str, str]:
+class Served(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+
+def aws_env(moto: Served, runtime: Served, **names: str) -> dict[str, str]:
     """The API's environment for the AWS backend on moto, with the real model behind
     the sagemaker-runtime client alone (botocore reads that variable for it only)."""
     return {

@@ -4,7 +4,9 @@ Starts moto_server on 127.0.0.1:${MOTO_PORT:-5000}, deploys a first model locall
 none is (as `make run` does), serves it as the SageMaker endpoint through the model
 server, creates the stage's secret (one random key, shown once), tables, bucket (with
 the sample data), pipeline and endpoint on moto, then serves the API with
-PVP_BACKEND=aws through the ECS proxy on 127.0.0.1:${PORT:-8080}. Ctrl-C stops all.
+PVP_BACKEND=aws through the ECS proxy on 127.0.0.1:${PORT:-8080}. Runs started through
+the API are played by a stand-in for SageMaker Pipelines (moto_player.py), so their
+status tells a real outcome. Ctrl-C stops all.
 """
 
 from __future__ import annotations
@@ -15,21 +17,24 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from chalice_app import constants as c
 from chalice_app.aws.clients import AwsClients
 from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
-from ecs_proxy.launch import REPO_ROOT, stopped_at_exit
+from ecs_proxy.launch import REPO_ROOT, free_port, stopped_at_exit
+from ecs_proxy.moto_player import PipelinePlayer
 from ecs_proxy.moto_resources import provision
 from ecs_proxy.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
 from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sample
 from training_pipeline.store import HOME_ENV
 
 DEFAULT_MOTO_PORT = 5000
+FIRST_VERSION = "v0001"
 
 
 def deployed_model(home: Path) -> tuple[str, Path]:
@@ -44,19 +49,50 @@ def deployed_model(home: Path) -> tuple[str, Path]:
     return version, home / path
 
 
+class ModelEndpoint:
+    """The endpoint's model server; a deploy restarts it on its port with the new model."""
+
+    def __init__(self, log_path: Path, endpoint_name: str) -> None:
+        self._log, self._name, self._port = log_path, endpoint_name, free_port()
+        self._stack = ExitStack()
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def serve(self, version: str, model_dir: Path) -> None:
+        with self._lock:
+            self._stack.close()
+            self._stack = ExitStack()
+            self._stack.enter_context(
+                running_model_server(
+                    model_dir, self._log, endpoint_name=self._name, version=version, port=self._port
+                )
+            )
+        print(f"endpoint {self._name}: now model {version}", flush=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._stack.close()
+
+
 @dataclass(frozen=True)
 class MotoStack:
     env: dict[str, str]  # the API's environment: AWS backend, moto, the model server
     settings: AwsSettings
     key: str
     model_version: str
+    endpoint: ModelEndpoint
 
 
 @contextmanager
 def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterator[MotoStack]:
     """moto_server and the model server, with the stage provisioned (a fresh key)."""
     deploy_first_model(local)
-    version, model_dir = deployed_model(local.home)
+    _, model_dir = deployed_model(local.home)
+    # The stage's Model Package Group starts empty: the local model becomes its v0001.
+    version = FIRST_VERSION
     logs = local.home / "moto"
     stage = os.environ.get(c.ENV_STAGE) or c.DEFAULT_STAGE
     names = {
@@ -65,25 +101,20 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
         c.ENV_BUCKET: os.environ.get(c.ENV_BUCKET) or f"property-value-predictor-data-{stage}",
     }
     settings = load_aws_settings({**os.environ, **names})
-    with (
-        running_moto(logs / "moto_server.log", port=moto_port) as moto,
-        running_model_server(
-            model_dir,
-            logs / "model_server.log",
-            endpoint_name=settings.endpoint_name,
-            version=version,
-        ) as runtime,
-    ):
-        env = {**os.environ, HOME_ENV: str(local.home), **aws_env(moto, runtime, **names)}
+    endpoint = ModelEndpoint(logs / "model_server.log", settings.endpoint_name)
+    with running_moto(logs / "moto_server.log", port=moto_port) as moto, closing(endpoint):
+        endpoint.serve(version, model_dir)
+        env = {**os.environ, HOME_ENV: str(local.home), **aws_env(moto, endpoint, **names)}
         key = secrets.token_urlsafe(32)
         with environ(env):  # botocore reads the endpoints when it builds a client
             clients = AwsClients(settings)
-            provision(
-                clients, settings, key=key, sample=ensure_sample(local), model_version=version
+            provisioned = provision(
+                clients, settings, key=key, sample=ensure_sample(local), model_dir=model_dir
             )
+            assert provisioned == version, provisioned
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
-        print(f"endpoint {settings.endpoint_name}: model {version} at {runtime.base_url}")
-        yield MotoStack(env, settings, key, version)
+        print(f"endpoint {settings.endpoint_name}: model {version} at {endpoint.base_url}")
+        yield MotoStack(env, settings, key, version, endpoint)
 
 
 def main() -> None:
@@ -95,8 +126,17 @@ def main() -> None:
         aws = stack.enter_context(running_stack(local, moto_port))
         print(f"secret {aws.settings.secret_name}: your API key (shown once): {aws.key}")
         print("try:\n  " + curl_example(aws.key), flush=True)
+        with environ(aws.env):  # the player's clients, pointed at moto_server
+            clients = AwsClients(aws.settings)
+            for service in ("s3", "sagemaker", "dynamodb"):
+                clients.get(service)
+        work = local.home / "moto" / "runs"
+        stack.enter_context(
+            PipelinePlayer(clients, aws.settings, aws.env, work, aws.endpoint.serve)
+        )
         proxy = subprocess.Popen([sys.executable, "-m", "ecs_proxy"], cwd=REPO_ROOT, env=aws.env)
         stack.enter_context(stopped_at_exit(proxy))
+        print("training runs are played by a stand-in for SageMaker (ecs_proxy/moto_player.py)")
         # Ctrl-C or SIGTERM: the stack stops the proxy, the model server and moto_server.
         with contextlib.suppress(KeyboardInterrupt):
             proxy.wait()

@@ -15,3 +15,23 @@ class CallCounter:
 
     def _seen(self, **_: Any) -> None:
         self.calls += 1
+
+
+class CallRecorder:
+    """The API calls real boto3 clients send while it is open, as IAM names them."""
+
+    def __init__(self, *clients: Any) -> None:
+        self.actions: set[str] = set()
+        self._clients = clients
+
+    def _seen(self, model: Any, **_: Any) -> None:
+        self.actions.add(f"{model.service_model.signing_name}:{model.name}")
+
+    def __enter__(self) -> CallRecorder:
+        for client in self._clients:
+            client.meta.events.register("before-call", self._seen)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for client in self._clients:
+            client.meta.events.unregister("before-call", self._seen)

@@ -203,7 +203,7 @@ class AwsStack:
 
 @pytest.fixture(scope="session")
 def aws_stack(
-    moto_server: RunningServer, model_server: RunningServer, sample_dir: Path
+    moto_server: RunningServer, model_server: RunningServer, sample_dir: Path, trained_home: Path
 ) -> AwsStack:
     from chalice_app.aws.clients import AwsClients
     from chalice_app.config import load_aws_settings
@@ -215,7 +215,11 @@ def aws_stack(
     settings = load_aws_settings(env)
     key = new_key()
     with environ(env):  # botocore reads the endpoint variables when it builds a client
-        provision(AwsClients(settings), settings, key=key, sample=sample_dir, model_version="v0001")
+        model_dir = trained_home / "models" / "v0001"
+        version = provision(
+            AwsClients(settings), settings, key=key, sample=sample_dir, model_dir=model_dir
+        )
+    assert version == "v0001"  # what the model server reports
     return AwsStack(env, settings, key)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from training_pipeline.errors import DataValidationError, PipelineError
 from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.sagemaker.commands import add_commands as add_sagemaker_commands
+from training_pipeline.sagemaker.targets import STAGES
 from training_pipeline.store import resolve_home
 
 EXIT_FAILED = 1
@@ -99,13 +100,26 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runs(args: argparse.Namespace) -> int:
-    from training_pipeline.runs import RunLog
+def format_run(run: dict[str, Any]) -> str:
+    """One run per line, in the same words whichever backend recorded it."""
+    metrics = run.get("metrics") or {}
+    mae = f"MAE {metrics['mae']:,.0f}" if metrics.get("mae") is not None else ""
+    version = run.get("model_version") or "-"
+    line = f"{run['run_id']}  {run['status']:<9} {version:<6} {mae:<12} {run.get('reason') or ''}"
+    return line.rstrip()
 
-    for run in RunLog(resolve_home()).list():
-        mae = f"MAE {run.metrics['mae']:,.0f}" if run.metrics else ""
-        version = run.model_version or "-"
-        print(f"{run.run_id}  {run.status:<9} {version:<6} {mae:<12} {run.reason or ''}")
+
+def _runs(args: argparse.Namespace) -> int:
+    if args.stage:
+        from training_pipeline.sagemaker.commands import stage_runs
+
+        runs = stage_runs(args.stage)
+    else:
+        from training_pipeline.runs import RunLog
+
+        runs = [run.as_dict() for run in RunLog(resolve_home()).list()]
+    for run in runs:
+        print(format_run(run))
     return 0
 
 
@@ -160,7 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", type=Path, required=True)
     predict.set_defaults(handler=_predict)
 
-    commands.add_parser("runs", help="list training runs").set_defaults(handler=_runs)
+    runs = commands.add_parser("runs", help="list training runs")
+    runs.add_argument(
+        "--stage",
+        choices=STAGES,
+        help="the stage's SageMaker runs (its run table and executions) instead of $PVP_HOME's",
+    )
+    runs.set_defaults(handler=_runs)
     commands.add_parser("models", help="list model versions").set_defaults(handler=_models)
 
     rollback = commands.add_parser("rollback", help="serve an earlier accepted version")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.constants import MODEL_VERSION_ENV
+from chalice_app.aws.endpoints import SageMakerEndpoints
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
 from chalice_app.ports import Prediction, PriceRange
 
@@ -135,10 +135,6 @@ class EndpointPredictor:
 
     def _version_of(self, config_name: str) -> str:
         if self._config is None or self._config[0] != config_name:
-            sagemaker = self._sagemaker()
-            config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-            model_name = config["ProductionVariants"][0]["ModelName"]
-            model = sagemaker.describe_model(ModelName=model_name)
-            env = model.get("PrimaryContainer", {}).get("Environment", {})
-            self._config = (config_name, env.get(MODEL_VERSION_ENV) or model_name)
+            served = SageMakerEndpoints(self._sagemaker, self._endpoint).served(config_name)
+            self._config = (config_name, served.version or served.model)
         return self._config[1]

@@ -15,10 +15,17 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 | gate | M | the quality gate's decision, numbers and reason |
 | model_version | S | the registered model's version |
 | reason | S | why a run was rejected or failed |
-| artifacts_dir | S | s3:// prefix of the run's artifacts |
+| artifacts_dir | S | s3:// prefix of the run's artifacts (its evaluation.json and report) |
+| model_package_arn | S | the run's model in the Model Package Group (Approved or Rejected) |
+| model_data_url | S | the run's model.tar.gz |
+
+The status words, `step` names and `model_version`s are the local backend's
+(chalice_app/vocabulary.py).
 
 Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`, `execution_arn`)
-remember which run a client's Idempotency-Key started; `get` never returns them.
+remember which run a client's Idempotency-Key started, and one `deployment#<endpoint>`
+item holds the endpoint's rollout (chalice_app/aws/deployments.py); `get` never
+returns either.
 """
 
 from __future__ import annotations
@@ -29,27 +36,23 @@ from typing import Any
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if_new, to_item
+from chalice_app.vocabulary import FINAL_STATUSES, RUN_STATUSES, RUN_VIEW_FIELDS
 
-RUN_STATUSES = ("pending", "running", "accepted", "rejected", "failed")
-FINAL_STATUSES = ("accepted", "rejected", "failed")
+__all__ = ["FINAL_STATUSES", "RUN_FIELDS", "RUN_STATUSES", "RunTable"]
+
+# What a run item holds: the fields every backend shows, and what only AWS has.
 RUN_FIELDS = (
-    "run_id",
+    *RUN_VIEW_FIELDS,
     "execution_arn",
-    "status",
-    "step",
-    "started_at",
-    "finished_at",
     "updated_at",
-    "train_path",
-    "validation_path",
-    "metrics",
-    "gate",
-    "model_version",
-    "reason",
-    "artifacts_dir",
+    "model_package_arn",
+    "model_data_url",
 )
 PARTITION_KEY = "run_id"
 IDEMPOTENCY_PREFIX = "idempotency#"
+DEPLOYMENT_PREFIX = "deployment#"
+# Items that share the table but are not runs: idempotency keys, the endpoint's rollout.
+HIDDEN_PREFIXES = (IDEMPOTENCY_PREFIX, DEPLOYMENT_PREFIX)
 TABLE_SCHEMA: dict[str, Any] = {
     "KeySchema": [{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
     "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
@@ -104,7 +107,7 @@ class RunTable:
         )
 
     def get(self, run_id: str) -> dict[str, Any] | None:
-        if run_id.startswith(IDEMPOTENCY_PREFIX):
+        if run_id.startswith(HIDDEN_PREFIXES):
             return None
         item = self._get(run_id)
         return None if item is None else {name: item.get(name) for name in RUN_FIELDS}

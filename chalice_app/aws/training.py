@@ -1,9 +1,13 @@
 """Training runs as SageMaker pipeline executions (StartPipelineExecution).
 
+One function starts every run, whoever asks: the API's /start_training and
+`python -m training_pipeline sagemaker start` both call `PipelineLauncher.start`.
 S3 URIs are checked (scheme, bucket, key, and that the object exists) before the call,
-so a typo is a 422 naming the field, not a failed run. A client's Idempotency-Key
-becomes the ClientRequestToken (SageMaker starts one execution per token) and is
-remembered in the run table, so a retry gets the run its first try started.
+so a typo is a 422 naming the field, not a failed run. The champion the gate re-scores
+is the model the endpoint serves (its model.tar.gz and version), left out when nothing
+is deployed (a first run). A client's Idempotency-Key becomes the ClientRequestToken
+(SageMaker starts one execution per token) and is remembered in the run table, so a
+retry gets the run its first try started. boto3 only: the Lambda runs this.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from urllib.parse import urlparse
 
 from chalice_app import constants as c
 from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.endpoints import SageMakerEndpoints, ServedModel
 from chalice_app.aws.runs import RunTable, utc_now
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
 from chalice_app.ports import Execution
@@ -51,12 +56,16 @@ class PipelineLauncher:
         runs: RunTable,
         pipeline_name: str,
         defaults: tuple[str, str],
+        endpoint_name: str,
+        description: str = "started through the API's /start_training",
     ) -> None:
         self._sagemaker = sagemaker
         self._s3 = s3
         self._runs = runs
         self._pipeline = pipeline_name
         self._defaults = defaults
+        self._endpoint = SageMakerEndpoints(sagemaker, endpoint_name)
+        self._description = description
 
     def start(
         self,
@@ -101,14 +110,34 @@ class PipelineLauncher:
                 raise TrainingInputError(field, f"not readable by the service: {uri}") from None
             raise
 
+    def champion(self) -> ServedModel | None:
+        """The model the endpoint serves, which the gate re-scores; None before any."""
+        state = self._endpoint.state()
+        if state is None:
+            return None
+        served = self._endpoint.served(state.config)
+        if not served.model_data_url:
+            log.warning("the deployed model %s names no model.tar.gz: no champion", served.model)
+            return None
+        return served
+
+    def parameters(self, train: str, validation: str) -> list[dict[str, str]]:
+        parameters = {
+            c.PIPELINE_TRAIN_PARAMETER: train,
+            c.PIPELINE_VALIDATION_PARAMETER: validation,
+            c.PIPELINE_TIMESTAMP_PARAMETER: utc_now(),
+        }
+        champion = self.champion()
+        if champion is not None:  # else the definition's default: "no champion yet"
+            parameters[c.PIPELINE_CHAMPION_PARAMETER] = str(champion.model_data_url)
+            parameters[c.PIPELINE_CHAMPION_VERSION_PARAMETER] = champion.version or champion.model
+        return [{"Name": name, "Value": value} for name, value in parameters.items()]
+
     def _start(self, train: str, validation: str, token: str) -> tuple[str, str]:
         answer = self._sagemaker().start_pipeline_execution(
             PipelineName=self._pipeline,
-            PipelineParameters=[
-                {"Name": c.PIPELINE_TRAIN_PARAMETER, "Value": train},
-                {"Name": c.PIPELINE_VALIDATION_PARAMETER, "Value": validation},
-            ],
-            PipelineExecutionDescription="started through the API's /start_training",
+            PipelineParameters=self.parameters(train, validation),
+            PipelineExecutionDescription=self._description,
             ClientRequestToken=token,
         )
         arn = str(answer["PipelineExecutionArn"])

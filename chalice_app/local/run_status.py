@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-# Server internals in a run's record: its process and its working directory.
-_NOT_FOR_CLIENTS = ("pid", "artifacts_dir")
+# Server internals in a run's record: its process. Its directory is shown relative to
+# $PVP_HOME, as its data paths are, like the S3 prefix the AWS backend shows.
+_NOT_FOR_CLIENTS = ("pid",)
 
 
 class LocalRunStatus:

@@ -92,7 +92,8 @@ def test_thirty_concurrent_starts_over_two_workers_start_one_run(
                 break
             time.sleep(0.2)
         assert state["status"] in ("accepted", "rejected"), state
-        assert "artifacts_dir" not in state and "pid" not in state
+        assert "pid" not in state
+        assert state["artifacts_dir"] == f"$PVP_HOME/runs/{run_id}"
         assert str(api.home) not in json.dumps(state)
         (api.home / "data").mkdir()
         (api.home / "data" / "tiny.csv").write_text("type\ncasa\n")  # fails fast at validation

@@ -28,7 +28,8 @@ _QUIET_LOGGERS = ("sagemaker", "sagemaker.config", "botocore")
 _MISSING = ("ResourceNotFound", "ValidationException")  # how describe_* says "no such thing"
 NO_CHAMPION_TEXT = (
     "No champion: the pipeline's evaluate step reads this marker as 'first run'.\n"
-    "Start runs with ChampionModelDataUrl = the deployed model's model.tar.gz once one serves.\n"
+    "Launchers pass ChampionModelDataUrl (the deployed model's model.tar.gz) and\n"
+    "ChampionVersion (its version) once one serves.\n"
 )
 
 

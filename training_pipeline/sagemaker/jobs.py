@@ -70,6 +70,7 @@ def evaluate_step(
     *,
     model_data: Value,
     champion: Value,
+    champion_version: Value,
     validation_data: Value,
     instance_type: Value,
     max_mae: ParameterFloat,
@@ -107,7 +108,8 @@ def evaluate_step(
                 destination=destination,
             )
         ],
-        arguments=["--max-mae", max_mae.to_string(), "--champion-version", champion],
+        # The gate's reason names the champion by its version (v0003), as it does locally.
+        arguments=["--max-mae", max_mae.to_string(), "--champion-version", champion_version],
     )
     evaluation = PropertyFile(
         name="Evaluation", output_name=EVALUATION_OUTPUT, path=EVALUATION_FILENAME

@@ -50,6 +50,8 @@ def get_pipeline(
     processing_instance = ParameterString("ProcessingInstanceType", DEFAULT_INSTANCE_TYPE)
     max_mae = ParameterFloat("MaxMae", DEFAULT_MAX_MAE)
     champion = ParameterString("ChampionModelDataUrl", targets.no_champion_uri)
+    # Launchers pass it with the champion's model.tar.gz (chalice_app/aws/training.py).
+    champion_version = ParameterString("ChampionVersion", "")
 
     train = train_step(
         targets,
@@ -64,6 +66,7 @@ def get_pipeline(
         session,
         model_data=model_data,
         champion=champion,
+        champion_version=champion_version,
         validation_data=validation_data,
         instance_type=processing_instance,
         max_mae=max_mae,
@@ -131,6 +134,7 @@ def get_pipeline(
             processing_instance,
             max_mae,
             champion,
+            champion_version,
         ],
         steps=[train, evaluate, condition],
         # Runs are recorded in the run table and the Model Registry, not as Experiments.

@@ -4,6 +4,7 @@ what it runs (the proxy on the AWS backend) never imports model code."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -53,6 +54,16 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_no_model_code() 
     assert "training_pipeline" not in allowed
     installs = [line for line in DOCKERFILE.read_text().splitlines() if "pip install" in line]
     assert installs == ["RUN pip install --no-cache-dir -r ecs_proxy/requirements.txt"]
+
+
+def test_the_dev_and_test_launchers_stay_out_of_the_image() -> None:
+    # A launcher is any proxy module that needs model code or moto: the image has neither.
+    excluded = [rule for rule in ignore_rules(DOCKERFILE) if not rule.startswith(("!", "**"))]
+    for module in sorted((REPO_ROOT / "ecs_proxy").glob("*.py")):
+        text = module.read_text()
+        if "training_pipeline" in text or "moto" in text:
+            name = f"ecs_proxy/{module.name}"
+            assert any(fnmatch.fnmatch(name, rule) for rule in excluded), name
 
 
 def test_the_proxys_requirements_carry_no_model_library() -> None:

@@ -3,16 +3,20 @@ nothing is left running after SIGTERM."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import shutil
 import socket
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ecs_proxy.launch import free_port, running_proxy
+from ecs_proxy.launch import RunningServer, free_port, running_proxy
 
 
 def _listening(port: int) -> bool:
@@ -41,5 +45,51 @@ def test_run_moto_serves_predictions_and_stops_everything(
         assert _listening(moto_port)
         # The prediction went to DynamoDB on moto, through the AWS backend.
         assert '"predictions":[1.0]' in server.log_path.read_text()
+
+        # WHEN a run starts through the API THEN the stand-in pipeline plays it to the end
+        found = re.search(r"your API key \(shown once\): (\S+)", text)
+        assert found is not None
+        key = found.group(1)
+        status_path = f"/training/{_call(server, 'POST', '/start_training', key)['execution_id']}"
+        # (moto ends executions at once: the run is final once the stand-in recorded a step)
+        _until(lambda: _call(server, "GET", status_path, key), lambda run: bool(run["step"]))
+        run = _until(
+            lambda: _call(server, "GET", status_path, key),
+            lambda run: run["status"] in ("accepted", "rejected", "failed"),
+        )
+        # The stage's sample has more rows than the champion saw: better, so the next version
+        assert (run["status"], run["step"], run["model_version"]) == ("accepted", "record", "v0002")
+        assert run["gate"]["champion_version"] == "v0001" and run["metrics"]["mae"] > 0
+        assert run["train_path"].startswith("s3://") and run["finished_at"]
+        # AND the endpoint serves it: the deploy callback updated it, the model server followed
+        answer = _until(
+            lambda: json.loads(_run(command)), lambda a: a.get("model_version") == "v0002"
+        )
+        assert answer["value"] > 0
     assert server.process.returncode == 0
     assert not _listening(moto_port)
+
+
+def _run(command: str) -> str:
+    return subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=30
+    ).stdout
+
+
+def _call(server: RunningServer, method: str, path: str, key: str) -> dict[str, Any]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        conn.request(method, path, headers={"API-key": key})
+        body: dict[str, Any] = json.loads(conn.getresponse().read())
+        return body
+    finally:
+        conn.close()
+
+
+def _until(read: Callable[[], dict[str, Any]], done: Callable[[dict[str, Any]], bool]) -> Any:
+    deadline = time.monotonic() + 180  # a training run on a shared 2-core machine
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.5)

@@ -7,17 +7,22 @@ container/bin) runs with its /opt/ml root moved to a temporary directory
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, cli_env
+from ecs_proxy.launch import RunningServer
+from ecs_proxy.moto_stack import running_server
+from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from tests.dockerfiles import hadolint_output, ignore_rules
 from training_pipeline.container.layout import ROOT_ENV, OptMl
 
@@ -144,7 +149,7 @@ def test_evaluate_without_a_champion_and_its_failure_message(
 
 
 def test_serve_execs_the_model_server_on_the_model_directory(tmp_path: Path) -> None:
-    # GIVEN a `python` that records its arguments (the server module is another change's)
+    # GIVEN a `python` that records its arguments
     stub_bin, seen = tmp_path / "bin", tmp_path / "argv.txt"
     stub_bin.mkdir()
     (stub_bin / "python").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}\n')
@@ -168,6 +173,46 @@ def test_serve_execs_the_model_server_on_the_model_directory(tmp_path: Path) -> 
         "--model-dir",
         f"{tmp_path}/model",
     ]
+
+
+def test_serve_answers_ping_and_invocations_as_a_plain_process(
+    trained_home: Path, tmp_path: Path
+) -> None:
+    # GIVEN /opt/ml/model as SageMaker unpacks a model.tar.gz for an endpoint
+    paths = OptMl(tmp_path / "opt_ml")
+    shutil.copytree(trained_home / "models" / "v0001", paths.model)
+    env = cli_env(tmp_path)
+    path = os.pathsep.join([str(BIN), str(Path(sys.executable).parent), env["PATH"]])
+    env.update({ROOT_ENV: str(paths.root), "PATH": path, "PVP_MODEL_VERSION": "v0001"})
+
+    # WHEN SageMaker's `serve` runs (here on loopback: its flags come after the image's)
+    with running_server(
+        ["--host", "127.0.0.1"], tmp_path / "serve.log", env=env, timeout=60, program="serve"
+    ) as server:
+        ping = _http(server, "GET", "/ping")
+        answer = _http(server, "POST", "/invocations", json.dumps(EXAMPLE_RECORD).encode())
+        # exec: the server is the process SageMaker started, so SIGTERM reaches it
+        command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
+
+    # THEN it answers the container contract with the trained model
+    assert ping == (200, {"status": "ok", "model_version": "v0001"})
+    status, body = answer
+    assert status == 200 and body["model_version"] == "v0001"
+    (prediction,) = body["predictions"]
+    assert prediction["value"] > 0
+    assert b"training_pipeline.model_server" in command
+    assert server.process.returncode == -signal.SIGTERM  # stopped by SageMaker's signal, not killed
+
+
+def _http(server: RunningServer, method: str, path: str, body: bytes = b"") -> tuple[int, Any]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json"} if body else {}
+        conn.request(method, path, body=body or None, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
 
 
 def test_every_image_program_is_executable_and_runs_a_module_that_exists() -> None:

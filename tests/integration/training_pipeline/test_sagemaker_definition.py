@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from chalice_app.vocabulary import PIPELINE_STEPS
 from tests.conftest import REPO_ROOT, cli_env
 from training_pipeline.container.layout import OptMl
 from training_pipeline.gate import DEFAULT_MAX_MAE
@@ -161,6 +162,8 @@ def test_the_step_graph(definition: dict[str, Any]) -> None:
     }
     assert "Accepted-RegisterModel" in dependencies(steps["DeployCallback"])
     assert "Rejected-RegisterModel" in dependencies(steps["RecordRejection"])
+    # The status route names each of these steps in the local runner's words.
+    assert set(steps) == set(PIPELINE_STEPS)
 
 
 def test_the_gate_is_not_reimplemented_in_the_definition(definition: dict[str, Any]) -> None:
@@ -227,6 +230,7 @@ def test_the_parameters(definition: dict[str, Any]) -> None:
             "String",
             f"s3://{BUCKET}/pipelines/property-evaluator-training-stg/no-champion/NO_CHAMPION",
         ),
+        "ChampionVersion": ("String", ""),
     }
 
 

@@ -95,3 +95,17 @@ def test_bad_aws_configuration_is_refused(change: dict[str, str]) -> None:
 
     with pytest.raises(ConfigurationError):
         load_aws_settings({**AWS_ENV, **change})
+
+
+def test_deploy_settings_take_one_value_each_and_refuse_what_sagemaker_would() -> None:
+    from chalice_app.config import load_deploy_settings
+
+    settings = load_deploy_settings({"PVP_ENDPOINT_MEMORY_MB": "4096"})
+    assert (settings.memory_mb, settings.max_concurrency, settings.keep) == (4096, 5, 3)
+    for bad in (
+        {"PVP_ENDPOINT_MEMORY_MB": "1500"},
+        {"PVP_ENDPOINT_MAX_CONCURRENCY": "201"},
+        {"PVP_DEPLOY_KEEP": "1"},
+    ):
+        with pytest.raises(ConfigurationError, match=next(iter(bad))):
+            load_deploy_settings(bad)

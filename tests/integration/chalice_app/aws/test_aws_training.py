@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +12,10 @@ from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
 from chalice_app.aws.status import PipelineRunStatus
 from chalice_app.aws.training import PipelineLauncher
-from chalice_app.config import AwsSettings
+from chalice_app.config import AwsSettings, load_aws_settings
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
-from ecs_proxy.moto_resources import create_pipeline
+from ecs_proxy.moto_resources import create_pipeline, serve_first_model
+from tests.integration.chalice_app.aws.conftest import ENV
 
 
 @pytest.fixture
@@ -29,8 +31,20 @@ def runs(aws: AwsClients, settings: AwsSettings) -> RunTable:
 def _launcher(aws: AwsClients, settings: AwsSettings, runs: RunTable) -> PipelineLauncher:
     defaults = (settings.train_uri, settings.validation_uri)
     return PipelineLauncher(
-        aws.source("sagemaker"), aws.source("s3"), runs, settings.pipeline_name, defaults
+        aws.source("sagemaker"),
+        aws.source("s3"),
+        runs,
+        settings.pipeline_name,
+        defaults,
+        settings.endpoint_name,
     )
+
+
+def _parameters(aws: AwsClients, execution_arn: str) -> dict[str, str]:
+    listed = aws.get("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution_arn
+    )["PipelineParameters"]
+    return {p["Name"]: p["Value"] for p in listed}
 
 
 def _executions(aws: AwsClients, settings: AwsSettings) -> list[Any]:
@@ -47,10 +61,78 @@ def test_a_run_starts_with_the_default_data_and_is_recorded(
     record = runs.get(execution.execution_id)
     assert record is not None and record["status"] == "pending"
     assert record["train_path"] == settings.train_uri
-    parameters = aws.get("sagemaker").list_pipeline_parameters_for_execution(
-        PipelineExecutionArn=execution.execution_arn
-    )["PipelineParameters"]
-    assert {"Name": "TrainingDataS3Path", "Value": settings.train_uri} in parameters
+    parameters = _parameters(aws, execution.execution_arn)
+    assert parameters["TrainingDataS3Path"] == settings.train_uri
+    assert parameters["ValidationDataS3Path"] == settings.validation_uri
+    assert parameters["TrainingTimestamp"].startswith(record["started_at"][:10])
+    # Nothing deployed yet: the definition's "no champion" default stands
+    assert "ChampionModelDataUrl" not in parameters and "ChampionVersion" not in parameters
+
+
+def test_the_champion_is_the_model_the_endpoint_serves(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable, tmp_path: Path
+) -> None:
+    # GIVEN the stage's first model serving, as the deploy callback leaves it
+    (tmp_path / "model.joblib").write_bytes(b"a model")
+    create_pipeline(aws.get("sagemaker"), settings)
+    aws.get("sagemaker").create_model_package_group(
+        ModelPackageGroupName=f"property-value-regressor-{settings.stage}"
+    )
+    version = serve_first_model(aws, settings, tmp_path)
+
+    # WHEN a run starts
+    execution = _launcher(aws, settings, runs).start(None, None)
+
+    # THEN the gate re-scores that model, named by its version
+    parameters = _parameters(aws, execution.execution_arn)
+    assert parameters["ChampionVersion"] == version == "v0001"
+    champion = parameters["ChampionModelDataUrl"]
+    assert champion.startswith(f"s3://{settings.bucket}/") and champion.endswith("model.tar.gz")
+    bucket, key = champion.removeprefix("s3://").split("/", 1)
+    assert aws.get("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+
+
+def test_sagemaker_start_is_the_launcher_from_a_shell(
+    aws: AwsClients,
+    runs: RunTable,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from training_pipeline.cli import main
+
+    # GIVEN stage dev's pipeline and run table (the command knows the project's stages)
+    dev = load_aws_settings({**ENV, "PVP_STAGE": "dev"})
+    aws.get("dynamodb").create_table(TableName=dev.run_table, **TABLE_SCHEMA)
+    create_pipeline(aws.get("sagemaker"), dev)
+    monkeypatch.setenv("AWS_REGION", dev.region)
+    monkeypatch.delenv("PVP_BUCKET", raising=False)  # then the data's bucket
+    stage = ["sagemaker", "start", "--stage", "dev"]
+
+    code = main([*stage, "--train", dev.train_uri, "--validation", dev.validation_uri])
+
+    assert code == 0
+    out = capsys.readouterr().out.splitlines()
+    execution_id = out[0].split()[1]
+    assert out[1].endswith(f"/execution/{execution_id}")
+    record = RunTable(aws.source("dynamodb"), dev.run_table).get(execution_id)
+    assert record is not None and record["status"] == "pending"
+    missing = f"s3://{dev.bucket}/data/missing.csv"
+    assert main([*stage, "--train", missing, "--validation", dev.validation_uri]) == 1
+    assert capsys.readouterr().err.strip() == f"error: --train: no such object: {missing}"
+    assert len(_executions(aws, dev)) == 1
+
+    # WHEN the pipeline recorded that run's outcome, and a second run recorded none
+    table = RunTable(aws.source("dynamodb"), dev.run_table)
+    table.update(execution_id, status="accepted", model_version="v0002", metrics={"mae": 2100.4})
+    assert main([*stage, "--train", dev.train_uri, "--validation", dev.validation_uri]) == 0
+    second = capsys.readouterr().out.split()[1]
+    # THEN `runs --stage` lists both in the local listing's words
+    assert main(["runs", "--stage", "dev"]) == 0
+    listed = [line.split(maxsplit=4) for line in capsys.readouterr().out.splitlines()]
+    assert listed == [
+        [execution_id, "accepted", "v0002", "MAE", "2,100"],
+        [second, "failed", "-", "the", "pipeline finished without recording its outcome"],
+    ]
 
 
 def test_a_retry_with_the_same_idempotency_key_starts_one_run(
@@ -126,13 +208,37 @@ def test_status_of_a_run_uses_the_outcome_the_pipeline_recorded(
         assert reader.get(unknown) is None
 
 
-def test_a_running_execution_reports_its_step(
-    aws: AwsClients, settings: AwsSettings, runs: RunTable
+@pytest.mark.parametrize(
+    ("state", "steps", "expected"),
+    [
+        (
+            "Executing",
+            [{"StepName": "Train", "StepStatus": "Executing"}],
+            ("running", "train", None, None),
+        ),
+        (
+            # Train or Evaluate failing reaches neither Lambda step: SageMaker tells why.
+            "Failed",
+            [
+                {"StepName": "Evaluate", "StepStatus": "Failed", "FailureReason": "ExitMessage"},
+                {"StepName": "Train", "StepStatus": "Succeeded"},
+            ],
+            ("failed", "evaluate", "evaluate failed: ExitMessage", "finished"),
+        ),
+    ],
+)
+def test_a_run_the_table_knows_only_as_started_reports_sagemaker_s_step(
+    aws: AwsClients,
+    settings: AwsSettings,
+    runs: RunTable,
+    state: str,
+    steps: list[dict[str, str]],
+    expected: tuple[str, str, str | None, str | None],
 ) -> None:
     from botocore.stub import Stubber
 
-    # moto's executions are never running and list_pipeline_execution_steps raises
-    # NotImplementedError: both answers come from botocore's Stubber.
+    # moto's executions are never running nor failed, and list_pipeline_execution_steps
+    # raises NotImplementedError: both answers come from botocore's Stubber.
     arn = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/abc123def456"
     runs.put({"run_id": "abc123def456", "execution_arn": arn, "status": "pending"})
     client = aws.get("sagemaker")
@@ -140,15 +246,17 @@ def test_a_running_execution_reports_its_step(
     with Stubber(client) as stub:
         stub.add_response(
             "describe_pipeline_execution",
-            {"PipelineExecutionStatus": "Executing", "CreationTime": now, "LastModifiedTime": now},
+            {"PipelineExecutionStatus": state, "CreationTime": now, "LastModifiedTime": now},
             {"PipelineExecutionArn": arn},
         )
         stub.add_response(
             "list_pipeline_execution_steps",
-            {"PipelineExecutionSteps": [{"StepName": "train", "StepStatus": "Executing"}]},
-            {"PipelineExecutionArn": arn, "SortOrder": "Descending", "MaxResults": 1},
+            {"PipelineExecutionSteps": steps},
+            {"PipelineExecutionArn": arn, "SortOrder": "Descending", "MaxResults": 5},
         )
-        state = PipelineRunStatus(fixed(client), runs, settings.pipeline_name).get("abc123def456")
+        run = PipelineRunStatus(fixed(client), runs, settings.pipeline_name).get("abc123def456")
         stub.assert_no_pending_responses()
-    assert state is not None
-    assert (state["status"], state["step"], state["finished_at"]) == ("running", "train", None)
+    assert run is not None
+    status, step, reason, finished = expected
+    assert (run["status"], run["step"], run["reason"]) == (status, step, reason)
+    assert bool(run["finished_at"]) == bool(finished)

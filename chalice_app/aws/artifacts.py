@@ -1,0 +1,44 @@
+"""Run artifacts in S3 the pipeline's callbacks read: evaluation.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.training import s3_location
+from chalice_app.deploy.ports import ArtifactError
+
+# evaluation.json is a few hundred bytes; anything near this is not one.
+MAX_JSON_BYTES = 1024 * 1024
+
+
+class S3Artifacts:
+    def __init__(self, s3: ClientSource) -> None:
+        self._s3 = s3
+
+    def read_json(self, uri: str) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from chalice_app.errors import TrainingInputError
+
+        try:
+            bucket, key = s3_location(uri, "evaluation_uri")
+            answer = self._s3().get_object(Bucket=bucket, Key=key)
+            body = answer["Body"].read(MAX_JSON_BYTES + 1)
+        except TrainingInputError as exc:
+            raise ArtifactError(exc.problem) from None
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            raise ArtifactError(f"cannot read {uri}: {code}") from None
+        except BotoCoreError as exc:
+            raise ArtifactError(f"cannot read {uri}: {type(exc).__name__}") from None
+        if len(body) > MAX_JSON_BYTES:
+            raise ArtifactError(f"{uri} is larger than {MAX_JSON_BYTES} bytes")
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise ArtifactError(f"{uri} is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ArtifactError(f"{uri} is not a JSON object")
+        return data

@@ -1,0 +1,57 @@
+"""The endpoint's rollout state, one item in the run table (`deployment#<endpoint>`).
+
+It outlives any one Lambda: the deploy callback starts a rollout and, when SageMaker is
+slower than a Lambda step may wait, the deploy watcher finishes it from this item. Every
+write is conditional on the revision it read, so two writers never both act on one
+state; the loser gets None and stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.items import from_item, to_item
+from chalice_app.aws.runs import DEPLOYMENT_PREFIX, PARTITION_KEY
+from chalice_app.deploy.ports import Deployment
+
+
+class DeploymentTable:
+    def __init__(self, client: ClientSource, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def load(self, endpoint: str) -> Deployment:
+        answer = self._client().get_item(
+            TableName=self._table,
+            Key=to_item({PARTITION_KEY: DEPLOYMENT_PREFIX + endpoint}),
+            ConsistentRead=True,
+        )
+        if "Item" not in answer:
+            return Deployment(endpoint)
+        item = from_item(answer["Item"])
+        item.pop(PARTITION_KEY)
+        return Deployment(**item)
+
+    def save(self, deployment: Deployment) -> Deployment | None:
+        from botocore.exceptions import ClientError
+
+        saved = replace(deployment, revision=deployment.revision + 1)
+        item = {PARTITION_KEY: DEPLOYMENT_PREFIX + deployment.endpoint, **asdict(saved)}
+        if deployment.revision == 0:
+            condition: dict[str, Any] = {
+                "ConditionExpression": f"attribute_not_exists({PARTITION_KEY})"
+            }
+        else:
+            condition = {
+                "ConditionExpression": "revision = :read",
+                "ExpressionAttributeValues": {":read": {"N": str(deployment.revision)}},
+            }
+        try:
+            self._client().put_item(TableName=self._table, Item=to_item(item), **condition)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return saved

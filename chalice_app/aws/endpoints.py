@@ -1,0 +1,135 @@
+"""The serverless endpoint and what it serves: SageMaker Models, endpoint configs, endpoint.
+
+Every model and config the deploy makes is named `property-value-regressor-{stage}-{version}`
+(one name for both, `served_name`): the stage's IAM policies grant the deploy exactly
+that prefix, and a name says which version a config serves. Creating what exists
+already is a no-op, so a retried callback finds its model and config where it left them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalice_app.aws.clients import ClientSource
+from chalice_app.constants import MODEL_VERSION_ENV
+from chalice_app.deploy.ports import EndpointState
+
+VARIANT = "AllTraffic"
+# What "no such thing" looks like on describe/delete (AWS says ...Exception, moto ...Error).
+_MISSING_CODES = {"ValidationException", "ValidationError", "ResourceNotFound"}
+_MISSING_WORDS = ("could not find", "does not exist", "not found")
+_EXISTS_WORDS = ("already existing", "already exists")
+
+
+def served_name(stage: str, version: str) -> str:
+    return f"property-value-regressor-{stage}-{version}"
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    config: str
+    model: str
+    model_data_url: str | None
+    version: str | None
+
+
+def _says(exc: Exception, codes: set[str], words: tuple[str, ...]) -> bool:
+    error = getattr(exc, "response", {}).get("Error", {})
+    message = str(error.get("Message", "")).lower()
+    return error.get("Code") in codes and any(word in message for word in words)
+
+
+def is_missing(exc: Exception) -> bool:
+    return _says(exc, _MISSING_CODES, _MISSING_WORDS)
+
+
+class SageMakerEndpoints:
+    """One endpoint's SageMaker calls; botocore errors pass through to the caller."""
+
+    def __init__(self, sagemaker: ClientSource, endpoint: str) -> None:
+        self._sagemaker = sagemaker
+        self.endpoint = endpoint
+
+    def state(self) -> EndpointState | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            found = self._sagemaker().describe_endpoint(EndpointName=self.endpoint)
+        except ClientError as exc:
+            if is_missing(exc):
+                return None
+            raise
+        return EndpointState(
+            str(found["EndpointStatus"]),
+            str(found["EndpointConfigName"]),
+            found.get("FailureReason"),
+        )
+
+    def served(self, config: str) -> ServedModel:
+        """The model a config serves: its model.tar.gz and the version the deploy set."""
+        sagemaker = self._sagemaker()
+        variants = sagemaker.describe_endpoint_config(EndpointConfigName=config)
+        model_name = str(variants["ProductionVariants"][0]["ModelName"])
+        model = sagemaker.describe_model(ModelName=model_name)
+        container = model.get("PrimaryContainer", {})
+        version = container.get("Environment", {}).get(MODEL_VERSION_ENV)
+        return ServedModel(config, model_name, container.get("ModelDataUrl"), version)
+
+    def create_model(
+        self, name: str, *, image: str, model_data_url: str, version: str, role_arn: str
+    ) -> None:
+        self._create(
+            lambda client: client.create_model(
+                ModelName=name,
+                PrimaryContainer={
+                    "Image": image,
+                    "ModelDataUrl": model_data_url,
+                    "Environment": {MODEL_VERSION_ENV: version},
+                },
+                ExecutionRoleArn=role_arn,
+                # As registered by the pipeline: the model server needs no network.
+                EnableNetworkIsolation=True,
+            )
+        )
+
+    def create_config(self, name: str, *, model: str, memory_mb: int, max_concurrency: int) -> None:
+        serverless = {"MemorySizeInMB": memory_mb, "MaxConcurrency": max_concurrency}
+        variant = {"VariantName": VARIANT, "ModelName": model, "ServerlessConfig": serverless}
+        self._create(
+            lambda client: client.create_endpoint_config(
+                EndpointConfigName=name, ProductionVariants=[variant]
+            )
+        )
+
+    def create_endpoint(self, config: str) -> None:
+        self._sagemaker().create_endpoint(EndpointName=self.endpoint, EndpointConfigName=config)
+
+    def update_endpoint(self, config: str) -> None:
+        self._sagemaker().update_endpoint(EndpointName=self.endpoint, EndpointConfigName=config)
+
+    def delete_endpoint(self) -> None:
+        self._ignoring_missing(lambda c: c.delete_endpoint(EndpointName=self.endpoint))
+
+    def delete_served(self, name: str) -> None:
+        """Delete a config and its model of that name (what `served_name` made)."""
+        self._ignoring_missing(lambda c: c.delete_endpoint_config(EndpointConfigName=name))
+        self._ignoring_missing(lambda c: c.delete_model(ModelName=name))
+
+    def _create(self, call: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            call(self._sagemaker())
+        except ClientError as exc:
+            if not _says(exc, _MISSING_CODES, _EXISTS_WORDS):
+                raise
+
+    def _ignoring_missing(self, call: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            call(self._sagemaker())
+        except ClientError as exc:
+            if not is_missing(exc):
+                raise

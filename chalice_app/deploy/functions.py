@@ -1,0 +1,73 @@
+"""The pipeline's Lambda functions, on the app through this blueprint (chalice_app/app.py).
+
+Thin: take the event, call the service (callbacks.py), answer. Chalice deploys them as
+`property-value-predictor-{stage}-{name}`, the ARNs the pipeline definition derives
+(training_pipeline/sagemaker/targets.py); each has its own least-privilege role
+(.chalice/policy-<stage>-<name>.json).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalice_app import observability
+from chalice_app.wiring import get_callbacks
+
+pipeline = Blueprint(__name__)
+
+DEPLOY_CALLBACK = "deploy_callback"
+RECORD_REJECTION = "record_rejection"
+DEPLOY_WATCH = "deploy_watch"
+# How often the watcher looks for a rollout nobody holds (a minute is a fraction of
+# what a serverless endpoint takes to create or update).
+WATCH_SCHEDULE = "rate(1 minute)"
+
+
+def _remaining_seconds(context: Any) -> float:
+    return float(context.get_remaining_time_in_millis()) / 1000.0
+
+
+def _observed(handler: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Log lines carry the invocation's request id; metrics leave when it ends."""
+
+    @wraps(handler)
+    def run(event: Any, context: Any) -> dict[str, Any]:
+        observability.begin_request(getattr(context, "aws_request_id", None))
+        try:
+            return handler(event, context)
+        finally:
+            observability.end_request()
+
+    return run
+
+
+@pipeline.lambda_function(name=DEPLOY_CALLBACK)
+@_observed
+def deploy_callback(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalice_app.deploy import callbacks  # here: the API's cold start never pays for it
+
+    return callbacks.deploy_accepted(get_callbacks(), event, _remaining_seconds(context))
+
+
+@pipeline.lambda_function(name=RECORD_REJECTION)
+@_observed
+def record_rejection(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalice_app.deploy import callbacks
+
+    return callbacks.record_rejection(get_callbacks(), event)
+
+
+@_observed
+def _watch(event: Any, context: Any) -> dict[str, Any]:
+    from chalice_app.deploy import callbacks
+
+    return callbacks.watch(get_callbacks(), _remaining_seconds(context))
+
+
+@pipeline.schedule(WATCH_SCHEDULE, name=DEPLOY_WATCH)
+def deploy_watch(event: Any) -> dict[str, Any]:
+    return _watch(event, event.context)
