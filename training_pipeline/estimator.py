@@ -1,7 +1,15 @@
-"""The log-price estimate: a boosted model blended with the nearest twins' prices.
+"""The log-price estimate: a boosted price, corrected by a small stacked model that
+weighs it against the nearest twins' prices.
 
-One `blend` does the arithmetic for the batch path, the single-row path and the
-calibration's out-of-fold predictions, so the three agree by construction.
+The stacker is a second, small CatBoost model fitted on out-of-fold values
+(`training.fit_parts`): it reads how far the twins' prices are from the boosted one,
+how far away the twins are, and the row's own features, and predicts what to add to
+the boosted log price. It learns what a hand-set blend could not: trust a twin in the
+same building more for a flat than for a house, less for a large house than a small
+one, and not at all when the twins disagree with each other.
+
+`stack_inputs` and `combine` do the arithmetic for the batch path, the single-row path
+and the calibration's out-of-fold predictions, so the three agree by construction.
 """
 
 from __future__ import annotations
@@ -13,33 +21,31 @@ import numpy as np
 from training_pipeline.neighbours import NeighbourPrices
 
 
-class LogPriceEstimator:
-    """A fitted CatBoost regressor and neighbour index, and how to weigh them."""
+def stack_inputs(
+    boosted: np.ndarray, means: np.ndarray, distances: np.ndarray, matrix: np.ndarray
+) -> np.ndarray:
+    """The stacker's float32 features: each twins' mean minus the boosted log price,
+    the twins' distances (km), then the row's own features."""
+    gaps = means - boosted[:, np.newaxis]
+    return np.ascontiguousarray(np.column_stack([gaps, distances, matrix]), dtype=np.float32)
 
-    def __init__(
-        self,
-        booster: Any,
-        neighbours: NeighbourPrices,
-        neighbour_weight: float,
-        neighbour_reach_km: float,
-    ) -> None:
+
+def combine(boosted: np.ndarray, correction: np.ndarray) -> np.ndarray:
+    """The log price: the same float64 addition for one row or many."""
+    return boosted + correction
+
+
+class LogPriceEstimator:
+    """A fitted CatBoost regressor, a neighbour index and the stacker over both."""
+
+    def __init__(self, booster: Any, neighbours: NeighbourPrices, stacker: Any) -> None:
         self.booster = booster
         self.neighbours = neighbours
-        self.neighbour_weight = neighbour_weight
-        self.neighbour_reach_km = neighbour_reach_km
-
-    def blend(
-        self, boosted: np.ndarray, neighbour: np.ndarray, nearest_km: np.ndarray
-    ) -> np.ndarray:
-        """Weighted mean of the two log prices; the same float64 operations for any n.
-
-        A twin at distance 0 gets the full neighbour_weight, one a reach away about a
-        third of it: a far "nearest" listing says little about this one.
-        """
-        weight = self.neighbour_weight * np.exp(-nearest_km / self.neighbour_reach_km)
-        return (1.0 - weight) * boosted + weight * neighbour
+        self.stacker = stacker
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
-        """Log prices of many encoded rows, through CatBoost's own predictor."""
+        """Log prices of many encoded rows, through CatBoost's own predictors."""
         boosted = np.asarray(self.booster.predict(matrix, thread_count=1), dtype=np.float64)
-        return self.blend(boosted, *self.neighbours.predict(matrix))
+        inputs = stack_inputs(boosted, *self.neighbours.predict(matrix), matrix)
+        correction = np.asarray(self.stacker.predict(inputs, thread_count=1), dtype=np.float64)
+        return combine(boosted, correction)
