@@ -4,9 +4,9 @@ weighs it against the nearest twins' prices.
 The stacker is a second, small CatBoost model fitted on out-of-fold values
 (`training.fit_parts`): it reads how far the twins' prices are from the boosted one,
 how far away the twins are, and the row's own features, and predicts what to add to
-the boosted log price. It learns what a hand-set blend could not: trust a twin in the
-same building more for a flat than for a house, less for a large house than a small
-one, and not at all when the twins disagree with each other.
+the boosted log price. Where the hand-set blend it replaced trusted the twins by one
+curve of distance, here their worth may depend on the type, size and place of the row
+and on whether the two twins agree.
 
 `stack_inputs` and `combine` do the arithmetic for the batch path, the single-row path
 and the calibration's out-of-fold predictions, so the three agree by construction.
