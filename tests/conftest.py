@@ -37,7 +37,7 @@ EXAMPLE_RECORD = {
 # Model parameters for every training run a test starts (CLI, runner, the API's
 # launcher, through $PVP_MODEL_PARAMS): a real model fitted in about a second instead of
 # the production settings' ten; tests check behaviour, not accuracy.
-QUICK_PARAMS = '{"iterations": 150, "range_folds": 3}'
+QUICK_PARAMS = '{"iterations": 150, "range_folds": 3, "stack_iterations": 100}'
 # The same flat as an API request body (the old system's field names).
 EXAMPLE_REQUEST = {
     "Type": "departamento",

@@ -2,12 +2,13 @@
 
 A quarter of the listings share their exact coordinates with another (one building,
 several flats), and a boosted model of smooth trees blurs what a neighbour in the same
-building sold for. The boosted price is blended with the distance-weighted mean log
-price of the `k` nearest training listings in a space of kilometres and log areas, the
-more the nearer the nearest one is (`estimator.LogPriceEstimator.blend`).
+building sold for. For each row this gives the distance-weighted mean log price of its
+1, 2, .. k nearest training listings in a space of kilometres and log areas, and how far
+each of them is; the stacker (`estimator.LogPriceEstimator`) learns how much to trust
+them against the boosted price.
 
 Only training rows are in the index, so a price never reaches its own estimate unless
-the very same row is asked about again; calibration asks only about held-out rows.
+the very same row is asked about again; training asks only about held-out rows.
 """
 
 from __future__ import annotations
@@ -69,22 +70,27 @@ class NeighbourPrices:
             self._trees[float(code)] = (cKDTree(points[mine]), log_price[mine])
 
     def predict(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted mean log price of each row's k nearest training listings of its type,
-        and the distance to the nearest one (how much that mean is worth).
+        """Two (rows, k) arrays: in column j, the weighted mean log price of each row's
+        j + 1 nearest training listings of its type, and the distance to the (j + 1)-th.
 
         One row or many, the arithmetic per row is the same (the single-row path calls
-        this with a one-row matrix). A type with no training rows gives NaN.
+        this with a one-row matrix). A type with fewer than k training rows repeats its
+        last column; a type with none gives NaN.
         """
         points = self.space.embed(matrix)
         types = matrix[:, TYPE_COLUMN]
-        estimate, nearest = np.full(len(matrix), np.nan), np.full(len(matrix), np.nan)
+        k = self.space.k
+        means, distances = np.full((len(matrix), k), np.nan), np.full((len(matrix), k), np.nan)
         for code, (tree, prices) in self._trees.items():
             mine = types == code
             if not mine.any():
                 continue
-            k = min(self.space.k, len(prices))
-            distance, index = tree.query(points[mine], k=[*range(1, k + 1)])
+            found = min(k, len(prices))
+            distance, index = tree.query(points[mine], k=[*range(1, found + 1)])
             weight = 1.0 / (distance + self.space.softening_km)
-            estimate[mine] = (prices[index] * weight).sum(axis=1) / weight.sum(axis=1)
-            nearest[mine] = distance[:, 0]
-        return estimate, nearest
+            # Running sums: the mean of the j + 1 nearest for every j from one query.
+            mean = np.cumsum(prices[index] * weight, axis=1) / np.cumsum(weight, axis=1)
+            pad = [found - 1] * (k - found)
+            means[mine] = mean[:, [*range(found), *pad]]
+            distances[mine] = distance[:, [*range(found), *pad]]
+        return means, distances

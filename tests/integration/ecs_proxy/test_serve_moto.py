@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ecs_proxy.launch import RunningServer, free_port, running_proxy
+from tests.conftest import run_cli
 
 
 def _listening(port: int) -> bool:
@@ -26,11 +27,13 @@ def _listening(port: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl to run the printed command")
-def test_run_moto_serves_predictions_and_stops_everything(
-    tmp_path: Path, trained_home: Path
-) -> None:
+def test_run_moto_serves_predictions_and_stops_everything(tmp_path: Path, sample_dir: Path) -> None:
     home = tmp_path / "pvp"
-    shutil.copytree(trained_home, home)  # a deployed model: no training needed
+    # A deployed champion that saw only 200 rows: a run on the stage's whole sample must
+    # beat it by a margin (~12% MAE here), not by the luck of a close call.
+    small = tmp_path / "small-train.csv"
+    small.write_text("\n".join((sample_dir / "train.csv").read_text().splitlines()[:201]) + "\n")
+    run_cli(home, "run", "--train", str(small), "--validation", str(sample_dir / "test.csv"))
     moto_port = free_port()
     env = {"MOTO_PORT": str(moto_port), "HOME": str(tmp_path)}
     with running_proxy(
@@ -58,7 +61,11 @@ def test_run_moto_serves_predictions_and_stops_everything(
             lambda run: run["status"] in ("accepted", "rejected", "failed"),
         )
         # The stage's sample has more rows than the champion saw: better, so the next version
-        assert (run["status"], run["step"], run["model_version"]) == ("accepted", "record", "v0002")
+        assert (run["status"], run["step"], run["model_version"]) == (
+            "accepted",
+            "record",
+            "v0002",
+        ), run["gate"]
         assert run["gate"]["champion_version"] == "v0001" and run["metrics"]["mae"] > 0
         assert run["train_path"].startswith("s3://") and run["finished_at"]
         # AND the endpoint serves it: the deploy callback updated it, the model server followed

@@ -49,7 +49,11 @@ def test_a_reader_never_fails_while_versions_switch(tmp_path: Path) -> None:
     registry, expected = LocalRegistry(home), {}
     for seed in (1, 2):
         frame = make_sample(600, seed=seed)
-        model = fit_model(frame, frame[TARGET], ModelParams(iterations=30, depth=4, range_folds=2))
+        model = fit_model(
+            frame,
+            frame[TARGET],
+            ModelParams(iterations=30, depth=4, range_folds=2, stack_iterations=50),
+        )
         model.save(tmp_path / f"model{seed}")
         version = registry.register(
             tmp_path / f"model{seed}",

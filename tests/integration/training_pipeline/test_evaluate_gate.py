@@ -26,7 +26,7 @@ def shuffled_model(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -
     frame = load_dataset(sample_dir / "train.csv")
     frame["price"] = np.random.default_rng(0).permutation(frame["price"].to_numpy())
     directory = tmp_path_factory.mktemp("shuffled")
-    fit_and_save(frame, directory, ModelParams(iterations=10, depth=4))
+    fit_and_save(frame, directory, ModelParams(iterations=10, depth=4, stack_iterations=50))
     return directory
 
 

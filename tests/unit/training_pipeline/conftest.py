@@ -22,7 +22,9 @@ def train_frame() -> pd.DataFrame:
 def small_model(train_frame: pd.DataFrame) -> PriceModel:
     # Fewer trees and folds than production: a real model, fitted in about a second.
     return fit_model(
-        train_frame, train_frame[TARGET], ModelParams(iterations=150, depth=6, range_folds=3)
+        train_frame,
+        train_frame[TARGET],
+        ModelParams(iterations=150, depth=6, range_folds=3, stack_iterations=100),
     )
 
 

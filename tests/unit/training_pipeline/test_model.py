@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
+from training_pipeline.estimator import stack_inputs
 from training_pipeline.model import (
     MODEL_FILENAME,
     RANGE_LEVEL,
@@ -21,7 +22,7 @@ from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES, TARGET
 
 # Few trees and folds: these tests compare models, they do not need good ones.
-QUICK = ModelParams(iterations=30, depth=4, range_folds=2)
+QUICK = ModelParams(iterations=30, depth=4, range_folds=2, stack_iterations=50)
 
 
 def _varied_rows(rows: int = 300) -> pd.DataFrame:
@@ -73,7 +74,7 @@ def test_ranges_of_both_paths_are_equal_and_hold_their_value(small_model: PriceM
     assert (values < highs).all()
 
 
-def test_batch_path_blends_catboosts_own_predictor_with_the_neighbours(
+def test_batch_path_is_catboosts_own_predictors_booster_plus_stacker(
     small_model: PriceModel,
 ) -> None:
     frame = _varied_rows(100)
@@ -83,11 +84,12 @@ def test_batch_path_blends_catboosts_own_predictor_with_the_neighbours(
     estimator = small_model.estimator
     matrix = small_model.features.transform(frame)
     boosted = estimator.booster.predict(matrix, thread_count=1)
-    neighbour, nearest_km = estimator.neighbours.predict(matrix)
-    weight = estimator.neighbour_weight * np.exp(-nearest_km / estimator.neighbour_reach_km)
-    assert ((weight > 0) & (weight < 1)).all()
-    expected = (1 - weight) * boosted + weight * neighbour
-    np.testing.assert_array_equal(values, np.exp(expected))
+    inputs = stack_inputs(boosted, *estimator.neighbours.predict(matrix), matrix)
+    correction = estimator.stacker.predict(inputs, thread_count=1)
+    # The stacker moves the boosted price, by a plausible amount (log scale)
+    assert np.abs(correction).max() > 0
+    assert np.abs(correction).max() < 1.5
+    np.testing.assert_array_equal(values, np.exp(boosted + correction))
 
 
 def test_predictions_are_in_a_plausible_uf_range(small_model: PriceModel) -> None:

@@ -47,8 +47,9 @@ def encoded() -> tuple[PropertyFeatures, NeighbourPrices]:
 
 
 def _ask(encoded: tuple[PropertyFeatures, NeighbourPrices], *rows: dict[str, Any]) -> np.ndarray:
+    """Each row's weighted mean log price of its k nearest listings."""
     features, neighbours = encoded
-    return neighbours.predict(features.transform(pd.DataFrame(list(rows))))[0]
+    return neighbours.predict(features.transform(pd.DataFrame(list(rows))))[0][:, -1]
 
 
 def test_a_twin_in_training_sets_the_price(encoded: Any) -> None:
@@ -81,16 +82,40 @@ def test_a_row_far_from_every_listing_gets_a_blend_of_real_prices(encoded: Any) 
     assert np.log(5000.0) <= estimate <= np.log(9000.0)
 
 
+def test_column_j_is_the_mean_of_the_j_plus_1_nearest(encoded: Any) -> None:
+    features, neighbours = encoded
+    # Exactly the first flat, with the second flat the next nearest
+    row = features.transform(pd.DataFrame([_listing("departamento", -33.410, -70.550, 80.0)]))
+
+    means, distances = neighbours.predict(row)
+
+    assert means[0, 0] == np.log(5000.0)
+    assert distances[0, 0] == 0.0
+    assert distances[0, 1] > 0.0
+    assert np.log(5000.0) < means[0, 1] < np.log(6000.0)
+
+
 def test_a_type_missing_from_training_gives_nan() -> None:
     flats = TRAINING[TRAINING["type"] == "departamento"]
     features = PropertyFeatures().fit(TRAINING)
     neighbours = NeighbourPrices(SPACE, features.transform(flats), LOG_PRICES[:3])
 
-    estimates, nearest = neighbours.predict(features.transform(TRAINING.iloc[[0, 3]]))
+    means, distances = neighbours.predict(features.transform(TRAINING.iloc[[0, 3]]))
 
-    assert np.isfinite(estimates[0])
-    assert nearest[0] == 0.0
-    assert np.isnan(estimates[1])
+    assert np.isfinite(means[0]).all()
+    assert distances[0, 0] == 0.0
+    assert np.isnan(means[1]).all()
+
+
+def test_a_type_with_fewer_listings_than_k_repeats_its_last_column() -> None:
+    features = PropertyFeatures().fit(TRAINING)
+    one_house = TRAINING.iloc[[0, 1, 2, 3]]  # three flats, one house
+    neighbours = NeighbourPrices(SPACE, features.transform(one_house), LOG_PRICES[:4])
+
+    means, distances = neighbours.predict(features.transform(TRAINING.iloc[[4]]))
+
+    assert means[0, 0] == means[0, 1] == np.log(20000.0)
+    assert distances[0, 0] == distances[0, 1] > 0.0
 
 
 def test_the_model_prices_a_far_away_row_with_a_range(small_model: PriceModel) -> None:
