@@ -4,8 +4,11 @@ The one module call sites use. Every `chalice_app.*` (and `ecs_proxy.*`) log lin
 one JSON object on stdout with service, stage, cold start and a correlation id (API
 Gateway's request id; the prediction id where there is one): on Lambda and on ECS
 (the awslogs driver) CloudWatch gets the same lines. Counted events are EMF metrics,
-flushed once per request. Powertools is imported on the first request, not at import.
-Nothing here may log an API key.
+summed in memory and flushed after each request on Lambda (a frozen invocation must
+have written its own), and at most once a second in a long-running server
+(`flush_every`), where a document per request cost ~100 us of a ~650 us request.
+Powertools is imported on the first request, not at import. Nothing here may log an
+API key.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import logging
 import os
 import sys
 import threading
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from dataclasses import asdict
 from typing import IO, Any, cast
 
@@ -26,11 +30,19 @@ logger = logging.getLogger("chalice_app")
 UNLOGGED_PREDICTION = "prediction_log_write_failed"
 _LOGGED_PACKAGES = ("chalice_app", "ecs_proxy")
 
+# EMF takes at most 100 values of one metric in a document; Powertools writes one by
+# itself at the 100th (and then warns of an empty flush), so ours stops one short.
+_MAX_VALUES = 99
+
 _counts: Counter[str] = Counter()
 _lock = threading.Lock()
 _tools: tuple[Any, Any] | None = None  # Powertools' (Logger, Metrics), built once
-_pending = False  # metrics added since the last flush
 _cold = True
+# Metrics since the last flush: counts summed, measurements kept one by one.
+_pending_counts: Counter[str] = Counter()
+_pending_values: defaultdict[str, list[float]] = defaultdict(list)
+_flush_seconds = 0.0  # 0: after every request (Lambda, tests)
+_flushed_at = 0.0
 
 
 class _CurrentStdout:
@@ -81,30 +93,52 @@ def begin_request(request_id: str | None) -> None:
     json_logger.set_correlation_id(request_id)
 
 
+def flush_every(seconds: float) -> None:
+    """Let metrics wait up to `seconds` before they are written (long-running servers)."""
+    global _flush_seconds
+    _flush_seconds = seconds
+
+
 def end_request() -> None:
-    global _pending
-    if _pending and _tools is not None:
-        _pending = False
-        _tools[1].flush_metrics()
+    """Write the pending metrics if their time has come (always, by default)."""
+    if time.monotonic() - _flushed_at >= _flush_seconds:
+        flush()
 
 
-def _metric(name: str, unit: str, value: float) -> None:
-    global _pending
+def flush() -> None:
+    """Write every pending metric as one EMF document now (also at a server's exit)."""
+    global _flushed_at
+    with _lock:
+        counts, values = dict(_pending_counts), dict(_pending_values)
+        _pending_counts.clear()
+        _pending_values.clear()
+        _flushed_at = time.monotonic()
+    if not counts and not values:
+        return
     from aws_lambda_powertools.metrics import MetricUnit
 
-    setup()[1].add_metric(name=name, unit=getattr(MetricUnit, unit), value=value)
-    _pending = True
+    metrics = setup()[1]
+    for name, total in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=total)
+    for name, measured in values.items():
+        for value in measured:
+            metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+    metrics.flush_metrics()
 
 
 def count(event: str, value: int = 1) -> None:
     """Count an operational event: an EMF metric, and a counter tests can read."""
     with _lock:
         _counts[event] += value
-    _metric(event, "Count", value)
+        _pending_counts[event] += value
 
 
 def measure_ms(name: str, milliseconds: float) -> None:
-    _metric(name, "Milliseconds", milliseconds)
+    with _lock:
+        _pending_values[name].append(milliseconds)
+        full = len(_pending_values[name]) >= _MAX_VALUES
+    if full:
+        flush()
 
 
 def counts() -> dict[str, int]:

@@ -10,11 +10,13 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from chalice_app import constants as c
+from chalice_app import observability
 from ecs_proxy.limits import load_limits
 
 EVENT_LOOP_WORKER = "ecs_proxy.worker.EventLoopWorker"
 # The configuration before the event-loop worker: kept as the benchmarks' reference.
 SYNC_WORKER = "sync"
+METRICS_FLUSH_SECONDS = 1.0
 
 
 def server_options(
@@ -38,6 +40,7 @@ def server_options(
         "timeout": 60,
         "graceful_timeout": 10,
         "post_worker_init": _warm_up,
+        "worker_exit": _flush_metrics,
     }
 
 
@@ -52,6 +55,12 @@ def _warm_up(worker: Any) -> None:
     # (set off by, say, 200 slow connections opening at once) does not walk all of them
     # inside a request. Measured: p99 at 8 connections under 200 slow clients.
     gc.freeze()
+    # A long-running process writes its metrics once a second, not once per request.
+    observability.flush_every(METRICS_FLUSH_SECONDS)
+
+
+def _flush_metrics(server: Any, worker: Any) -> None:
+    observability.flush()  # what the last second counted, before the worker is gone
 
 
 class ProxyServer(BaseApplication):  # type: ignore[misc]

@@ -16,6 +16,7 @@ from typing import Any
 
 from gunicorn.workers.base import Worker
 
+from chalice_app import observability
 from ecs_proxy.balance import ConnectionTable
 from ecs_proxy.connection import HttpConnection
 from ecs_proxy.limits import ServerLimits, load_limits
@@ -104,6 +105,7 @@ class EventLoopWorker(Worker):  # type: ignore[misc]
             self.loop.add_reader(listener.sock, self._accept, listener.sock)
         while self.alive and self.ppid == os.getppid():
             self.notify()
+            observability.end_request()  # a quiet second still writes what it counted
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), _HEARTBEAT_SECONDS)
         for listener in self.sockets:
