@@ -31,6 +31,7 @@ from ecs_proxy.moto_player import PipelinePlayer
 from ecs_proxy.moto_resources import provision
 from ecs_proxy.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
 from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sample
+from training_pipeline.sagemaker.targets import default_bucket
 from training_pipeline.store import HOME_ENV
 
 DEFAULT_MOTO_PORT = 5000
@@ -98,7 +99,7 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
     names = {
         "AWS_REGION": REGION,
         c.ENV_STAGE: stage,
-        c.ENV_BUCKET: os.environ.get(c.ENV_BUCKET) or f"property-value-predictor-data-{stage}",
+        c.ENV_BUCKET: os.environ.get(c.ENV_BUCKET) or default_bucket(stage),
     }
     settings = load_aws_settings({**os.environ, **names})
     endpoint = ModelEndpoint(logs / "model_server.log", settings.endpoint_name)

@@ -41,10 +41,8 @@ def get_pipeline(
     hyperparameters: Mapping[str, str] | None = None,
 ) -> Pipeline:
     """The pipeline for `targets.stage`; `hyperparameters` override ModelParams' defaults."""
-    train_data = ParameterString("TrainingDataS3Path", f"s3://{targets.bucket}/data/train.csv")
-    validation_data = ParameterString(
-        "ValidationDataS3Path", f"s3://{targets.bucket}/data/validation.csv"
-    )
+    train_data = ParameterString("TrainingDataS3Path", targets.train_uri)
+    validation_data = ParameterString("ValidationDataS3Path", targets.validation_uri)
     timestamp = ParameterString("TrainingTimestamp", "")
     training_instance = ParameterString("TrainingInstanceType", DEFAULT_INSTANCE_TYPE)
     processing_instance = ParameterString("ProcessingInstanceType", DEFAULT_INSTANCE_TYPE)

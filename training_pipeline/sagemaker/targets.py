@@ -30,6 +30,15 @@ DEFAULT_REGION: Final = "us-east-1"
 PLACEHOLDER_ACCOUNT: Final = "123456789012"
 # A champion input must name an S3 object; this one says "no champion yet".
 NO_CHAMPION_KEY: Final = "no-champion/NO_CHAMPION"
+# The old system's data locations in the stage's bucket, which the API also starts runs
+# on by default (chalice_app/constants.py; a test holds the two equal).
+TRAIN_KEY: Final = "data/training_data/train.csv"
+VALIDATION_KEY: Final = "data/validation_data/test.csv"
+
+
+def default_bucket(stage: str) -> str:
+    """The stage's bucket when PVP_BUCKET does not name one (.chalice/config.json's)."""
+    return f"{APP_NAME}-data-{stage}"
 
 
 def pipeline_name(stage: str) -> str:
@@ -71,6 +80,14 @@ class PipelineTargets:
         return f"s3://{self.bucket}/{self.artifacts_prefix}"
 
     @property
+    def train_uri(self) -> str:
+        return f"s3://{self.bucket}/{TRAIN_KEY}"
+
+    @property
+    def validation_uri(self) -> str:
+        return f"s3://{self.bucket}/{VALIDATION_KEY}"
+
+    @property
     def no_champion_key(self) -> str:
         return f"{self.artifacts_prefix}/{NO_CHAMPION_KEY}"
 
@@ -103,7 +120,7 @@ def resolve_targets(
         stage=stage,
         region=region,
         account=account,
-        bucket=env.get(ENV_BUCKET) or f"{APP_NAME}-{stage}-{account}-{region}",
+        bucket=env.get(ENV_BUCKET) or default_bucket(stage),
         role_arn=env.get(ENV_ROLE_ARN)
         or f"arn:aws:iam::{account}:role/{APP_NAME}-sagemaker-{stage}",
         image_uri=env.get(ENV_IMAGE_URI)

@@ -220,8 +220,8 @@ def test_the_parameters(definition: dict[str, Any]) -> None:
     parameters = {p["Name"]: (p["Type"], p.get("DefaultValue")) for p in definition["Parameters"]}
 
     assert parameters == {
-        "TrainingDataS3Path": ("String", f"s3://{BUCKET}/data/train.csv"),
-        "ValidationDataS3Path": ("String", f"s3://{BUCKET}/data/validation.csv"),
+        "TrainingDataS3Path": ("String", f"s3://{BUCKET}/data/training_data/train.csv"),
+        "ValidationDataS3Path": ("String", f"s3://{BUCKET}/data/validation_data/test.csv"),
         "TrainingTimestamp": ("String", ""),
         "TrainingInstanceType": ("String", "ml.m5.large"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
@@ -297,6 +297,20 @@ def test_the_stages_are_chalice_s() -> None:
     config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
     assert set(config["stages"]) == set(STAGES)
     assert config["app_name"] == APP_NAME
+
+
+def test_the_pipeline_and_the_api_default_to_the_same_bucket_and_data() -> None:
+    # A run started with the pipeline's defaults reads what the API's defaults name.
+    from chalice_app import constants as c
+    from training_pipeline.sagemaker.targets import default_bucket, resolve_targets
+
+    config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    for stage, settings in config["stages"].items():
+        bucket = settings["environment_variables"][c.ENV_BUCKET]
+        targets = resolve_targets(stage, env={})
+        assert targets.bucket == default_bucket(stage) == bucket
+        assert targets.train_uri == c.TRAIN_URI.format(bucket=bucket)
+        assert targets.validation_uri == c.VALIDATION_URI.format(bucket=bucket)
 
 
 def test_the_local_commands_never_import_the_sdk() -> None:
