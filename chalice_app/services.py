@@ -7,7 +7,6 @@ Requests arrive parsed and validated, and callers have checked the key: transpor
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from chalice_app.errors import (
     UnprocessableError,
 )
 from chalice_app.ports import PredictionEntry
+from chalice_app.prediction_ids import new_prediction_id
 from chalice_app.responses import (
     PingAnswer,
     PredictionAnswer,
@@ -75,7 +75,7 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
     except ModelUnavailableError as exc:
         # A missing or broken model is the service's state, not the client's mistake.
         raise ServiceUnavailableError(f"no model available: {exc}") from None
-    prediction_id = uuid.uuid4().hex
+    prediction_id = new_prediction_id()
     entry = PredictionEntry(
         prediction_id=prediction_id,
         created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
