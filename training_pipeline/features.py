@@ -76,10 +76,14 @@ def _encode(
     return np.ascontiguousarray(matrix, dtype=np.float32)
 
 
+def north_east_km(latitude: np.ndarray, longitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kilometres north and east of the centre (flat: the area spans ~20 km)."""
+    return (latitude - CENTRE[0]) * KM_PER_DEG_LAT, (longitude - CENTRE[1]) * KM_PER_DEG_LON
+
+
 def _location(latitude: np.ndarray, longitude: np.ndarray) -> list[np.ndarray]:
     """Rotated coordinates, distance and bearing from the centre (km, radians)."""
-    north = (latitude - CENTRE[0]) * KM_PER_DEG_LAT
-    east = (longitude - CENTRE[1]) * KM_PER_DEG_LON
+    north, east = north_east_km(latitude, longitude)
     rotated = [
         east * np.cos(np.deg2rad(angle)) + north * np.sin(np.deg2rad(angle))
         for angle in ROTATIONS_DEG

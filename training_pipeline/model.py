@@ -10,6 +10,7 @@ CatBoost's own predictors, and one row through equal, faster copies of their tre
 
 from __future__ import annotations
 
+import tarfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -183,3 +184,12 @@ class PriceModel:
                 "(saved by an older version?): train a new one"
             )
         return cls(parts["features"], parts["estimator"], parts["range"])
+
+
+def load_model(model_dir: Path) -> PriceModel:
+    """A model directory, or one holding the model.tar.gz SageMaker packs it into."""
+    archive = model_dir / "model.tar.gz"
+    if not (model_dir / MODEL_FILENAME).exists() and archive.exists():
+        with tarfile.open(archive) as tar:
+            tar.extractall(model_dir, filter="data")
+    return PriceModel.load(model_dir)

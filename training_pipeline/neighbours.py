@@ -18,13 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from training_pipeline.features import (
-    CENTRE,
-    FEATURE_NAMES,
-    KM_PER_DEG_LAT,
-    KM_PER_DEG_LON,
-    TYPE_COLUMN,
-)
+from training_pipeline.features import FEATURE_NAMES, TYPE_COLUMN, north_east_km
 
 # Areas below this (m2) are treated as this before taking logs: a 0 m2 typo is not
 # infinitely far from a 10 m2 studio.
@@ -49,8 +43,7 @@ class NeighbourSpace:
         latitude, longitude, usable, total = (matrix[:, col].astype(np.float64) for col in _COLUMNS)
         return np.column_stack(
             [
-                (latitude - CENTRE[0]) * KM_PER_DEG_LAT,
-                (longitude - CENTRE[1]) * KM_PER_DEG_LON,
+                *north_east_km(latitude, longitude),
                 self.area_km * np.log(np.maximum(usable, MIN_AREA_M2)),
                 self.area_km * np.log(np.maximum(total, MIN_AREA_M2)),
             ]

@@ -23,11 +23,14 @@ PROCESSING_MODEL: Final = "model"
 PROCESSING_CHAMPION: Final = "champion"
 PROCESSING_VALIDATION: Final = "validation"
 PROCESSING_EVALUATION: Final = "evaluation"
+# A champion input holding only this file means "no champion yet": a SageMaker
+# processing input must name an S3 object, so the first run points at this marker.
+NO_CHAMPION: Final = "NO_CHAMPION"
 
 
-def processing_path(name: str, root: PurePosixPath = DEFAULT_ROOT) -> str:
+def processing_path(name: str) -> str:
     """A processing input or output directory as the job definition names it."""
-    return str(root / "processing" / name)
+    return str(DEFAULT_ROOT / "processing" / name)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ import os
 from typing import Any
 
 from training_pipeline.errors import PipelineError
-from training_pipeline.sagemaker.targets import APP_NAME, ENV_ACCOUNT, STAGES, resolve_targets
+from training_pipeline.sagemaker.targets import (
+    ENV_ACCOUNT,
+    STAGES,
+    default_bucket,
+    resolve_targets,
+)
 
 SDK_MISSING = (
     "the SageMaker SDK is not installed: pip install -r requirements-sagemaker.txt "
@@ -52,14 +57,14 @@ def _upsert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _access(stage: str, bucket: str) -> Any:
+def _access(stage: str) -> Any:
     """The API's own launcher and status reader on the stage (chalice_app, lazily)."""
     from chalice_app.errors import ConfigurationError
     from chalice_app.wiring import build_pipeline_access
 
     env = dict(os.environ, PVP_STAGE=stage)
     # The bucket only names the API's default data, which these commands never use.
-    env.setdefault("PVP_BUCKET", bucket)
+    env.setdefault("PVP_BUCKET", default_bucket(stage))
     try:
         return build_pipeline_access(env, "started with python -m training_pipeline")
     except ConfigurationError as exc:
@@ -72,7 +77,7 @@ def stage_runs(stage: str) -> list[dict[str, Any]]:
 
     from chalice_app.errors import TrainingUnavailableError
 
-    access = _access(stage, f"{APP_NAME}-data-{stage}")
+    access = _access(stage)
     try:
         runs: list[dict[str, Any]] = access.runs.list()
     except TrainingUnavailableError as exc:
@@ -85,7 +90,7 @@ def stage_runs(stage: str) -> list[dict[str, Any]]:
 def _start(args: argparse.Namespace) -> int:
     from chalice_app.errors import TrainingInputError, TrainingUnavailableError
 
-    access = _access(args.stage, args.train.removeprefix("s3://").split("/", 1)[0])
+    access = _access(args.stage)
     try:
         execution = access.launcher.start(
             args.train, args.validation, idempotency_key=args.idempotency_key

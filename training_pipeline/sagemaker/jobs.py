@@ -6,8 +6,6 @@ layout in training_pipeline/container/layout.py; these jobs mount the data there
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
 from sagemaker.network import NetworkConfig
@@ -44,7 +42,6 @@ def train_step(
     *,
     train_data: Value,
     instance_type: Value,
-    hyperparameters: Mapping[str, str] | None,
 ) -> TrainingStep:
     """`train` on the `train` channel; SageMaker packs /opt/ml/model into model.tar.gz."""
     estimator = Estimator(
@@ -53,7 +50,6 @@ def train_step(
         instance_count=1,
         instance_type=instance_type,
         output_path=f"{targets.artifacts_uri}/training",
-        hyperparameters=dict(hyperparameters or {}) or None,
         max_run=MAX_JOB_SECONDS,
         enable_network_isolation=True,
         disable_profiler=True,

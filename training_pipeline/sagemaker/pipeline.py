@@ -11,7 +11,6 @@ and writes the decision into evaluation.json; the condition only reads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sagemaker.lambda_helper import Lambda
@@ -35,12 +34,8 @@ DEFAULT_INSTANCE_TYPE = "ml.m5.large"  # 2 vCPU, 8 GiB: training on 16k rows tak
 JSON = "application/json"
 
 
-def get_pipeline(
-    targets: PipelineTargets,
-    session: PipelineSession,
-    hyperparameters: Mapping[str, str] | None = None,
-) -> Pipeline:
-    """The pipeline for `targets.stage`; `hyperparameters` override ModelParams' defaults."""
+def get_pipeline(targets: PipelineTargets, session: PipelineSession) -> Pipeline:
+    """The pipeline for `targets.stage`; training uses ModelParams' defaults."""
     train_data = ParameterString("TrainingDataS3Path", targets.train_uri)
     validation_data = ParameterString("ValidationDataS3Path", targets.validation_uri)
     timestamp = ParameterString("TrainingTimestamp", "")
@@ -51,13 +46,7 @@ def get_pipeline(
     # Launchers pass it with the champion's model.tar.gz (chalice_app/aws/training.py).
     champion_version = ParameterString("ChampionVersion", "")
 
-    train = train_step(
-        targets,
-        session,
-        train_data=train_data,
-        instance_type=training_instance,
-        hyperparameters=hyperparameters,
-    )
+    train = train_step(targets, session, train_data=train_data, instance_type=training_instance)
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
     evaluate, evaluation = evaluate_step(
         targets,

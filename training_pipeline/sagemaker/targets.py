@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from training_pipeline.container.layout import NO_CHAMPION
 from training_pipeline.errors import PipelineError
 
 # Chalice's app_name and stages (.chalice/config.json): Chalice names a
@@ -29,7 +30,7 @@ DEFAULT_REGION: Final = "us-east-1"
 # AWS's documentation account (and moto's): the offline definition needs some account.
 PLACEHOLDER_ACCOUNT: Final = "123456789012"
 # A champion input must name an S3 object; this one says "no champion yet".
-NO_CHAMPION_KEY: Final = "no-champion/NO_CHAMPION"
+NO_CHAMPION_KEY: Final = f"no-champion/{NO_CHAMPION}"
 # The old system's data locations in the stage's bucket, which the API also starts runs
 # on by default (chalice_app/constants.py; a test holds the two equal).
 TRAIN_KEY: Final = "data/training_data/train.csv"

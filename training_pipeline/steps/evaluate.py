@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,28 +23,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from training_pipeline.container.layout import (
+    NO_CHAMPION,
+    PROCESSING_EVALUATION,
+    PROCESSING_MODEL,
+    PROCESSING_VALIDATION,
+    processing_path,
+)
 from training_pipeline.data import load_dataset
 from training_pipeline.gate import DEFAULT_MAX_MAE, decide
 from training_pipeline.metrics import range_metrics, range_metrics_by, regression_metrics
-from training_pipeline.model import MODEL_FILENAME, PriceModel
+from training_pipeline.model import PriceModel, load_model
 from training_pipeline.schema import TARGET
 from training_pipeline.steps.train import find_csv
 
 EVALUATION_FILENAME = "evaluation.json"
 REPORT_FILENAME = "report.png"
 VALIDATION_NAMES = ("validation.csv", "test.csv")
-PROCESSING = Path("/opt/ml/processing")
-# A champion directory holding only this file means "no champion yet": a SageMaker
-# processing input must name an S3 object, so the first run points at this marker.
-NO_CHAMPION = "NO_CHAMPION"
-
-
-def load_model(model_dir: Path) -> PriceModel:
-    archive = model_dir / "model.tar.gz"
-    if not (model_dir / MODEL_FILENAME).exists() and archive.exists():
-        with tarfile.open(archive) as tar:
-            tar.extractall(model_dir, filter="data")
-    return PriceModel.load(model_dir)
 
 
 @dataclass(frozen=True)
@@ -158,9 +152,13 @@ def evaluate(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model-dir", type=Path, default=PROCESSING / "model")
-    parser.add_argument("--validation", type=Path, default=PROCESSING / "validation")
-    parser.add_argument("--output-dir", type=Path, default=PROCESSING / "evaluation")
+    parser.add_argument("--model-dir", type=Path, default=Path(processing_path(PROCESSING_MODEL)))
+    parser.add_argument(
+        "--validation", type=Path, default=Path(processing_path(PROCESSING_VALIDATION))
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, default=Path(processing_path(PROCESSING_EVALUATION))
+    )
     parser.add_argument(
         "--champion-model-dir", type=Path, help="the deployed model, re-scored for the gate"
     )

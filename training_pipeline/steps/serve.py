@@ -19,7 +19,6 @@ body that is not such JSON raises `ServeInputError` (a 4xx).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -27,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from training_pipeline.data import fingerprint
 from training_pipeline.errors import UnknownCategoryError
-from training_pipeline.model import MODEL_FILENAME, RANGE_LEVEL, PriceModel
+from training_pipeline.model import MODEL_FILENAME, PriceModel, load_model
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 # The deploy callback sets it on the SageMaker Model; else a file beside the model.
@@ -65,14 +65,11 @@ def model_version(model_dir: Path, env: dict[str, str] | None = None) -> str:
     version_file = model_dir / VERSION_FILENAME
     if version_file.is_file():
         return version_file.read_text().strip()
-    digest = hashlib.sha256((model_dir / MODEL_FILENAME).read_bytes()).hexdigest()
-    return f"sha256-{digest[:12]}"
+    return f"sha256-{fingerprint(model_dir / MODEL_FILENAME)[:12]}"
 
 
 def model_fn(model_dir: str) -> LoadedModel:
     """The training step's directory (model.joblib, params.json) or its model.tar.gz."""
-    from training_pipeline.steps.evaluate import load_model
-
     directory = Path(model_dir)
     model = load_model(directory)
     return LoadedModel(model, model_version(directory))
@@ -127,10 +124,10 @@ def _unknown(exc: UnknownCategoryError) -> dict[str, Any]:
     }
 
 
-def _priced(value: float, low: float, high: float) -> dict[str, Any]:
+def _priced(value: float, low: float, high: float, level: float) -> dict[str, Any]:
     return {
         "value": float(value),
-        "range": {"low": float(low), "high": float(high), "level": RANGE_LEVEL},
+        "range": {"low": float(low), "high": float(high), "level": level},
     }
 
 
@@ -139,7 +136,7 @@ def _one(model: PriceModel, record: dict[str, Any]) -> dict[str, Any]:
         estimate = model.estimate_record(record)
     except UnknownCategoryError as exc:
         return {"value": None, "error": _unknown(exc)}
-    return _priced(estimate.value, estimate.low, estimate.high)
+    return _priced(estimate.value, estimate.low, estimate.high, estimate.level)
 
 
 def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]:
@@ -149,12 +146,13 @@ def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]
 
     frame = pd.DataFrame(data, columns=list(FEATURES))
     values, lows, highs, problems = model.model.estimate_frame(frame)
+    level = model.model.price_range.level
     predictions = []
     for record, value, low, high, problem in zip(data, values, lows, highs, problems, strict=True):
         # input_fn checked every number, so a problem is an unknown category: the
         # single-row path names it with the known values.
         predictions.append(
-            _priced(value, low, high) if problem is None else _one(model.model, record)
+            _priced(value, low, high, level) if problem is None else _one(model.model, record)
         )
     return {"model_version": model.version, "predictions": predictions}
 
