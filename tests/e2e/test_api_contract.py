@@ -147,10 +147,10 @@ def test_unknown_route_is_404_json(front: Any) -> None:
 
 
 @pytest.mark.parametrize("path", ["/get%5fprediction", "/get%5Fprediction", "/get_prediction%2F"])
-def test_percent_encoded_route_names_are_not_routes(front: Any, api_home: Any, path: str) -> None:
+def test_percent_encoded_route_names_are_not_routes(front: Any, path: str) -> None:
     # API Gateway (REST) matches resources on the path as sent, encoded characters and all:
     # chalice.test.Client answers its "Missing Authentication Token" 403, the proxy a 404.
-    answer = front.request("POST", path, json.dumps(BODY).encode(), _auth(api_home))
+    answer = front.request("POST", path, json.dumps(BODY).encode(), _auth(front))
     assert answer.status == (403 if front.name == "chalice" else 404)
     assert "value" not in answer.json()
 
