@@ -23,8 +23,6 @@ from chalice_app.contracts import Contract
 from chalice_app.deploy.functions import pipeline
 from chalice_app.errors import (
     ApiError,
-    ConfigurationError,
-    MisconfiguredError,
     PayloadTooLargeError,
     error_body,
 )
@@ -69,11 +67,6 @@ def _answer(
             # Lets an operator find the log lines of a failure a client reports.
             extra["request_id"] = _request_id()
         return _json(exc.STATUS_CODE, {**exc.body(), **extra})
-    except ConfigurationError as exc:
-        observability.count("error.ConfigurationError")
-        log.error("configuration error: %s", exc)
-        failure = MisconfiguredError()
-        return _json(failure.STATUS_CODE, {**failure.body(), **extra, "request_id": _request_id()})
     except Exception:
         observability.count("error.unhandled")
         log.exception("unhandled error")
@@ -83,11 +76,8 @@ def _answer(
 @app.middleware("http")
 def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Every log line of a request carries its id; its metrics leave when it ends."""
-    observability.begin_request(_request_id(event))
-    try:
+    with observability.request(_request_id(event)):
         return get_response(event)
-    finally:
-        observability.end_request()
 
 
 @app.middleware("http")

@@ -99,6 +99,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+def default_data_dirs(home: Path) -> tuple[Path, Path]:
+    """Where /start_training may read client-named files unless PVP_DATA_DIRS says."""
+    return home / c.DATA_DIRNAME, home / c.SAMPLE_DIRNAME
+
+
 def load_local_settings(env: Mapping[str, str] | None = None) -> LocalSettings:
     # The training pipeline owns $PVP_HOME (its CLI reads it too): one resolver for both.
     # Imported here so that the AWS backend and the Lambda package never need it.
@@ -117,7 +122,7 @@ def load_local_settings(env: Mapping[str, str] | None = None) -> LocalSettings:
         data_dirs=(
             tuple(Path(d).expanduser().absolute() for d in data_dirs.split(os.pathsep) if d)
             if data_dirs
-            else (home / c.DATA_DIRNAME, sample)
+            else default_data_dirs(home)
         ),
         max_training_runs=int(_number(env, c.ENV_MAX_TRAINING_RUNS, c.DEFAULT_MAX_TRAINING_RUNS)),
     )

@@ -5,8 +5,9 @@ one JSON object on stdout with service, stage, cold start and a correlation id (
 Gateway's request id; the prediction id where there is one): on Lambda and on ECS
 (the awslogs driver) CloudWatch gets the same lines. Counted events are EMF metrics,
 summed in memory and flushed after each request on Lambda (a frozen invocation must
-have written its own), and at most once a second in a long-running server
-(`flush_every`), where a document per request cost ~100 us of a ~650 us request.
+have written its own), and in a long-running server once a second (`flush_every`) or
+when a measurement reaches EMF's 99 values, whichever comes first: a document per
+request cost ~100 us of a ~650 us request.
 Powertools is imported on the first request, not at import. Nothing here may log an
 API key.
 """
@@ -19,6 +20,8 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import IO, Any, cast
 
@@ -34,7 +37,6 @@ _LOGGED_PACKAGES = ("chalice_app", "ecs_proxy")
 # itself at the 100th (and then warns of an empty flush), so ours stops one short.
 _MAX_VALUES = 99
 
-_counts: Counter[str] = Counter()
 _lock = threading.Lock()
 _tools: tuple[Any, Any] | None = None  # Powertools' (Logger, Metrics), built once
 _cold = True
@@ -93,6 +95,16 @@ def begin_request(request_id: str | None) -> None:
     json_logger.set_correlation_id(request_id)
 
 
+@contextmanager
+def request(request_id: str | None) -> Iterator[None]:
+    """One request or invocation: its log lines carry its id, its metrics leave at its end."""
+    begin_request(request_id)
+    try:
+        yield
+    finally:
+        end_request()
+
+
 def flush_every(seconds: float) -> None:
     """Let metrics wait up to `seconds` before they are written (long-running servers)."""
     global _flush_seconds
@@ -127,9 +139,8 @@ def flush() -> None:
 
 
 def count(event: str, value: int = 1) -> None:
-    """Count an operational event: an EMF metric, and a counter tests can read."""
+    """Count an operational event: an EMF metric."""
     with _lock:
-        _counts[event] += value
         _pending_counts[event] += value
 
 
@@ -139,11 +150,6 @@ def measure_ms(name: str, milliseconds: float) -> None:
         full = len(_pending_values[name]) >= _MAX_VALUES
     if full:
         flush()
-
-
-def counts() -> dict[str, int]:
-    with _lock:
-        return dict(_counts)
 
 
 def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:

@@ -27,6 +27,7 @@ from chalice_app.responses import (
     TrainingStarted,
     TrainingStatus,
 )
+from chalice_app.vocabulary import RUN_ID
 
 DOCUMENT_PATH = Path(__file__).with_name(OPENAPI_FILENAME)
 _REF = "#/components/schemas/{model}"
@@ -101,7 +102,7 @@ def _operation(op: Operation) -> dict[str, Any]:
                 "name": "execution_id",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"},
+                "schema": {"type": "string", "pattern": RUN_ID.pattern},
                 "example": EXAMPLE_EXECUTION_ID,
             }
         ]

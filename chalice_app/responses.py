@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalice_app.vocabulary import RunStatus
+
 _ANSWER = ConfigDict(extra="forbid", frozen=True)
-RunStatus = Literal["pending", "running", "accepted", "rejected", "failed"]
 
 
 class PingAnswer(BaseModel):

@@ -9,9 +9,10 @@ both equal. The AWS backend translates SageMaker's words into these.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, Literal, get_args
 
-RUN_STATUSES: Final = ("pending", "running", "accepted", "rejected", "failed")
+RunStatus = Literal["pending", "running", "accepted", "rejected", "failed"]
+RUN_STATUSES: Final = get_args(RunStatus)
 FINAL_STATUSES: Final = ("accepted", "rejected", "failed")
 # What GET /training/{execution_id} and `python -m training_pipeline runs` show for a
 # run, on either backend (the local RunRecord's fields, in its order).
@@ -29,6 +30,10 @@ RUN_VIEW_FIELDS: Final = (
     "reason",
     "artifacts_dir",
 )
+# A run's id on either backend: the local runner's (run-<time>-<hex>) or SageMaker's
+# execution id (short lower-case alphanumerics). Anything else is an unknown run.
+RUN_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+PIPELINE_EXECUTION_ID: Final = re.compile(r"^[a-z0-9]{1,64}$")
 # The local runner's steps, in order; a run's `step` is one of these on both backends.
 STEPS: Final = ("validate", "train", "evaluate", "gate", "register", "deploy", "record")
 # The SageMaker pipeline's step names (training_pipeline/sagemaker/pipeline.py) in them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.clients import ClientSource, error_code
 from chalice_app.aws.training import s3_location
 from chalice_app.deploy.ports import ArtifactError
 
@@ -29,7 +29,7 @@ class S3Artifacts:
         except TrainingInputError as exc:
             raise ArtifactError(exc.problem) from None
         except ClientError as exc:
-            code = exc.response["Error"]["Code"]
+            code = error_code(exc)
             raise ArtifactError(f"cannot read {uri}: {code}") from None
         except BotoCoreError as exc:
             raise ArtifactError(f"cannot read {uri}: {type(exc).__name__}") from None

@@ -18,6 +18,11 @@ ClientSource = Callable[[], Any]
 RUNTIME = "sagemaker-runtime"
 
 
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError (else the exception's type)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+
+
 def fixed(client: Any) -> ClientSource:
     """A source that always gives this client (tests, or a caller's own client)."""
     return lambda: client

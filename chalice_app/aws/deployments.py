@@ -9,10 +9,9 @@ state; the loser gets None and stops.
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.aws.items import from_item, to_item
+from chalice_app.aws.items import from_item, put_if, put_if_new, to_item
 from chalice_app.aws.runs import DEPLOYMENT_PREFIX, PARTITION_KEY
 from chalice_app.deploy.ports import Deployment
 
@@ -35,23 +34,17 @@ class DeploymentTable:
         return Deployment(**item)
 
     def save(self, deployment: Deployment) -> Deployment | None:
-        from botocore.exceptions import ClientError
-
         saved = replace(deployment, revision=deployment.revision + 1)
         item = {PARTITION_KEY: DEPLOYMENT_PREFIX + deployment.endpoint, **asdict(saved)}
+        client = self._client()
         if deployment.revision == 0:
-            condition: dict[str, Any] = {
-                "ConditionExpression": f"attribute_not_exists({PARTITION_KEY})"
-            }
+            written = put_if_new(client, self._table, item, PARTITION_KEY)
         else:
-            condition = {
-                "ConditionExpression": "revision = :read",
-                "ExpressionAttributeValues": {":read": {"N": str(deployment.revision)}},
-            }
-        try:
-            self._client().put_item(TableName=self._table, Item=to_item(item), **condition)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return saved
+            written = put_if(
+                client,
+                self._table,
+                item,
+                ConditionExpression="revision = :read",
+                ExpressionAttributeValues={":read": {"N": str(deployment.revision)}},
+            )
+        return saved if written else None

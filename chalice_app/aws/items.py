@@ -47,22 +47,26 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _from_dynamo(deserialize(v)) for k, v in item.items()}
 
 
+def put_if(client: Any, table: str, values: Mapping[str, Any], **condition: Any) -> bool:
+    """PutItem when `condition` (ConditionExpression, ...) holds: False when it does not,
+    and nothing changes. Other errors pass through (botocore's)."""
+    from botocore.exceptions import ClientError
+
+    from chalice_app.aws.clients import error_code
+
+    try:
+        client.put_item(TableName=table, Item=to_item(values), **condition)
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def put_if_new(client: Any, table: str, values: Mapping[str, Any], key: str) -> bool:
     """PutItem unless an item with this key exists: False then, and nothing changes.
 
     Makes a retried write whose first try landed a no-op instead of a copy or an
-    overwrite. Other errors pass through (botocore's).
+    overwrite.
     """
-    from botocore.exceptions import ClientError
-
-    try:
-        client.put_item(
-            TableName=table,
-            Item=to_item(values),
-            ConditionExpression=f"attribute_not_exists({key})",
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return put_if(client, table, values, ConditionExpression=f"attribute_not_exists({key})")

@@ -19,7 +19,7 @@ from typing import Any
 
 from chalice_app import observability
 from chalice_app.auth import keys_in
-from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.clients import ClientSource, error_code
 from chalice_app.errors import KeyStoreUnavailableError
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _stage_provider(client: Any) -> Any:
             try:
                 answer = self.client.get_secret_value(SecretId=name, **sdk_options)
             except ClientError as exc:
-                missing = exc.response["Error"]["Code"] == "ResourceNotFoundException"
+                missing = error_code(exc) == "ResourceNotFoundException"
                 if missing and sdk_options.get("VersionStage") == PREVIOUS:
                     self.version = _Version(None, None)
                     return "{}"  # never rotated: no previous keys

@@ -71,7 +71,6 @@ class EndpointPredictor:
         self._clock = clock
         self._status: tuple[float, str | ModelUnavailableError] | None = None
         self._config: tuple[str, str] | None = None  # (config name, its model version)
-        self.last_version: str | None = None
 
     def predict(self, record: Mapping[str, Any]) -> Prediction:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -108,7 +107,6 @@ class EndpointPredictor:
             raise ModelUnavailableError(
                 f"{self._endpoint} answered without a price range"
             ) from None
-        self.last_version = version
         return Prediction(value=float(value), model_version=version, range=price_range)
 
     def model_version(self) -> str:

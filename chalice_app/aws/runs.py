@@ -36,9 +36,7 @@ from typing import Any
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if_new, to_item
-from chalice_app.vocabulary import FINAL_STATUSES, RUN_STATUSES, RUN_VIEW_FIELDS
-
-__all__ = ["FINAL_STATUSES", "RUN_FIELDS", "RUN_STATUSES", "RunTable"]
+from chalice_app.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS
 
 # What a run item holds: the fields every backend shows, and what only AWS has.
 RUN_FIELDS = (

@@ -11,21 +11,22 @@ failure to list steps leaves it out.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.clients import ClientSource, error_code
 from chalice_app.aws.runs import RunTable
 from chalice_app.errors import TrainingUnavailableError
-from chalice_app.vocabulary import FINAL_STATUSES, RUN_VIEW_FIELDS, step_of
+from chalice_app.vocabulary import (
+    FINAL_STATUSES,
+    PIPELINE_EXECUTION_ID,
+    RUN_VIEW_FIELDS,
+    step_of,
+)
 
 log = logging.getLogger(__name__)
 
-# SageMaker execution ids are short lower-case alphanumerics; anything else is unknown
-# (and never reaches an ARN).
-_EXECUTION_ID = re.compile(r"^[a-z0-9]{1,64}$")
 _RUNNING = {"Executing", "Stopping"}
 # Steps are listed only when they tell something the run table cannot: what runs now,
 # or what failed (moto cannot list them: it only ever has Succeeded executions).
@@ -95,7 +96,7 @@ class PipelineRunStatus:
     def get(self, execution_id: str) -> dict[str, Any] | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        if not _EXECUTION_ID.match(execution_id):
+        if not PIPELINE_EXECUTION_ID.match(execution_id):  # never reaches an ARN
             return None
         try:
             record = self._runs.get(execution_id)
@@ -144,7 +145,7 @@ class PipelineRunStatus:
                 PipelineExecutionArn=arn
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in _NOT_FOUND:
+            if error_code(exc) in _NOT_FOUND:
                 return None
             raise
         return answer

@@ -19,7 +19,7 @@ import uuid
 from urllib.parse import urlparse
 
 from chalice_app import constants as c
-from chalice_app.aws.clients import ClientSource
+from chalice_app.aws.clients import ClientSource, error_code
 from chalice_app.aws.endpoints import SageMakerEndpoints, ServedModel
 from chalice_app.aws.runs import RunTable, utc_now
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
@@ -42,10 +42,6 @@ def s3_location(value: str, field: str) -> tuple[str, str]:
     if not key or key.endswith("/") or parsed.query or parsed.fragment:
         raise TrainingInputError(field, f"must name one object (s3://bucket/key.csv): {value!r}")
     return bucket, key
-
-
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
 
 
 class PipelineLauncher:
@@ -90,7 +86,7 @@ class PipelineLauncher:
                     return Execution(*known)
             started = self._start(train, validation, digest or uuid.uuid4().hex)
         except (ClientError, BotoCoreError) as exc:
-            raise TrainingUnavailableError(f"cannot start a run now ({_error_code(exc)})") from None
+            raise TrainingUnavailableError(f"cannot start a run now ({error_code(exc)})") from None
         self._record(started, train, validation)
         if digest is not None:
             started = self._runs.remember_start(digest, started)
@@ -103,7 +99,7 @@ class PipelineLauncher:
         try:
             self._s3().head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in ("404", "NoSuchKey", "NoSuchBucket", "NotFound"):
                 raise TrainingInputError(field, f"no such object: {uri}") from None
             if code in ("403", "AccessDenied"):
@@ -152,4 +148,4 @@ class PipelineLauncher:
             self._runs.put(run)
         except (ClientError, BotoCoreError) as exc:
             # The run is started and its status still readable from SageMaker: answer.
-            log.error("run %s started but not recorded: %s", started[0], _error_code(exc))
+            log.error("run %s started but not recorded: %s", started[0], error_code(exc))

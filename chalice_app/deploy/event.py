@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalice_app.vocabulary import version_of_package
+from chalice_app.vocabulary import PIPELINE_EXECUTION_ID, version_of_package
 
 _FIELDS = (
     "pipeline_execution_arn",
@@ -23,7 +23,6 @@ _FIELDS = (
     "gate_accepted",
     "model_package_arn",
 )
-_EXECUTION_ID = re.compile(r"^[a-z0-9]{1,64}$")
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):pipeline/")
 
 
@@ -68,7 +67,7 @@ def parse_event(event: Mapping[str, Any]) -> StepEvent:
         raise CallbackError(f"the step's event lacks {', '.join(missing)}")
     execution_id = str(event["execution_id"])
     arn = _EXECUTION_ARN.match(str(event["pipeline_execution_arn"]))
-    if not _EXECUTION_ID.match(execution_id) or arn is None:
+    if not PIPELINE_EXECUTION_ID.match(execution_id) or arn is None:
         raise CallbackError(f"not a pipeline execution: {event['pipeline_execution_arn']!r}")
     try:
         version = version_of_package(str(event["model_package_arn"]))

@@ -36,11 +36,8 @@ def _observed(handler: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., di
 
     @wraps(handler)
     def run(event: Any, context: Any) -> dict[str, Any]:
-        observability.begin_request(getattr(context, "aws_request_id", None))
-        try:
+        with observability.request(getattr(context, "aws_request_id", None)):
             return handler(event, context)
-        finally:
-            observability.end_request()
 
     return run
 

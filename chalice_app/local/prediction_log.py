@@ -35,8 +35,18 @@ CREATE TABLE IF NOT EXISTS predictions (
 # Logs written before the price range existed get its columns (empty for old rows).
 _ADDED_COLUMNS = ("range_low REAL", "range_high REAL", "range_level REAL")
 _COLUMNS = (
-    "prediction_id, created_at, inputs, value, model_version, latency_ms,"
-    " range_low, range_high, range_level"
+    "prediction_id",
+    "created_at",
+    "inputs",
+    "value",
+    "model_version",
+    "latency_ms",
+    "range_low",
+    "range_high",
+    "range_level",
+)
+_INSERT = (
+    f"INSERT INTO predictions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_MS = 10_000
@@ -148,9 +158,7 @@ class SqlitePredictionLog:
         )
         with self._lock:
             try:
-                self._connection().execute(
-                    f"INSERT INTO predictions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row
-                )
+                self._connection().execute(_INSERT, row)
             except (sqlite3.Error, OSError) as exc:
                 # A full disk or a broken file: the caller answers and keeps the entry.
                 self._conn = None  # reconnect next time; the file may come back

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+from chalice_app.vocabulary import RUN_ID
+
 # Server internals in a run's record: its process. Its directory is shown relative to
 # $PVP_HOME, as its data paths are, like the S3 prefix the AWS backend shows.
 _NOT_FOR_CLIENTS = ("pid",)
@@ -17,7 +17,7 @@ class LocalRunStatus:
         self._home = home
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
-        if not _RUN_ID.match(execution_id):
+        if not RUN_ID.match(execution_id):
             return None
         from training_pipeline.runs import RunLog
 

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from chalice_app.constants import DATA_DIRNAME, DEFAULT_MAX_TRAINING_RUNS, SAMPLE_DIRNAME
+from chalice_app.config import default_data_dirs
+from chalice_app.constants import DEFAULT_MAX_TRAINING_RUNS
 from chalice_app.errors import TrainingBusyError, TrainingInputError, TrainingUnavailableError
 from chalice_app.local.data_area import data_file
 from chalice_app.ports import Execution
@@ -66,9 +67,7 @@ class LocalTrainingLauncher:
         self._home = home
         self._defaults = (default_train, default_validation)
         self._python = python
-        self._data_dirs = tuple(
-            data_dirs if data_dirs is not None else (home / DATA_DIRNAME, home / SAMPLE_DIRNAME)
-        )
+        self._data_dirs = tuple(data_dirs if data_dirs is not None else default_data_dirs(home))
         self._max_running = max_running
 
     def _input(self, given: str | None, which: int, field: str) -> Path:

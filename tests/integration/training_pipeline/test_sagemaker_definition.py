@@ -311,6 +311,19 @@ def test_the_pipeline_and_the_api_default_to_the_same_bucket_and_data() -> None:
         assert targets.bucket == default_bucket(stage) == bucket
         assert targets.train_uri == c.TRAIN_URI.format(bucket=bucket)
         assert targets.validation_uri == c.VALIDATION_URI.format(bucket=bucket)
+        # The deploy callback runs the model with the role the pipeline trained it with.
+        assert targets.role_arn == c.SAGEMAKER_ROLE_ARN.format(account=targets.account, stage=stage)
+        assert targets.pipeline_name == c.PIPELINE_NAME.format(stage=stage)
+
+
+def test_the_api_and_the_pipeline_name_their_settings_alike() -> None:
+    from chalice_app import constants as c
+    from training_pipeline.sagemaker import targets
+    from training_pipeline.steps import serve
+
+    assert targets.ENV_ROLE_ARN == c.ENV_SAGEMAKER_ROLE_ARN
+    assert targets.ENV_BUCKET == c.ENV_BUCKET
+    assert serve.MODEL_VERSION_ENV == c.MODEL_VERSION_ENV
 
 
 def test_the_local_commands_never_import_the_sdk() -> None:
