@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.load import LoadResult, have_wrk, run_python, run_wrk
+from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run_wrk
 from benchmarks.slow_clients import SlowClients
 from chalice_app.config import load_local_settings
 from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
@@ -126,10 +126,6 @@ def print_http(rows: list[HttpRow], args: argparse.Namespace) -> None:
         )
 
 
-def load_average() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def measure_import(
     runs: int = 9, root: Path = REPO_ROOT, flags: tuple[str, ...] = ("-I",)
 ) -> tuple[float, float]:
@@ -194,8 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pvp-bench-") as tmp:
         home = Path(tmp)
         key = prepare_home(home)
-        use_wrk = args.load == "wrk" or (args.load == "auto" and have_wrk())
-        rows = measure_http(home, key, args, "wrk" if use_wrk else "python")
+        rows = measure_http(home, key, args, pick_tool(args.load))
     print(f"load average after the HTTP rows: {load_average()}")
     import_ms, process_ms = measure_import()
     package = None if args.skip_package else measure_package()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.api_speed import measure_connections, prepare_home
-from benchmarks.load import LoadResult, have_wrk
+from benchmarks.load import LoadResult, pick_tool
 from chalice_app.auth import KeyChecker
 from chalice_app.aws.clients import RUNTIME, AwsClients
 from chalice_app.aws.keys import SecretsManagerKeyStore
@@ -107,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    use_wrk = args.load == "wrk" or (args.load == "auto" and have_wrk())
-    tool = "wrk" if use_wrk else "python"
+    tool = pick_tool(args.load)
     with tempfile.TemporaryDirectory(prefix="pvp-bench-aws-") as tmp:
         home = Path(tmp)
         local_key = prepare_home(home)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import multiprocessing
+import os
 import re
 import shutil
 import statistics
@@ -112,3 +113,13 @@ def run_python(
 
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
+
+
+def pick_tool(choice: str) -> str:
+    """`--load auto|wrk|python` as a tool: auto is wrk when it is installed."""
+    return "wrk" if choice == "wrk" or (choice == "auto" and have_wrk()) else "python"
+
+
+def load_average() -> str:
+    """The machine's 1/5/15-minute load: other processes move every figure here."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -24,6 +24,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from benchmarks.compare_models import load_data
+from benchmarks.load import load_average
 from benchmarks.paths import REAL_DATA
 from training_pipeline.model import ModelParams, PriceModel, fit_model
 from training_pipeline.sample_data import write_sample
@@ -174,8 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"data: {path} ({origin}, {len(frame):,} rows)")
         print("threads: limited to 1 with threadpoolctl.threadpool_limits(limits=1)")
         # Other processes on a small machine move these figures: say how busy it was.
-        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-        print(f"machine: {os.cpu_count()} CPUs, load average (1/5/15 min) {load}")
+        print(f"machine: {os.cpu_count()} CPUs, load average (1/5/15 min) {load_average()}")
         print(f"ours: ModelParams({json.dumps(params.as_dict())})")
         started, cpu_started = time.perf_counter(), time.process_time()
         model = fit_model(frame, target, params)

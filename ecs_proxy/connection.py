@@ -182,7 +182,7 @@ class HttpConnection(asyncio.Protocol):
             self._peer,
         )
         status, headers, body = call_wsgi(self._app, environ)
-        headers.append(("Date", http_date(time.time()).decode()))
+        headers.append(("Date", http_date(time.time())))
         if self._stopping:
             headers.append(("Connection", "close"))
         try:

@@ -62,6 +62,11 @@ def build_environ(
     return environ
 
 
+def error_json(message: str) -> bytes:
+    """The API's one error body, encoded."""
+    return json.dumps(error_body(message)).encode()
+
+
 def reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -69,26 +74,26 @@ def reason(status: int) -> str:
         return "Unknown"
 
 
-_date_cache: tuple[int, bytes] = (0, b"")
+_date_cache: tuple[int, str] = (0, "")
 
 
-def http_date(now: float) -> bytes:
+def http_date(now: float) -> str:
     """The Date header's value, formatted once a second."""
     global _date_cache
     second = int(now)
     if _date_cache[0] != second:
-        _date_cache = (second, formatdate(second, usegmt=True).encode("ascii"))
+        _date_cache = (second, formatdate(second, usegmt=True))
     return _date_cache[1]
 
 
 def error_response(status: int, message: str, *, now: float, head_only: bool = False) -> bytes:
     """A complete response that closes the connection, in the API's one error shape."""
-    body = json.dumps(error_body(message)).encode()
+    body = error_json(message)
     head = (
         f"HTTP/1.1 {status} {reason(status)}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
-        f"Date: {http_date(now).decode()}\r\n"
+        f"Date: {http_date(now)}\r\n"
         "Connection: close\r\n\r\n"
     ).encode("ascii")
     return head if head_only else head + body
@@ -114,8 +119,4 @@ def call_wsgi(
         return int(seen["status"].split(" ", 1)[0]), list(seen["headers"]), body
     except Exception:
         log.exception("the WSGI app failed")
-        return (
-            500,
-            [("Content-Type", "application/json")],
-            json.dumps(error_body("internal error")).encode(),
-        )
+        return 500, [("Content-Type", "application/json")], error_json("internal error")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -35,5 +36,8 @@ class RouteTable:
         for template, pattern, methods in self._routes:
             found = pattern.fullmatch(path)
             if found:
-                return RouteMatch(template, found.groupdict(), methods)
+                # Matched on the path as sent; parameters reach the app decoded, as
+                # API Gateway hands them over.
+                params = {name: unquote(value) for name, value in found.groupdict().items()}
+                return RouteMatch(template, params, methods)
         return None

@@ -38,16 +38,13 @@ DEFAULT_MOTO_PORT = 5000
 FIRST_VERSION = "v0001"
 
 
-def deployed_model(home: Path) -> tuple[str, Path]:
+def deployed_model_dir(home: Path) -> Path:
     from training_pipeline.registry import LocalRegistry
 
-    registry = LocalRegistry(home)
-    version = registry.deployed_version()
-    if version is None:
+    location = LocalRegistry(home).deployed_location()
+    if location is None:
         raise SystemExit("no model is deployed: the first training run was rejected")
-    path = registry.get(version).path
-    assert path is not None
-    return version, home / path
+    return location[1]
 
 
 class ModelEndpoint:
@@ -83,7 +80,6 @@ class MotoStack:
     env: dict[str, str]  # the API's environment: AWS backend, moto, the model server
     settings: AwsSettings
     key: str
-    model_version: str
     endpoint: ModelEndpoint
 
 
@@ -91,9 +87,7 @@ class MotoStack:
 def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterator[MotoStack]:
     """moto_server and the model server, with the stage provisioned (a fresh key)."""
     deploy_first_model(local)
-    _, model_dir = deployed_model(local.home)
-    # The stage's Model Package Group starts empty: the local model becomes its v0001.
-    version = FIRST_VERSION
+    model_dir = deployed_model_dir(local.home)
     logs = local.home / "moto"
     stage = os.environ.get(c.ENV_STAGE) or c.DEFAULT_STAGE
     names = {
@@ -104,7 +98,8 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
     settings = load_aws_settings({**os.environ, **names})
     endpoint = ModelEndpoint(logs / "model_server.log", settings.endpoint_name)
     with running_moto(logs / "moto_server.log", port=moto_port) as moto, closing(endpoint):
-        endpoint.serve(version, model_dir)
+        # The stage's Model Package Group starts empty: the local model becomes its v0001.
+        endpoint.serve(FIRST_VERSION, model_dir)
         env = {**os.environ, HOME_ENV: str(local.home), **aws_env(moto, endpoint, **names)}
         key = secrets.token_urlsafe(32)
         with environ(env):  # botocore reads the endpoints when it builds a client
@@ -112,10 +107,10 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
             provisioned = provision(
                 clients, settings, key=key, sample=ensure_sample(local), model_dir=model_dir
             )
-            assert provisioned == version, provisioned
+            assert provisioned == FIRST_VERSION, provisioned
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
-        print(f"endpoint {settings.endpoint_name}: model {version} at {endpoint.base_url}")
-        yield MotoStack(env, settings, key, version, endpoint)
+        print(f"endpoint {settings.endpoint_name}: model {FIRST_VERSION} at {endpoint.base_url}")
+        yield MotoStack(env, settings, key, endpoint)
 
 
 def main() -> None:

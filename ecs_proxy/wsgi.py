@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote
 
-from chalice_app.errors import error_body
 from ecs_proxy.events import ProxyContext, build_event
+from ecs_proxy.messages import error_json, reason
 from ecs_proxy.routing import RouteTable
 
 log = logging.getLogger(__name__)
@@ -27,10 +23,7 @@ class _TooLarge(Exception):
 
 
 def _status_line(code: int) -> str:
-    try:
-        return f"{code} {HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"{code} Unknown"
+    return f"{code} {reason(code)}"
 
 
 def _read_body(environ: dict[str, Any], limit: int) -> bytes:
@@ -98,7 +91,6 @@ class ProxyApp:
         route = self._routes.match(path)
         if route is None:
             return _error(404, f"no route for {path}")
-        route = replace(route, params={k: unquote(v) for k, v in route.params.items()})
         method = environ["REQUEST_METHOD"]
         if method not in route.methods:
             allow = ", ".join(sorted(route.methods))
@@ -121,7 +113,7 @@ def _error(
     status: int, message: str, extra: list[tuple[str, str]] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = [("Content-Type", "application/json"), *(extra or [])]
-    return status, headers, json.dumps(error_body(message)).encode()
+    return status, headers, error_json(message)
 
 
 def build_wsgi_app() -> ProxyApp:
