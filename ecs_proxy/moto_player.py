@@ -25,7 +25,6 @@ import logging
 import os
 import subprocess
 import sys
-import tarfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -152,9 +151,9 @@ class PipelinePlayer:
             return
         model_tar = opt_ml / "processing" / "model" / "model.tar.gz"
         model_tar.parent.mkdir(parents=True)
-        with tarfile.open(model_tar, "w:gz") as tar:
-            for path in sorted((opt_ml / "model").iterdir()):
-                tar.add(path, arcname=path.name)
+        from training_pipeline.model import pack_model
+
+        pack_model(opt_ml / "model", model_tar)
         model_data_url = f"{prefix}/training/{execution_id}/output/model.tar.gz"
         s3.upload_file(str(model_tar), *model_data_url.removeprefix("s3://").split("/", 1))
         self._record(execution_id, step="evaluate")

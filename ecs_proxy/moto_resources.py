@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +67,9 @@ def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Pat
     """
     targets = pipeline_targets(settings)
     archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        for path in sorted(model_dir.iterdir()):
-            tar.add(path, arcname=path.name)
+    from training_pipeline.model import pack_model
+
+    pack_model(model_dir, archive)
     key = f"{targets.artifacts_prefix}/models/first/model.tar.gz"
     clients.get("s3").put_object(Bucket=settings.bucket, Key=key, Body=archive.getvalue())
     model_data_url = f"s3://{settings.bucket}/{key}"

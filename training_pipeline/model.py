@@ -14,7 +14,7 @@ import tarfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import joblib
 import numpy as np
@@ -193,3 +193,12 @@ def load_model(model_dir: Path) -> PriceModel:
         with tarfile.open(archive) as tar:
             tar.extractall(model_dir, filter="data")
     return PriceModel.load(model_dir)
+
+
+def pack_model(model_dir: Path, archive: Path | IO[bytes]) -> None:
+    """model.tar.gz as SageMaker packs a training job's /opt/ml/model (what load_model
+    unpacks): the directory's files at the archive's top level."""
+    target = {"name": archive} if isinstance(archive, Path) else {"fileobj": archive}
+    with tarfile.open(mode="w:gz", **target) as tar:
+        for path in sorted(model_dir.iterdir()):
+            tar.add(path, arcname=path.name)

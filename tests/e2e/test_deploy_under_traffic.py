@@ -4,7 +4,6 @@ rollbacks switch versions back and forth: no request fails, every answer is one 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -73,7 +72,6 @@ def test_training_over_http_deploys_without_a_failed_request(
         assert after["model_version"] == new_version
     # AND every answered prediction is exactly one row, and no row is unanswered
     ids = [a.json()["prediction_id"] for a in answers] + [after["prediction_id"]]
-    with sqlite3.connect(api.home / "predictions.sqlite") as conn:
-        logged = [row[0] for row in conn.execute("SELECT prediction_id FROM predictions")]
+    logged = list(front.logged())
     assert len(answers) > 20
     assert len(logged) == len(ids) and set(logged) == set(ids)

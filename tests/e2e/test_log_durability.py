@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -51,7 +50,6 @@ def test_answers_survive_kill_9_right_after_answering(
             os.kill(pid, signal.SIGKILL)
         server.process.wait(10)
     # THEN every answered prediction is a row (the next opener recovers the WAL)
-    with sqlite3.connect(api.home / "predictions.sqlite") as conn:
-        logged = {row[0] for row in conn.execute("SELECT prediction_id FROM predictions")}
+    logged = set(front.logged())
     assert len(answered) == 100
     assert logged == set(answered)

@@ -9,7 +9,6 @@ it the test is skipped, saying so.
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -63,11 +62,6 @@ def _recovered(log_path: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _logged(home: Path) -> set[str]:
-    with sqlite3.connect(home / "predictions.sqlite") as db:
-        return {row[0] for row in db.execute("SELECT prediction_id FROM predictions")}
-
-
 @pytest.mark.slow
 def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
     tmp_path: Path, trained_home: Path, sample_dir: Path, small_disk: Path
@@ -96,10 +90,10 @@ def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
         assert "disk is full" in ping["degraded"]["prediction_log"]
         # AND every entry is in the database or, whole, in the server's log output
         deadline, recovered = time.monotonic() + 10, _recovered(server.log_path)
-        while not ids <= set(recovered) | _logged(api.home) and time.monotonic() < deadline:
+        while not ids <= set(recovered) | set(front.logged()) and time.monotonic() < deadline:
             time.sleep(0.1)
             recovered = _recovered(server.log_path)
-        assert ids <= set(recovered) | _logged(api.home)
+        assert ids <= set(recovered) | set(front.logged())
         assert len(ids & set(recovered)) > PREDICTIONS * 0.9  # the fault did bite
         for answer in answers:
             entry = recovered.get(answer.json()["prediction_id"])
@@ -119,4 +113,4 @@ def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
             if set(statuses) == {"ok"}:
                 break
         assert set(statuses) == {"ok"}, statuses
-        assert after <= _logged(api.home)
+        assert after <= set(front.logged())

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from ecs_proxy.moto_stack import running_server
 from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from tests.dockerfiles import hadolint_output, ignore_rules
 from training_pipeline.container.layout import ROOT_ENV, OptMl
+from training_pipeline.model import pack_model
 
 BIN = REPO_ROOT / "training_pipeline" / "container" / "bin"
 DOCKERFILE = REPO_ROOT / "training_pipeline" / "Dockerfile"
@@ -93,9 +93,7 @@ def _processing_job(root: Path, trained: OptMl, sample_dir: Path, champion: Path
     paths = OptMl(root)
     for name in ("model", "champion", "validation"):
         paths.processing(name).mkdir(parents=True)
-    with tarfile.open(paths.processing("model") / "model.tar.gz", "w:gz") as tar:
-        for file in trained.model.iterdir():
-            tar.add(file, arcname=file.name)
+    pack_model(trained.model, paths.processing("model") / "model.tar.gz")
     if champion is None:
         (paths.processing("champion") / "NO_CHAMPION").write_text("first run")
     else:
@@ -110,9 +108,7 @@ def test_evaluate_judges_against_the_champion_in_the_processing_layout(
 ) -> None:
     # GIVEN the deployed v0001 as the champion's model.tar.gz, as the registry would hold it
     champion_tar = tmp_path / "model.tar.gz"
-    with tarfile.open(champion_tar, "w:gz") as tar:
-        for file in (trained_home / "models" / "v0001").iterdir():
-            tar.add(file, arcname=file.name)
+    pack_model(trained_home / "models" / "v0001", champion_tar)
     paths = _processing_job(tmp_path / "opt_ml", trained, sample_dir, champion_tar)
 
     # WHEN the processing job's entrypoint runs with the definition's arguments

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from chalice_app.local.predictor import LocalPredictor
 from tests.conftest import EXAMPLE_RECORD
+from training_pipeline.model import pack_model
 from training_pipeline.steps import serve
 
 JSON = serve.JSON
@@ -68,9 +68,7 @@ def test_a_model_tar_gz_as_sagemaker_hands_it_over_is_loaded(
 ) -> None:
     target = tmp_path / "opt-ml-model"
     target.mkdir()
-    with tarfile.open(target / "model.tar.gz", "w:gz") as archive:
-        for path in model_dir.iterdir():
-            archive.add(path, arcname=path.name)
+    pack_model(model_dir, target / "model.tar.gz")
     model = serve.model_fn(str(target))
     assert _ask(model, EXAMPLE_RECORD)["predictions"][0]["value"] > 0  # type: ignore[index]
 

@@ -6,13 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT, cli_env
-from training_pipeline.model import ModelParams, PriceModel
+from training_pipeline.model import ModelParams, PriceModel, pack_model
 
 METRIC_NAMES = {"rmse", "mae", "mape", "median_ape", "r2", "n_rows"}
 
@@ -99,9 +98,7 @@ def test_evaluate_unpacks_model_tar_gz(
     # GIVEN the model as a training job leaves it: model.tar.gz with the files at its root
     packed = tmp_path / "model"
     packed.mkdir()
-    with tarfile.open(packed / "model.tar.gz", "w:gz") as tar:
-        for file in trained_step.iterdir():
-            tar.add(file, arcname=file.name)
+    pack_model(trained_step, packed / "model.tar.gz")
 
     # WHEN evaluated from it and from the unpacked files
     from_tar = _evaluate(packed, sample_dir / "test.csv", tmp_path / "out_tar" / "evaluation")
