@@ -34,6 +34,13 @@ RUN_VIEW_FIELDS: Final = (
 # execution id (short lower-case alphanumerics). Anything else is an unknown run.
 RUN_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 PIPELINE_EXECUTION_ID: Final = re.compile(r"^[a-z0-9]{1,64}$")
+
+
+def execution_id_of(arn: str) -> str:
+    """A pipeline execution's id: its ARN's last segment (the status route's id)."""
+    return arn.rsplit("/", 1)[-1]
+
+
 # The local runner's steps, in order; a run's `step` is one of these on both backends.
 STEPS: Final = ("validate", "train", "evaluate", "gate", "register", "deploy", "record")
 # The SageMaker pipeline's step names (training_pipeline/sagemaker/pipeline.py) in them.

@@ -56,6 +56,29 @@ def wait_until_up(server: RunningServer, timeout: float) -> None:
 
 
 @contextmanager
+def running_process(
+    command: list[str],
+    log_path: Path,
+    *,
+    host: str,
+    port: int,
+    env: Mapping[str, str],
+    timeout: float,
+    append_log: bool = False,
+) -> Iterator[RunningServer]:
+    """Run `command` from the repository (one OpenMP thread) until it answers HTTP."""
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT), **env}
+    with open(log_path, "ab" if append_log else "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = RunningServer(host, port, process, log_path)
+    with stopped_at_exit(process):
+        wait_until_up(server, timeout)
+        yield server
+
+
+@contextmanager
 def running_proxy(
     home: Path,
     *,
@@ -67,29 +90,21 @@ def running_proxy(
     """Run `python -m <module>` (the proxy, or serve_local before it) until it answers."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    full_env = dict(os.environ)
-    full_env.update(
-        {
-            HOME_ENV: str(home),
-            c.ENV_PORT: str(port),
-            c.ENV_WORKERS: str(workers),
-            "OMP_NUM_THREADS": "1",
-            "PYTHONPATH": str(REPO_ROOT),
-        }
-    )
-    full_env.update(env or {})
-    log_path = home / f"proxy-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module],
-            cwd=REPO_ROOT,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = RunningServer(full_env.get(c.ENV_BIND_HOST, "127.0.0.1"), port, process, log_path)
-    with stopped_at_exit(process):
-        wait_until_up(server, timeout)
+    full_env = {
+        HOME_ENV: str(home),
+        c.ENV_PORT: str(port),
+        c.ENV_WORKERS: str(workers),
+        **(env or {}),
+    }
+    host = full_env.get(c.ENV_BIND_HOST) or os.environ.get(c.ENV_BIND_HOST) or "127.0.0.1"
+    with running_process(
+        [sys.executable, "-m", module],
+        home / f"proxy-{port}.log",
+        host=host,
+        port=port,
+        env=full_env,
+        timeout=timeout,
+    ) as server:
         yield server
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalice_app.aws.training import s3_location
+from chalice_app.vocabulary import execution_id_of
 from training_pipeline.sagemaker.targets import PipelineTargets
 
 JSON = "application/json"
@@ -44,7 +46,7 @@ def register_model(
 
 
 def put_json(s3: Any, uri: str, data: dict[str, Any]) -> None:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = s3_location(uri, "uri")
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(data).encode(), ContentType=JSON)
 
 
@@ -65,7 +67,7 @@ def step_event(
     """The inputs the pipeline's DeployCallback / RecordRejection step sends."""
     return {
         "pipeline_execution_arn": execution_arn,
-        "execution_id": execution_arn.rsplit("/", 1)[-1],
+        "execution_id": execution_id_of(execution_arn),
         "training_timestamp": training_timestamp,
         "train_data_uri": train_uri,
         "validation_data_uri": validation_uri,
@@ -96,7 +98,7 @@ def after_evaluation(
     """What the pipeline does once Evaluate wrote evaluation.json: the file where that
     step's output lands, the model registered by the gate's decision, and the event the
     Lambda step of that branch sends."""
-    execution_id = execution_arn.rsplit("/", 1)[-1]
+    execution_id = execution_id_of(execution_arn)
     evaluation_uri = f"{targets.artifacts_uri}/evaluation/{execution_id}/evaluation.json"
     put_json(s3, evaluation_uri, evaluation)
     package = register_model(

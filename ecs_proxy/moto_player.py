@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from chalice_app.aws.clients import AwsClients, fixed
+from chalice_app.aws.training import s3_location
 from chalice_app.config import AwsSettings
+from chalice_app.vocabulary import execution_id_of
 from ecs_proxy.moto_pipeline import after_evaluation
 from ecs_proxy.moto_resources import pipeline_targets
 
@@ -108,7 +110,7 @@ class PipelinePlayer:
                         self.play(arn)
                     except Exception as exc:  # one broken run must not stop the stand-in
                         log.exception("could not play %s", arn)
-                        self._record(arn.rsplit("/", 1)[-1], status="failed", reason=str(exc))
+                        self._record(execution_id_of(arn), status="failed", reason=str(exc))
 
     def _record(self, execution_id: str, **fields: Any) -> None:
         """What SageMaker would say of the execution, where moto cannot: the run table."""
@@ -134,7 +136,7 @@ class PipelinePlayer:
         return values
 
     def play(self, arn: str) -> None:
-        execution_id = arn.rsplit("/", 1)[-1]
+        execution_id = execution_id_of(arn)
         params = self._parameters(arn)
         train, validation = params["TrainingDataS3Path"], params["ValidationDataS3Path"]
         self._record(
@@ -155,7 +157,7 @@ class PipelinePlayer:
 
         pack_model(opt_ml / "model", model_tar)
         model_data_url = f"{prefix}/training/{execution_id}/output/model.tar.gz"
-        s3.upload_file(str(model_tar), *model_data_url.removeprefix("s3://").split("/", 1))
+        s3.upload_file(str(model_tar), *s3_location(model_data_url, "model"))
         self._record(execution_id, step="evaluate")
         self._fetch(params["ChampionModelDataUrl"], opt_ml / "processing" / "champion")
         self._fetch(validation, opt_ml / "processing" / "validation")
@@ -198,7 +200,7 @@ class PipelinePlayer:
 
     def _fetch(self, uri: str, directory: Path) -> None:
         """A processing input or training channel: the object, under its own name."""
-        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        bucket, key = s3_location(uri, "input")
         directory.mkdir(parents=True, exist_ok=True)
         self._clients.get("s3").download_file(bucket, key, str(directory / key.rsplit("/", 1)[-1]))
 

@@ -19,6 +19,7 @@ from chalice_app import constants as c
 from chalice_app.aws import prediction_log, runs
 from chalice_app.aws.clients import AwsClients
 from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
+from chalice_app.aws.training import s3_location
 from chalice_app.config import AwsSettings, load_deploy_settings
 from chalice_app.vocabulary import version_of_package
 from ecs_proxy.moto_pipeline import register_model
@@ -95,11 +96,6 @@ def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Pat
     return version
 
 
-def _bucket_and_key(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
 def provision(
     clients: AwsClients, settings: AwsSettings, *, key: str, sample: Path, model_dir: Path
 ) -> str:
@@ -120,7 +116,7 @@ def provision(
         (settings.train_uri, c.TRAIN_FILENAME),
         (settings.validation_uri, c.VALIDATION_FILENAME),
     ]:
-        bucket, object_key = _bucket_and_key(uri)
+        bucket, object_key = s3_location(uri, "uri")
         s3.upload_file(str(sample / name), bucket, object_key)
     # What `python -m training_pipeline sagemaker upsert` does: the pipeline, its Model
     # Package Group and the first run's no-champion marker.

@@ -8,7 +8,6 @@ environment that points the API's AWS backend at both.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from chalice_app import constants as c
-from ecs_proxy.launch import REPO_ROOT, RunningServer, free_port, stopped_at_exit, wait_until_up
+from ecs_proxy.launch import RunningServer, free_port, running_process
 
 REGION = "us-east-1"
 # moto accepts any credentials; these are not secrets and reach nothing real.
@@ -35,19 +34,16 @@ def running_server(
 ) -> Iterator[RunningServer]:
     """Run `<program> <args> ... --port P` (python by default) until it answers HTTP."""
     port = port or free_port()
-    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [program, *args, "--port", str(port)],
-            cwd=REPO_ROOT,
-            env=full_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = RunningServer("127.0.0.1", port, process, log_path)
-    with stopped_at_exit(process):
-        wait_until_up(server, timeout)
+    with running_process(
+        [program, *args, "--port", str(port)],
+        log_path,
+        host="127.0.0.1",
+        port=port,
+        env=env or {},
+        timeout=timeout,
+        append_log=True,
+    ) as server:
         yield server
 
 

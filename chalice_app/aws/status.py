@@ -22,6 +22,7 @@ from chalice_app.vocabulary import (
     FINAL_STATUSES,
     PIPELINE_EXECUTION_ID,
     RUN_VIEW_FIELDS,
+    execution_id_of,
     step_of,
 )
 
@@ -123,7 +124,7 @@ class PipelineRunStatus:
             .paginate(PipelineName=self._pipeline, SortOrder="Ascending")
         )
         ids = [
-            str(summary["PipelineExecutionArn"]).rsplit("/", 1)[-1]
+            execution_id_of(str(summary["PipelineExecutionArn"]))
             for page in pages
             for summary in page["PipelineExecutionSummaries"]
         ]

@@ -24,6 +24,7 @@ from chalice_app.aws.endpoints import SageMakerEndpoints, ServedModel
 from chalice_app.aws.runs import RunTable, utc_now
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
 from chalice_app.ports import Execution
+from chalice_app.vocabulary import execution_id_of
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class PipelineLauncher:
             ClientRequestToken=token,
         )
         arn = str(answer["PipelineExecutionArn"])
-        return arn.rsplit("/", 1)[-1], arn
+        return execution_id_of(arn), arn
 
     def _record(self, started: tuple[str, str], train: str, validation: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
