@@ -55,3 +55,8 @@ def json_lines(text: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return found
+
+
+def metric_documents(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The EMF metric documents among JSON output lines."""
+    return [line for line in lines if "_aws" in line]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import EXAMPLE_RECORD, AwsStack, logged_predictions
+from tests.secrets_watch import json_lines, metric_documents
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CHALICE = Path(sys.executable).with_name("chalice")
@@ -160,6 +161,6 @@ def test_packaged_app_serves_on_the_aws_backend(
     assert result["bad_key"]["statusCode"] == 403
     assert "pandas" not in result["modules"] and "boto3" in result["modules"]
     # Logs and metrics are JSON lines carrying the request's id.
-    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    metrics = [line for line in lines if "_aws" in line]
+    lines = json_lines(output)
+    metrics = metric_documents(lines)
     assert any(m.get("predictions") == [1.0] or m.get("predictions") == 1.0 for m in metrics)

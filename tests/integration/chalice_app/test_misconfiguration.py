@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from chalice_app.wiring import reset_backends
-from tests.secrets_watch import json_lines
+from tests.secrets_watch import json_lines, metric_documents
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_every_route_answers_503_and_the_log_says_why_once(
     assert "exception" not in errors[0]  # no traceback per request, or at all
     # Each request's log lines carry its id; the 503s are counted as metrics.
     assert errors[0]["correlation_id"]
-    metrics = [line for line in lines if "_aws" in line]
+    metrics = metric_documents(lines)
     counted = [m.get("error.MisconfiguredError", []) for m in metrics]
     # EMF holds a value, or a list when a metric was added more than once before a flush.
     assert sum(sum(c) if isinstance(c, list) else c for c in counted) == 4

@@ -3,7 +3,6 @@ nothing is left running after SIGTERM."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import shutil
@@ -18,6 +17,7 @@ import pytest
 
 from ecs_proxy.launch import RunningServer, free_port, running_proxy
 from tests.conftest import run_cli
+from tests.http_json import request_json
 
 
 def _listening(port: int) -> bool:
@@ -85,13 +85,8 @@ def _run(command: str) -> str:
 
 
 def _call(server: RunningServer, method: str, path: str, key: str) -> dict[str, Any]:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
-    try:
-        conn.request(method, path, headers={"API-key": key})
-        body: dict[str, Any] = json.loads(conn.getresponse().read())
-        return body
-    finally:
-        conn.close()
+    body: dict[str, Any] = request_json(server, method, path, headers={"API-key": key})[1]
+    return body
 
 
 def _until(read: Callable[[], Any], done: Callable[[Any], bool]) -> Any:

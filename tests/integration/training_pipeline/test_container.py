@@ -7,7 +7,6 @@ container/bin) runs with its /opt/ml root moved to a temporary directory
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil
@@ -15,14 +14,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ecs_proxy.launch import RunningServer
 from ecs_proxy.moto_stack import running_server
 from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from tests.dockerfiles import hadolint_output, ignore_rules
+from tests.http_json import JSON_HEADERS, request_json
 from training_pipeline.container.layout import ROOT_ENV, OptMl
 from training_pipeline.model import pack_model
 
@@ -185,8 +183,10 @@ def test_serve_answers_ping_and_invocations_as_a_plain_process(
     with running_server(
         ["--host", "127.0.0.1"], tmp_path / "serve.log", env=env, timeout=60, program="serve"
     ) as server:
-        ping = _http(server, "GET", "/ping")
-        answer = _http(server, "POST", "/invocations", json.dumps(EXAMPLE_RECORD).encode())
+        ping = request_json(server, "GET", "/ping")
+        answer = request_json(
+            server, "POST", "/invocations", json.dumps(EXAMPLE_RECORD).encode(), JSON_HEADERS
+        )
         # exec: the server is the process SageMaker started, so SIGTERM reaches it
         command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes().split(b"\0")
 
@@ -198,17 +198,6 @@ def test_serve_answers_ping_and_invocations_as_a_plain_process(
     assert prediction["value"] > 0
     assert b"training_pipeline.model_server" in command
     assert server.process.returncode == -signal.SIGTERM  # stopped by SageMaker's signal, not killed
-
-
-def _http(server: RunningServer, method: str, path: str, body: bytes = b"") -> tuple[int, Any]:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
-    try:
-        headers = {"Content-Type": "application/json"} if body else {}
-        conn.request(method, path, body=body or None, headers=headers)
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
 
 
 def test_every_image_program_is_executable_and_runs_a_module_that_exists() -> None:

@@ -3,7 +3,6 @@ botocore's own InvokeEndpoint, the sagemaker-runtime API's answers and errors.""
 
 from __future__ import annotations
 
-import http.client
 import json
 from typing import Any
 
@@ -13,18 +12,9 @@ from chalice_app.constants import ENDPOINT_NAME
 from ecs_proxy.launch import RunningServer
 from ecs_proxy.moto_stack import FAKE_CREDENTIALS, REGION
 from tests.conftest import EXAMPLE_RECORD, TEST_STAGE
+from tests.http_json import JSON_HEADERS, request_json
 
 ENDPOINT = ENDPOINT_NAME.format(stage=TEST_STAGE)
-
-
-def _http(server: RunningServer, method: str, path: str, body: bytes = b"", **headers: str) -> Any:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
-    try:
-        conn.request(method, path, body=body or None, headers=headers)
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +30,14 @@ def runtime(model_server: RunningServer) -> Any:
 
 
 def test_container_contract_ping_and_invocations(model_server: RunningServer) -> None:
-    assert _http(model_server, "GET", "/ping") == (200, {"status": "ok", "model_version": "v0001"})
+    assert request_json(model_server, "GET", "/ping") == (
+        200,
+        {"status": "ok", "model_version": "v0001"},
+    )
     body = json.dumps(EXAMPLE_RECORD).encode()
-    status, answer = _http(
-        model_server, "POST", "/invocations", body, **{"Content-Type": "application/json"}
-    )
+    status, answer = request_json(model_server, "POST", "/invocations", body, JSON_HEADERS)
     assert status == 200 and answer["predictions"][0]["value"] > 0
-    status, answer = _http(
-        model_server, "POST", "/invocations", b"{", **{"Content-Type": "application/json"}
-    )
+    status, answer = request_json(model_server, "POST", "/invocations", b"{", JSON_HEADERS)
     assert status == 400 and "not JSON" in answer["error"]
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chalice_app import observability
+from tests.secrets_watch import json_lines, metric_documents
 
 
 def _documents(out: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return [line for line in lines if "_aws" in line]
+    return metric_documents(json_lines(out))
 
 
 @pytest.fixture
