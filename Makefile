@@ -29,17 +29,17 @@ local: $(VENV)/.local-installed
 dev: $(VENV)/.dev-installed
 
 run: local
-	$(PY) -m ecs_proxy.serve_local
+	$(PY) -m devtools.serve_local
 
 # The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
 # the endpoint; moto comes with the dev requirements.
 run-moto: dev
-	$(PY) -m ecs_proxy.serve_moto
+	$(PY) -m devtools.serve_moto
 
 test: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
+	$(BIN)/mypy chalice_app ecs_proxy training_pipeline devtools benchmarks
 	$(PY) -m pytest -q
 
 lint: dev
@@ -47,7 +47,7 @@ lint: dev
 	$(BIN)/ruff format --check .
 
 typecheck: dev
-	$(BIN)/mypy chalice_app ecs_proxy training_pipeline benchmarks
+	$(BIN)/mypy chalice_app ecs_proxy training_pipeline devtools benchmarks
 
 bench: dev
 	@# wrk measures the API best; without it api_speed falls back to a Python client.

@@ -30,8 +30,8 @@ from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run
 from benchmarks.slow_clients import SlowClients
 from chalice_app.config import load_local_settings
 from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
-from ecs_proxy.launch import REPO_ROOT, RunningServer, running_proxy
-from ecs_proxy.serve_local import prepare
+from devtools.launch import REPO_ROOT, RunningServer, running_proxy
+from devtools.serve_local import prepare
 from training_pipeline.store import HOME_ENV
 
 BODY = json.dumps(

@@ -29,8 +29,8 @@ from chalice_app.aws.prediction_log import DynamoPredictionLog
 from chalice_app.aws.predictor import EndpointPredictor
 from chalice_app.config import load_local_settings
 from chalice_app.ports import PredictionEntry
-from ecs_proxy.moto_stack import environ
-from ecs_proxy.serve_moto import MotoStack, running_stack
+from devtools.moto_stack import environ
+from devtools.serve_moto import MotoStack, running_stack
 from training_pipeline.store import HOME_ENV
 
 RECORD = {

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from chalice_app.config import AwsSettings
-from ecs_proxy.launch import RunningServer
-from ecs_proxy.moto_stack import environ
+from devtools.launch import RunningServer
+from devtools.moto_stack import environ
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # One flat in Providencia, in the model's own column names.
@@ -171,7 +171,7 @@ def aws_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_server(aws_logs: Path) -> Iterator[RunningServer]:
-    from ecs_proxy.moto_stack import running_moto
+    from devtools.moto_stack import running_moto
 
     with running_moto(aws_logs / "moto_server.log") as server:
         yield server
@@ -181,7 +181,7 @@ def moto_server(aws_logs: Path) -> Iterator[RunningServer]:
 def model_server(trained_home: Path, aws_logs: Path) -> Iterator[RunningServer]:
     """The endpoint: the model trained by the training step, named as the stage's."""
     from chalice_app.constants import ENDPOINT_NAME
-    from ecs_proxy.moto_stack import running_model_server
+    from devtools.moto_stack import running_model_server
 
     with running_model_server(
         trained_home / "models" / "v0001",
@@ -207,8 +207,8 @@ def aws_stack(
 ) -> AwsStack:
     from chalice_app.aws.clients import AwsClients
     from chalice_app.config import load_aws_settings
-    from ecs_proxy.moto_resources import provision
-    from ecs_proxy.moto_stack import aws_env
+    from devtools.moto_resources import provision
+    from devtools.moto_stack import aws_env
     from tests.secrets_watch import new_key
 
     env = aws_env(moto_server, model_server, **stage_environment())

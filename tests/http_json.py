@@ -6,7 +6,7 @@ import http.client
 import json
 from typing import Any
 
-from ecs_proxy.launch import RunningServer
+from devtools.launch import RunningServer
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 

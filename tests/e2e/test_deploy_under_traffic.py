@@ -13,7 +13,7 @@ import pytest
 from api_fronts import PREDICTION_BODY as BODY
 from api_fronts import HttpFront, make_api_home, sqlite_log
 
-from ecs_proxy.launch import running_proxy
+from devtools.launch import running_proxy
 from tests.conftest import run_cli
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from api_fronts import PREDICTION_BODY as BODY
 from api_fronts import HttpFront, make_api_home, sqlite_log
 
-from ecs_proxy.launch import running_proxy
+from devtools.launch import running_proxy
 
 
 def _process_tree(pid: int) -> list[int]:

@@ -28,7 +28,7 @@ from api_fronts import ApiHome, ChaliceWsgi, make_api_home, open_local_front
 from schemathesis.config import SchemathesisConfig
 
 from chalice_app.openapi import DOCUMENT_PATH, EXAMPLE_EXECUTION_ID
-from ecs_proxy.launch import running_proxy
+from devtools.launch import running_proxy
 from training_pipeline.runs import RunLog
 
 EXAMPLES = 25  # generated per operation and phase, beyond examples and coverage

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from api_fronts import ApiHome, HttpFront, make_api_home, sqlite_log
 
-from ecs_proxy.launch import running_proxy
+from devtools.launch import running_proxy
 from tests.conftest import EXAMPLE_REQUEST
 
 PREDICTIONS = 300

@@ -19,8 +19,8 @@ from api_fronts import ChaliceFront, make_api_home, sqlite_log
 from chalice_app.aws.runs import TABLE_SCHEMA
 from chalice_app.vocabulary import RUN_VIEW_FIELDS, STEPS
 from chalice_app.wiring import reset_backends, reset_callbacks
-from ecs_proxy.moto_pipeline import after_evaluation
-from ecs_proxy.moto_resources import create_pipeline, pipeline_targets
+from devtools.moto_pipeline import after_evaluation
+from devtools.moto_resources import create_pipeline, pipeline_targets
 from tests.conftest import environ, stage_environment
 from tests.secrets_watch import new_key
 from training_pipeline.runs import RunLog

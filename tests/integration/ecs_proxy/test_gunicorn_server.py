@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from raw_http import raw_request
 
-from ecs_proxy.launch import RunningServer, running_proxy
+from devtools.launch import RunningServer, running_proxy
 
 
 def _listening_addresses(port: int) -> set[str]:

@@ -14,7 +14,7 @@ import pytest
 from raw_http import RawAnswer, parse_answer, raw_request, read_until_closed
 
 from benchmarks.slow_clients import SlowClients
-from ecs_proxy.launch import RunningServer, running_proxy
+from devtools.launch import RunningServer, running_proxy
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_proxy.moto_stack import running_server
+from devtools.moto_stack import running_server
 from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from tests.dockerfiles import hadolint_output, ignore_rules
 from tests.http_json import JSON_HEADERS, request_json

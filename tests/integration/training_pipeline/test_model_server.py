@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from chalice_app.constants import ENDPOINT_NAME
-from ecs_proxy.launch import RunningServer
-from ecs_proxy.moto_stack import FAKE_CREDENTIALS, REGION
+from devtools.launch import RunningServer
+from devtools.moto_stack import FAKE_CREDENTIALS, REGION
 from tests.conftest import EXAMPLE_RECORD, TEST_STAGE
 from tests.http_json import JSON_HEADERS, request_json
 

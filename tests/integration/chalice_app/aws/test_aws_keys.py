@@ -14,7 +14,7 @@ from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.keys import SecretsManagerKeyStore
 from chalice_app.config import AwsSettings
 from chalice_app.errors import ForbiddenError, ServiceUnavailableError
-from ecs_proxy.moto_stack import FAKE_CREDENTIALS, REGION, running_moto
+from devtools.moto_stack import FAKE_CREDENTIALS, REGION, running_moto
 from tests.aws_calls import CallCounter
 from tests.secrets_watch import new_key
 

@@ -13,7 +13,7 @@ from chalice_app.aws.predictor import EndpointPredictor, unavailable_reason
 from chalice_app.config import load_aws_settings
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
 from chalice_app.local.predictor import LocalPredictor
-from ecs_proxy.launch import free_port
+from devtools.launch import free_port
 from tests.aws_calls import CallCounter
 from tests.conftest import EXAMPLE_RECORD, AwsStack, environ
 

@@ -14,7 +14,7 @@ from chalice_app.aws.status import PipelineRunStatus
 from chalice_app.aws.training import PipelineLauncher
 from chalice_app.config import AwsSettings, load_aws_settings
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
-from ecs_proxy.moto_resources import create_pipeline, serve_first_model
+from devtools.moto_resources import create_pipeline, serve_first_model
 from tests.integration.chalice_app.aws.conftest import ENV
 
 

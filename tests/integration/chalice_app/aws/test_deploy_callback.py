@@ -23,8 +23,8 @@ from chalice_app.deploy import callbacks as service
 from chalice_app.deploy.event import CallbackError
 from chalice_app.deploy.functions import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from chalice_app.wiring import build_callbacks, reset_callbacks
-from ecs_proxy.moto_pipeline import after_evaluation
-from ecs_proxy.moto_resources import IMAGE, pipeline_targets
+from devtools.moto_pipeline import after_evaluation
+from devtools.moto_resources import IMAGE, pipeline_targets
 from tests.aws_calls import CallRecorder
 from tests.conftest import stage_environment
 from tests.unit.chalice_app.test_iam_policies import granted

@@ -22,7 +22,7 @@ from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
 from chalice_app.aws.training import s3_location
 from chalice_app.config import AwsSettings, load_deploy_settings
 from chalice_app.vocabulary import version_of_package
-from ecs_proxy.moto_pipeline import register_model
+from devtools.moto_pipeline import register_model
 from training_pipeline.sagemaker.targets import PipelineTargets
 
 ACCOUNT = "123456789012"  # moto's

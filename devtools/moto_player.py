@@ -34,8 +34,8 @@ from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.training import s3_location
 from chalice_app.config import AwsSettings
 from chalice_app.vocabulary import execution_id_of
-from ecs_proxy.moto_pipeline import after_evaluation
-from ecs_proxy.moto_resources import pipeline_targets
+from devtools.moto_pipeline import after_evaluation
+from devtools.moto_resources import pipeline_targets
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_proxy.launch import running_proxy
+from devtools.launch import running_proxy
 
 
 @pytest.mark.slow
@@ -18,7 +18,7 @@ def test_fresh_home_ends_with_a_working_api(tmp_path: Path) -> None:
     home = tmp_path / "pvp"
     # serve_local trains before it serves: /ping answering means all of it is done.
     with running_proxy(
-        home, workers=1, env={"HOME": str(tmp_path)}, timeout=120, module="ecs_proxy.serve_local"
+        home, workers=1, env={"HOME": str(tmp_path)}, timeout=120, module="devtools.serve_local"
     ) as server:
         text = server.log_path.read_text()
         key = re.search(r"your API key \(shown once\): (\S+)", text)

@@ -1,4 +1,4 @@
-"""`python -m ecs_proxy.serve_moto` (make run-moto): the API on its AWS backend, no account.
+"""`python -m devtools.serve_moto` (make run-moto): the API on its AWS backend, no account.
 
 Starts moto_server on 127.0.0.1:${MOTO_PORT:-5000}, deploys a first model locally if
 none is (as `make run` does), serves it as the SageMaker endpoint through the model
@@ -26,11 +26,11 @@ from pathlib import Path
 from chalice_app import constants as c
 from chalice_app.aws.clients import AwsClients
 from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
-from ecs_proxy.launch import REPO_ROOT, free_port, stopped_at_exit
-from ecs_proxy.moto_player import PipelinePlayer
-from ecs_proxy.moto_resources import provision
-from ecs_proxy.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
-from ecs_proxy.serve_local import curl_example, deploy_first_model, ensure_sample
+from devtools.launch import REPO_ROOT, free_port, stopped_at_exit
+from devtools.moto_player import PipelinePlayer
+from devtools.moto_resources import provision
+from devtools.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
+from devtools.serve_local import curl_example, deploy_first_model, ensure_sample
 from training_pipeline.sagemaker.targets import default_bucket
 from training_pipeline.store import HOME_ENV
 
@@ -132,7 +132,7 @@ def main() -> None:
         )
         proxy = subprocess.Popen([sys.executable, "-m", "ecs_proxy"], cwd=REPO_ROOT, env=aws.env)
         stack.enter_context(stopped_at_exit(proxy))
-        print("training runs are played by a stand-in for SageMaker (ecs_proxy/moto_player.py)")
+        print("training runs are played by a stand-in for SageMaker (devtools/moto_player.py)")
         # Ctrl-C or SIGTERM: the stack stops the proxy, the model server and moto_server.
         with contextlib.suppress(KeyboardInterrupt):
             proxy.wait()

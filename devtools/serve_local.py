@@ -1,4 +1,4 @@
-"""`python -m ecs_proxy.serve_local` (make run): a working API on a fresh machine.
+"""`python -m devtools.serve_local` (make run): a working API on a fresh machine.
 
 Trains and deploys a model on the synthetic sample if none is deployed, makes the key
 file if missing (showing the key once), then replaces itself with the proxy.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from chalice_app import constants as c
-from ecs_proxy.launch import RunningServer, free_port, running_process
+from devtools.launch import RunningServer, free_port, running_process
 
 REGION = "us-east-1"
 # moto accepts any credentials; these are not secrets and reach nothing real.

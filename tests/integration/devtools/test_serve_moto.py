@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ecs_proxy.launch import RunningServer, free_port, running_proxy
+from devtools.launch import RunningServer, free_port, running_proxy
 from tests.conftest import run_cli
 from tests.http_json import request_json
 
@@ -37,7 +37,7 @@ def test_run_moto_serves_predictions_and_stops_everything(tmp_path: Path, sample
     moto_port = free_port()
     env = {"MOTO_PORT": str(moto_port), "HOME": str(tmp_path)}
     with running_proxy(
-        home, workers=1, env=env, timeout=60, module="ecs_proxy.serve_moto"
+        home, workers=1, env=env, timeout=60, module="devtools.serve_moto"
     ) as server:
         text = server.log_path.read_text()
         assert re.search(r"your API key \(shown once\): \S+", text), text
