@@ -7,7 +7,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 # Two cores: one OpenMP thread per process keeps scikit-learn from fighting itself.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run run-moto test bench lint typecheck dev local clean
+.PHONY: run run-moto test bench lint typecheck generate dev local clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run-moto: dev
 test: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy chalice_app ecs_proxy training_pipeline devtools benchmarks
+	$(BIN)/mypy contract chalice_app ecs_proxy training_pipeline ops devtools benchmarks
 	$(PY) -m pytest -q
 
 lint: dev
@@ -47,7 +47,11 @@ lint: dev
 	$(BIN)/ruff format --check .
 
 typecheck: dev
-	$(BIN)/mypy chalice_app ecs_proxy training_pipeline devtools benchmarks
+	$(BIN)/mypy contract chalice_app ecs_proxy training_pipeline ops devtools benchmarks
+
+# Rewrite every generated file (OpenAPI document, configuration table, ...) from the code.
+generate: dev
+	$(PY) -m devtools.generate
 
 bench: dev
 	@# wrk measures the API best; without it api_speed falls back to a Python client.

@@ -26,13 +26,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
+
 from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run_wrk
 from benchmarks.slow_clients import SlowClients
 from chalice_app.config import load_local_settings
-from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
+from contract.environment import HOME
 from devtools.launch import REPO_ROOT, RunningServer, running_proxy
 from devtools.serve_local import prepare
-from training_pipeline.store import HOME_ENV
 
 BODY = json.dumps(
     {
@@ -54,7 +55,7 @@ IMPORT_PROBE = (
 
 def prepare_home(home: Path) -> str:
     """A throwaway home with a model trained on the synthetic sample, as `make run` makes."""
-    key = prepare(load_local_settings({HOME_ENV: str(home)}))
+    key = prepare(load_local_settings({HOME.name: str(home)}))
     assert key is not None
     return key
 

@@ -29,9 +29,9 @@ from chalice_app.aws.prediction_log import DynamoPredictionLog
 from chalice_app.aws.predictor import EndpointPredictor
 from chalice_app.config import load_local_settings
 from chalice_app.ports import PredictionEntry
+from contract.environment import HOME
 from devtools.moto_stack import environ
 from devtools.serve_moto import MotoStack, running_stack
-from training_pipeline.store import HOME_ENV
 
 RECORD = {
     "type": "departamento",
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         home = Path(tmp)
         local_key = prepare_home(home)
         local = measure_connections(home, local_key, args.workers, args.seconds, tool)
-        with running_stack(load_local_settings({HOME_ENV: str(home)})) as stack:
+        with running_stack(load_local_settings({HOME.name: str(home)})) as stack:
             aws = measure_connections(home, stack.key, args.workers, args.seconds, tool, stack.env)
             parts = measure_parts(stack, args.calls)
     print(

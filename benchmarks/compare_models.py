@@ -25,9 +25,10 @@ from sklearn.model_selection import KFold
 from benchmarks.baselines import Fitter, main_model_fitter, old_model_fitter
 from benchmarks.paths import REAL_DATA
 from training_pipeline.metrics import range_metrics, range_metrics_by, regression_metrics
-from training_pipeline.model import RANGE_LEVEL, ModelParams, fit_model
+from training_pipeline.model import RANGE_LEVEL, ModelParams
 from training_pipeline.schema import FEATURES, TARGET
 from training_pipeline.steps.train import params_from_json
+from training_pipeline.training import fit_model
 
 RANDOM_STATE = 42
 # Metric keys in table order, with the labels the table shows.

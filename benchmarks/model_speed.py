@@ -26,9 +26,10 @@ from threadpoolctl import threadpool_limits
 from benchmarks.compare_models import load_data
 from benchmarks.load import load_average
 from benchmarks.paths import REAL_DATA
-from training_pipeline.model import ModelParams, PriceModel, fit_model
+from training_pipeline.model import ModelParams, PriceModel
 from training_pipeline.sample_data import write_sample
 from training_pipeline.steps.train import params_from_json
+from training_pipeline.training import fit_model
 
 SINGLE_ROW_CALLS = 5_000
 BATCH_ROWS = 10_000

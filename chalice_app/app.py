@@ -13,20 +13,15 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 
 from chalice_app import contracts, observability, services
-from chalice_app.constants import (
-    API_KEY_HEADER,
-    APP_NAME,
-    IDEMPOTENCY_KEY_HEADER,
-    OPENAPI_FILENAME,
-)
-from chalice_app.contracts import Contract
-from chalice_app.deploy.functions import pipeline
+from chalice_app.callbacks.functions import pipeline
+from chalice_app.contracts import API_KEY_HEADER, IDEMPOTENCY_KEY_HEADER, Contract
 from chalice_app.errors import (
     ApiError,
     PayloadTooLargeError,
     error_body,
 )
 from chalice_app.wiring import Backends, get_backends
+from contract.resources import APP_NAME
 
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 log = logging.getLogger(__name__)
@@ -37,6 +32,8 @@ log = logging.getLogger(__name__)
 ANY_CONTENT = ["*/*"]
 # The old API's refusals of /start_training said FAILURE beside the error; kept.
 TRAINING_FAILURE = {"result": "FAILURE"}
+# The committed OpenAPI document, beside the package's modules (so in the Lambda zip too).
+OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response:
@@ -126,7 +123,7 @@ def openapi_document() -> Response:
 
 @functools.cache
 def _openapi_text() -> str:
-    return Path(__file__).with_name(OPENAPI_FILENAME).read_text(encoding="utf-8")
+    return OPENAPI_DOCUMENT.read_text(encoding="utf-8")
 
 
 @app.route("/get_prediction", methods=["POST"], content_types=ANY_CONTENT)
@@ -157,5 +154,5 @@ def training_status(execution_id: str) -> Response:
     return _answer(handle)
 
 
-# The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/deploy).
+# The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/callbacks).
 app.register_blueprint(pipeline)

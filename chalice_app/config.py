@@ -1,15 +1,29 @@
-"""Settings read from the environment once; argument, then variable, then default."""
+"""The API's settings, grouped per backend and read from the environment's variables.
+
+Every variable, its default and its rule is declared once in `contract.environment`;
+this module only groups them. Each process reads them once (`process_settings`, the
+wiring's loaders) and a wrong value is a ConfigurationError naming the variable.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
-from chalice_app import constants as c
-from chalice_app.errors import ConfigurationError
+from contract import environment as env_vars
+from contract.resources import DEFAULT_STAGE, TRAIN_KEY, VALIDATION_KEY, StageNames, s3_uri
+
+KEY_FILENAME: Final = "api-keys.json"
+PREDICTION_LOG_FILENAME: Final = "predictions.sqlite"
+SAMPLE_DIRNAME: Final = "sample"
+# /start_training reads local files only below these ($PVP_HOME/...), links followed.
+DATA_DIRNAME: Final = "data"
+TRAIN_FILENAME: Final = "train.csv"
+VALIDATION_FILENAME: Final = "test.csv"
 
 
 @dataclass(frozen=True)
@@ -17,6 +31,7 @@ class Settings:
     """What every backend and front shares."""
 
     backend: str
+    stage: str
     key_refresh_seconds: float
     key_ttl_seconds: float
     max_body_bytes: int
@@ -35,7 +50,11 @@ class LocalSettings:
 
     @property
     def prediction_log_path(self) -> Path:
-        return self.home / c.PREDICTION_LOG_FILENAME
+        return self.home / PREDICTION_LOG_FILENAME
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.home / SAMPLE_DIRNAME
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,10 @@ class AwsSettings:
     endpoint_max_attempts: int
     endpoint_status_seconds: float
 
+    @property
+    def names(self) -> StageNames:
+        return StageNames(self.stage)
+
 
 @dataclass(frozen=True)
 class DeploySettings:
@@ -73,130 +96,93 @@ class DeploySettings:
     role_arn: str | None  # None: the stage's SageMaker role in the pipeline's account
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
-    if value < 0:
-        raise ConfigurationError(f"{name} must not be negative, got {raw!r}")
-    return value
+def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if env is None else env
-    backend = env.get(c.ENV_BACKEND) or c.DEFAULT_BACKEND
-    if backend not in c.BACKENDS:
-        raise ConfigurationError(f"{c.ENV_BACKEND} must be one of {c.BACKENDS}, got {backend!r}")
+    env = _environ(env)
+    backend = env_vars.BACKEND.read(env)
+    default_stage = DEFAULT_STAGE if backend == env_vars.BACKEND_AWS else backend
     return Settings(
         backend=backend,
-        key_refresh_seconds=_number(env, c.ENV_KEY_REFRESH_SECONDS, c.DEFAULT_KEY_REFRESH_SECONDS),
-        key_ttl_seconds=_number(env, c.ENV_KEY_TTL_SECONDS, c.DEFAULT_KEY_TTL_SECONDS),
-        max_body_bytes=int(_number(env, c.ENV_MAX_BODY_BYTES, c.DEFAULT_MAX_BODY_BYTES)),
+        stage=env_vars.STAGE.read(env) or default_stage,
+        key_refresh_seconds=env_vars.KEY_REFRESH_SECONDS.read(env),
+        key_ttl_seconds=env_vars.KEY_TTL_SECONDS.read(env),
+        max_body_bytes=env_vars.MAX_BODY_BYTES.read(env),
     )
+
+
+@functools.cache
+def process_settings() -> Settings:
+    """This process's shared settings, read from its environment once."""
+    return load_settings()
 
 
 def default_data_dirs(home: Path) -> tuple[Path, Path]:
     """Where /start_training may read client-named files unless PVP_DATA_DIRS says."""
-    return home / c.DATA_DIRNAME, home / c.SAMPLE_DIRNAME
+    return home / DATA_DIRNAME, home / SAMPLE_DIRNAME
+
+
+def _absolute(path: str) -> Path:
+    return Path(path).expanduser().absolute()
 
 
 def load_local_settings(env: Mapping[str, str] | None = None) -> LocalSettings:
-    # The training pipeline owns $PVP_HOME (its CLI reads it too): one resolver for both.
-    # Imported here so that the AWS backend and the Lambda package never need it.
-    from training_pipeline.store import resolve_home
-
-    env = os.environ if env is None else env
-    home = resolve_home(env=env)
-    sample = home / c.SAMPLE_DIRNAME
-    key_file = env.get(c.ENV_KEY_FILE)
-    data_dirs = env.get(c.ENV_DATA_DIRS)
+    env = _environ(env)
+    home = env_vars.home_of(env)
+    sample = home / SAMPLE_DIRNAME
+    key_file = env_vars.KEY_FILE.read(env)
+    data_dirs = env_vars.DATA_DIRS.read(env)
     return LocalSettings(
         home=home,
-        key_file=Path(key_file).expanduser().absolute() if key_file else home / c.KEY_FILENAME,
-        train_path=env.get(c.ENV_TRAIN_PATH) or str(sample / c.TRAIN_FILENAME),
-        validation_path=env.get(c.ENV_VALIDATION_PATH) or str(sample / c.VALIDATION_FILENAME),
+        key_file=_absolute(key_file) if key_file else home / KEY_FILENAME,
+        train_path=env_vars.TRAIN_PATH.read(env) or str(sample / TRAIN_FILENAME),
+        validation_path=env_vars.VALIDATION_PATH.read(env) or str(sample / VALIDATION_FILENAME),
         data_dirs=(
-            tuple(Path(d).expanduser().absolute() for d in data_dirs.split(os.pathsep) if d)
+            tuple(_absolute(d) for d in data_dirs.split(os.pathsep) if d)
             if data_dirs
             else default_data_dirs(home)
         ),
-        max_training_runs=int(_number(env, c.ENV_MAX_TRAINING_RUNS, c.DEFAULT_MAX_TRAINING_RUNS)),
+        max_training_runs=env_vars.MAX_TRAINING_RUNS.read(env),
     )
 
 
-# Stages name resources; keep them short and safe in every AWS name they end up in.
-_STAGE = re.compile(r"^[a-z0-9][a-z0-9-]{0,15}$")
-
-
-def _attempts(env: Mapping[str, str], name: str, default: int) -> int:
-    value = int(_number(env, name, default))
-    if value < 1:
-        raise ConfigurationError(f"{name} must be at least 1, got {env.get(name)!r}")
-    return value
-
-
-def load_aws_settings(env: Mapping[str, str] | None = None) -> AwsSettings:
-    env = os.environ if env is None else env
-    stage = env.get(c.ENV_STAGE) or c.DEFAULT_STAGE
-    if not _STAGE.match(stage):
-        raise ConfigurationError(f"{c.ENV_STAGE} must match {_STAGE.pattern}, got {stage!r}")
-    region = next((env[name] for name in c.ENV_REGIONS if env.get(name)), "")
-    if not region:
-        raise ConfigurationError(f"the AWS backend needs a region: set {c.ENV_REGIONS[0]}")
-    bucket = env.get(c.ENV_BUCKET) or ""
-    if not bucket:
-        raise ConfigurationError(f"the AWS backend needs {c.ENV_BUCKET} (training data bucket)")
-
-    def name(variable: str, template: str) -> str:
-        return env.get(variable) or template.format(stage=stage, bucket=bucket)
-
+def load_aws_settings(
+    env: Mapping[str, str] | None = None, stage: str | None = None
+) -> AwsSettings:
+    """The AWS backend's settings; `stage` (an operator's --stage) wins over PVP_STAGE."""
+    env = _environ(env)
+    names = StageNames(stage or env_vars.STAGE.read(env) or DEFAULT_STAGE)
+    bucket = env_vars.BUCKET.read(env) or names.bucket
     return AwsSettings(
-        stage=stage,
-        region=region,
+        stage=names.stage,
+        region=env_vars.region_of(env),
         bucket=bucket,
-        secret_name=name(c.ENV_SECRET_NAME, c.SECRET_NAME),
-        prediction_table=name(c.ENV_PREDICTION_TABLE, c.PREDICTION_TABLE),
-        run_table=name(c.ENV_RUN_TABLE, c.RUN_TABLE),
-        pipeline_name=name(c.ENV_PIPELINE_NAME, c.PIPELINE_NAME),
-        endpoint_name=name(c.ENV_ENDPOINT_NAME, c.ENDPOINT_NAME),
-        train_uri=name(c.ENV_TRAIN_PATH, c.TRAIN_URI),
-        validation_uri=name(c.ENV_VALIDATION_PATH, c.VALIDATION_URI),
-        key_grace_seconds=_number(env, c.ENV_KEY_GRACE_SECONDS, c.DEFAULT_KEY_GRACE_SECONDS),
-        connect_timeout=_number(env, c.ENV_AWS_CONNECT_TIMEOUT, c.DEFAULT_AWS_CONNECT_TIMEOUT),
-        read_timeout=_number(env, c.ENV_AWS_READ_TIMEOUT, c.DEFAULT_AWS_READ_TIMEOUT),
-        max_attempts=_attempts(env, c.ENV_AWS_MAX_ATTEMPTS, c.DEFAULT_AWS_MAX_ATTEMPTS),
-        endpoint_timeout=_number(env, c.ENV_ENDPOINT_TIMEOUT, c.DEFAULT_ENDPOINT_TIMEOUT),
-        endpoint_max_attempts=_attempts(
-            env, c.ENV_ENDPOINT_MAX_ATTEMPTS, c.DEFAULT_ENDPOINT_MAX_ATTEMPTS
-        ),
-        endpoint_status_seconds=_number(
-            env, c.ENV_ENDPOINT_STATUS_SECONDS, c.DEFAULT_ENDPOINT_STATUS_SECONDS
-        ),
+        secret_name=env_vars.SECRET_NAME.read(env) or names.secret,
+        prediction_table=env_vars.PREDICTION_TABLE.read(env) or names.prediction_table,
+        run_table=env_vars.RUN_TABLE.read(env) or names.run_table,
+        pipeline_name=env_vars.PIPELINE_NAME.read(env) or names.pipeline,
+        endpoint_name=env_vars.ENDPOINT_NAME.read(env) or names.endpoint,
+        train_uri=env_vars.TRAIN_PATH.read(env) or s3_uri(bucket, TRAIN_KEY),
+        validation_uri=env_vars.VALIDATION_PATH.read(env) or s3_uri(bucket, VALIDATION_KEY),
+        key_grace_seconds=env_vars.KEY_GRACE_SECONDS.read(env),
+        connect_timeout=env_vars.AWS_CONNECT_TIMEOUT.read(env),
+        read_timeout=env_vars.AWS_READ_TIMEOUT.read(env),
+        max_attempts=env_vars.AWS_MAX_ATTEMPTS.read(env),
+        endpoint_timeout=env_vars.ENDPOINT_TIMEOUT.read(env),
+        endpoint_max_attempts=env_vars.ENDPOINT_MAX_ATTEMPTS.read(env),
+        endpoint_status_seconds=env_vars.ENDPOINT_STATUS_SECONDS.read(env),
     )
 
 
 def load_deploy_settings(env: Mapping[str, str] | None = None) -> DeploySettings:
-    env = os.environ if env is None else env
-    memory = int(_number(env, c.ENV_ENDPOINT_MEMORY_MB, c.DEFAULT_ENDPOINT_MEMORY_MB))
-    if memory not in c.ENDPOINT_MEMORY_CHOICES:
-        choices = ", ".join(map(str, c.ENDPOINT_MEMORY_CHOICES))
-        raise ConfigurationError(f"{c.ENV_ENDPOINT_MEMORY_MB} must be one of {choices}")
-    concurrency = _attempts(env, c.ENV_ENDPOINT_MAX_CONCURRENCY, c.DEFAULT_ENDPOINT_MAX_CONCURRENCY)
-    if concurrency > c.MAX_ENDPOINT_CONCURRENCY:
-        limit = c.MAX_ENDPOINT_CONCURRENCY
-        raise ConfigurationError(f"{c.ENV_ENDPOINT_MAX_CONCURRENCY} must be at most {limit}")
-    keep = _attempts(env, c.ENV_DEPLOY_KEEP, c.DEFAULT_DEPLOY_KEEP)
-    if keep < 2:  # the previous config is the rollback target
-        raise ConfigurationError(f"{c.ENV_DEPLOY_KEEP} must be at least 2")
+    env = _environ(env)
     return DeploySettings(
-        memory_mb=memory,
-        max_concurrency=concurrency,
-        keep=keep,
-        wait_seconds=_number(env, c.ENV_DEPLOY_WAIT_SECONDS, c.DEFAULT_DEPLOY_WAIT_SECONDS),
-        poll_seconds=_number(env, c.ENV_DEPLOY_POLL_SECONDS, c.DEFAULT_DEPLOY_POLL_SECONDS),
-        role_arn=env.get(c.ENV_SAGEMAKER_ROLE_ARN) or None,
+        memory_mb=env_vars.ENDPOINT_MEMORY_MB.read(env),
+        max_concurrency=env_vars.ENDPOINT_MAX_CONCURRENCY.read(env),
+        keep=env_vars.DEPLOY_KEEP.read(env),
+        wait_seconds=env_vars.DEPLOY_WAIT_SECONDS.read(env),
+        poll_seconds=env_vars.DEPLOY_POLL_SECONDS.read(env),
+        role_arn=env_vars.SAGEMAKER_ROLE_ARN.read(env),
     )

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalice_app.errors import BadRequestError, UnprocessableError
 
 Contract = TypeVar("Contract", bound=BaseModel)
+
+API_KEY_HEADER: Final = "API-key"
+# A client that retries /start_training with the same value starts one run, not two.
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 

@@ -66,10 +66,6 @@ class MisconfiguredError(ServiceUnavailableError):
         super().__init__("the service is misconfigured; an operator has been told")
 
 
-class ConfigurationError(Exception):
-    """The service's own configuration is wrong (an operator's mistake, not a client's)."""
-
-
 class BackendError(Exception):
     """Base of the errors adapters raise behind the ports."""
 

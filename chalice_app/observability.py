@@ -15,18 +15,18 @@ API key.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import IO, Any, cast
 
-from chalice_app import constants as c
+from chalice_app.config import process_settings
 from chalice_app.ports import PredictionEntry
+from contract.resources import APP_NAME, METRICS_NAMESPACE
+from contract.settings import ConfigurationError
 
 logger = logging.getLogger("chalice_app")
 
@@ -58,8 +58,10 @@ class _CurrentStdout:
 
 
 def _stage() -> str:
-    backend = os.environ.get(c.ENV_BACKEND) or c.DEFAULT_BACKEND
-    return os.environ.get(c.ENV_STAGE) or (c.DEFAULT_STAGE if backend == c.BACKEND_AWS else backend)
+    try:
+        return process_settings().stage
+    except ConfigurationError:
+        return "unknown"  # logging must work anyway: the wiring logs why, and answers 503
 
 
 def setup() -> tuple[Any, Any]:
@@ -72,7 +74,7 @@ def setup() -> tuple[Any, Any]:
 
                 stage = _stage()
                 json_logger = Logger(
-                    service=c.APP_NAME, stream=cast(IO[str], _CurrentStdout()), utc=True
+                    service=APP_NAME, stream=cast(IO[str], _CurrentStdout()), utc=True
                 )
                 json_logger.append_keys(stage=stage)
                 for name in _LOGGED_PACKAGES:
@@ -81,7 +83,7 @@ def setup() -> tuple[Any, Any]:
                     package.setLevel(logging.INFO)
                     # Lambda's runtime puts a handler on the root logger: one line, not two.
                     package.propagate = False
-                metrics = Metrics(namespace=c.METRICS_NAMESPACE, service=c.APP_NAME)
+                metrics = Metrics(namespace=METRICS_NAMESPACE, service=APP_NAME)
                 metrics.set_default_dimensions(stage=stage)
                 _tools = (json_logger, metrics)
     return _tools
@@ -159,7 +161,7 @@ def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:
     """
     count(UNLOGGED_PREDICTION)
     setup()
-    record = {**asdict(entry), "inputs": dict(entry.inputs)}
+    record = entry.as_record()
     logger.error(
         "prediction answered but not logged",
         extra={

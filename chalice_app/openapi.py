@@ -1,7 +1,7 @@
 """The API's OpenAPI 3.1 document, generated from the contracts and the routes.
 
-`python -m chalice_app.openapi` rewrites the committed `chalice_app/openapi.json`; a
-test regenerates it and fails when code and document drift. The app serves the
+`make generate` rewrites the committed `chalice_app/openapi.json` from `render`; a test
+fails when code and document drift. The app serves the
 committed file as it is (GET /openapi.json), so nothing here runs in a request.
 """
 
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalice_app.constants import API_KEY_HEADER, APP_NAME, OPENAPI_FILENAME
-from chalice_app.contracts import PredictionRequest, TrainingRequest
+from chalice_app.app import OPENAPI_DOCUMENT
+from chalice_app.contracts import API_KEY_HEADER, PredictionRequest, TrainingRequest
 from chalice_app.responses import (
     ErrorAnswer,
     PingAnswer,
@@ -27,9 +25,10 @@ from chalice_app.responses import (
     TrainingStarted,
     TrainingStatus,
 )
-from chalice_app.vocabulary import RUN_ID
+from contract.resources import APP_NAME
+from contract.vocabulary import RUN_ID
 
-DOCUMENT_PATH = Path(__file__).with_name(OPENAPI_FILENAME)
+DOCUMENT_PATH = OPENAPI_DOCUMENT
 _REF = "#/components/schemas/{model}"
 EXAMPLE_EXECUTION_ID = "run-20260101T000000-0a1b2c3d"
 
@@ -153,13 +152,3 @@ def build_document() -> dict[str, Any]:
 
 def render() -> str:
     return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"
-
-
-def main() -> int:
-    DOCUMENT_PATH.write_text(render())
-    print(f"wrote {DOCUMENT_PATH}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

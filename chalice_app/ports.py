@@ -7,7 +7,7 @@ implement these protocols. Nothing here knows about HTTP or about a concrete ada
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 
@@ -37,6 +37,24 @@ class PredictionEntry:
     latency_ms: float
     # Kept with the value so the log can show, later, how often prices fell inside.
     range: PriceRange | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        """The entry as plain JSON values (what a recoverable log line carries)."""
+        return {**asdict(self), "inputs": dict(self.inputs)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> PredictionEntry:
+        """The entry `as_record` wrote; KeyError/TypeError/ValueError when it is not one."""
+        bounds = record.get("range")
+        return cls(
+            prediction_id=str(record["prediction_id"]),
+            created_at=str(record["created_at"]),
+            inputs=dict(record["inputs"]),
+            value=float(record["value"]),
+            model_version=str(record["model_version"]),
+            latency_ms=float(record["latency_ms"]),
+            range=None if bounds is None else PriceRange(**bounds),
+        )
 
     def range_columns(self) -> dict[str, float | None]:
         """The range as flat fields, the way both logs store it (None: no range)."""

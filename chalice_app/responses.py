@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalice_app.vocabulary import RunStatus
+from contract.vocabulary import RunStatus
 
 _ANSWER = ConfigDict(extra="forbid", frozen=True)
 

@@ -6,24 +6,31 @@ and then answered as a generic 503 on every request, instead of a traceback each
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chalice_app import constants as c
 from chalice_app.auth import KeyChecker
-from chalice_app.config import Settings, load_aws_settings, load_local_settings, load_settings
-from chalice_app.errors import ConfigurationError, MisconfiguredError
+from chalice_app.config import (
+    Settings,
+    load_aws_settings,
+    load_local_settings,
+    process_settings,
+)
+from chalice_app.errors import MisconfiguredError
 from chalice_app.health import Health
 from chalice_app.ports import PredictionLog, Predictor, RunStatusReader, TrainingLauncher
+from contract.environment import BACKEND_LOCAL
+from contract.settings import ConfigurationError
 
 if TYPE_CHECKING:
     from chalice_app.aws.status import PipelineRunStatus
     from chalice_app.aws.training import PipelineLauncher
+    from chalice_app.callbacks.service import Callbacks
     from chalice_app.config import AwsSettings
-    from chalice_app.deploy.callbacks import Callbacks
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +55,10 @@ def build_local_backends(settings: Settings) -> Backends:
     from chalice_app.local.run_status import LocalRunStatus
     from chalice_app.local.training import LocalTrainingLauncher
 
-    try:
-        local = load_local_settings()
-    except ImportError as exc:  # e.g. the Lambda package, which carries no model code
-        raise ConfigurationError(f"the local backend needs training_pipeline: {exc}") from None
+    if importlib.util.find_spec("training_pipeline") is None:
+        # E.g. the Lambda package, which carries no model code.
+        raise ConfigurationError("the local backend needs training_pipeline, not installed here")
+    local = load_local_settings()
     health = Health()
     return Backends(
         settings=settings,
@@ -118,7 +125,7 @@ class PipelineAccess:
 
 def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> PipelineAccess:
     """The launcher and the status reader, as the API and the operators' commands use them."""
-    from chalice_app.aws.runs import RunTable
+    from chalice_app.aws.run_table import RunTable
     from chalice_app.aws.status import PipelineRunStatus
     from chalice_app.aws.training import PipelineLauncher
 
@@ -137,17 +144,16 @@ def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> Pipelin
     )
 
 
-def build_pipeline_access(env: Mapping[str, str], description: str) -> PipelineAccess:
-    """For `python -m training_pipeline`: the stage `env` names, its own clients."""
+def build_pipeline_access(aws: AwsSettings, description: str) -> PipelineAccess:
+    """For operators' commands (`python -m ops`): a stage's runs, with its own clients."""
     from chalice_app.aws.clients import AwsClients
 
-    aws = load_aws_settings(env)
     return pipeline_access(aws, AwsClients(aws), description)
 
 
 def build_backends() -> Backends:
-    settings = load_settings()
-    if settings.backend == c.BACKEND_LOCAL:
+    settings = process_settings()
+    if settings.backend == BACKEND_LOCAL:
         return build_local_backends(settings)
     return build_aws_backends(settings)
 
@@ -180,13 +186,14 @@ def reset_backends() -> None:
     global _backends, _failure
     with _lock:
         _backends, _failure = None, None
+        process_settings.cache_clear()
 
 
 _callbacks: Callbacks | None = None
 
 
 def get_callbacks() -> Callbacks:
-    """The pipeline callbacks' dependencies (chalice_app/deploy), built on first use.
+    """The pipeline callbacks' dependencies (chalice_app/callbacks), built on first use.
 
     AWS only: the callbacks run as the pipeline's Lambda steps and the deploy watcher.
     A configuration error raises (the step fails with it), never a generic answer.
@@ -213,11 +220,11 @@ def build_callbacks(env: Mapping[str, str] | None = None, clients: Any = None) -
     from chalice_app.aws.artifacts import S3Artifacts
     from chalice_app.aws.clients import AwsClients
     from chalice_app.aws.deployments import DeploymentTable
-    from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
-    from chalice_app.aws.runs import RunTable
+    from chalice_app.aws.endpoints import SageMakerEndpoints
+    from chalice_app.aws.run_table import RunTable
+    from chalice_app.callbacks.rollout import Rollout
+    from chalice_app.callbacks.service import Callbacks
     from chalice_app.config import load_deploy_settings
-    from chalice_app.deploy.callbacks import Callbacks
-    from chalice_app.deploy.rollout import Rollout
 
     aws = load_aws_settings(env)
     settings = load_deploy_settings(env)
@@ -228,7 +235,7 @@ def build_callbacks(env: Mapping[str, str] | None = None, clients: Any = None) -
         endpoints,
         DeploymentTable(clients.source("dynamodb"), aws.run_table),
         runs,
-        owned_prefix=served_name(aws.stage, ""),
+        owned_prefix=aws.names.served_prefix,
         keep=settings.keep,
     )
     return Callbacks(

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalice_app import constants as c
-from training_pipeline.store import HOME_ENV
+from contract.environment import BIND_HOST, HOME, PORT, WORKERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,12 +90,12 @@ def running_proxy(
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = {
-        HOME_ENV: str(home),
-        c.ENV_PORT: str(port),
-        c.ENV_WORKERS: str(workers),
+        HOME.name: str(home),
+        PORT.name: str(port),
+        WORKERS.name: str(workers),
         **(env or {}),
     }
-    host = full_env.get(c.ENV_BIND_HOST) or os.environ.get(c.ENV_BIND_HOST) or "127.0.0.1"
+    host = BIND_HOST.read({**os.environ, **full_env})
     with running_process(
         [sys.executable, "-m", module],
         home / f"proxy-{port}.log",

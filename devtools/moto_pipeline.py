@@ -14,8 +14,9 @@ import json
 from typing import Any
 
 from chalice_app.aws.training import s3_location
-from chalice_app.vocabulary import execution_id_of
-from training_pipeline.sagemaker.targets import PipelineTargets
+from contract.pipeline import StepEventInputs
+from contract.resources import StageTargets
+from contract.vocabulary import execution_id_of
 
 JSON = "application/json"
 
@@ -65,27 +66,28 @@ def step_event(
     training_timestamp: str = "",
 ) -> dict[str, Any]:
     """The inputs the pipeline's DeployCallback / RecordRejection step sends."""
-    return {
-        "pipeline_execution_arn": execution_arn,
-        "execution_id": execution_id_of(execution_arn),
-        "training_timestamp": training_timestamp,
-        "train_data_uri": train_uri,
-        "validation_data_uri": validation_uri,
-        "champion_model_data_url": champion_model_data_url,
-        "model_data_url": model_data_url,
-        "image_uri": image_uri,
-        "evaluation_uri": evaluation_uri,
-        "gate_accepted": evaluation["gate"]["accepted"],
-        "gate_reason": evaluation["gate"]["reason"],
-        "model_package_group": model_package_group,
-        "model_package_arn": model_package_arn,
-    }
+    event = StepEventInputs(
+        pipeline_execution_arn=execution_arn,
+        execution_id=execution_id_of(execution_arn),
+        training_timestamp=training_timestamp,
+        train_data_uri=train_uri,
+        validation_data_uri=validation_uri,
+        champion_model_data_url=champion_model_data_url,
+        model_data_url=model_data_url,
+        image_uri=image_uri,
+        evaluation_uri=evaluation_uri,
+        gate_accepted=evaluation["gate"]["accepted"],
+        gate_reason=evaluation["gate"]["reason"],
+        model_package_group=model_package_group,
+        model_package_arn=model_package_arn,
+    )
+    return dict(event)
 
 
 def after_evaluation(
     s3: Any,
     sagemaker: Any,
-    targets: PipelineTargets,
+    targets: StageTargets,
     *,
     execution_arn: str,
     train_uri: str,
@@ -103,7 +105,7 @@ def after_evaluation(
     put_json(s3, evaluation_uri, evaluation)
     package = register_model(
         sagemaker,
-        targets.model_package_group,
+        targets.names.model_package_group,
         image=targets.image_uri,
         model_data_url=model_data_url,
         evaluation_uri=evaluation_uri,
@@ -118,7 +120,7 @@ def after_evaluation(
         image_uri=targets.image_uri,
         evaluation_uri=evaluation_uri,
         evaluation=evaluation,
-        model_package_group=targets.model_package_group,
+        model_package_group=targets.names.model_package_group,
         model_package_arn=package,
         training_timestamp=training_timestamp,
     )

@@ -33,7 +33,9 @@ from typing import Any
 from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.training import s3_location
 from chalice_app.config import AwsSettings
-from chalice_app.vocabulary import execution_id_of
+from contract import pipeline
+from contract.environment import OPT_ML
+from contract.vocabulary import execution_id_of, utc_now
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import pipeline_targets
 
@@ -114,7 +116,7 @@ class PipelinePlayer:
 
     def _record(self, execution_id: str, **fields: Any) -> None:
         """What SageMaker would say of the execution, where moto cannot: the run table."""
-        from chalice_app.aws.runs import RunTable
+        from chalice_app.aws.run_table import RunTable
 
         RunTable(self._clients.source("dynamodb"), self._settings.run_table).update(
             execution_id, **fields
@@ -128,8 +130,8 @@ class PipelinePlayer:
 
     def _parameters(self, arn: str) -> dict[str, str]:
         sagemaker = self._clients.get("sagemaker")
-        pipeline = sagemaker.describe_pipeline(PipelineName=self._settings.pipeline_name)
-        defaults = json.loads(pipeline["PipelineDefinition"])["Parameters"]
+        described = sagemaker.describe_pipeline(PipelineName=self._settings.pipeline_name)
+        defaults = json.loads(described["PipelineDefinition"])["Parameters"]
         values = {p["Name"]: str(p.get("DefaultValue", "")) for p in defaults}
         passed = sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)
         values.update({p["Name"]: p["Value"] for p in passed["PipelineParameters"]})
@@ -138,7 +140,7 @@ class PipelinePlayer:
     def play(self, arn: str) -> None:
         execution_id = execution_id_of(arn)
         params = self._parameters(arn)
-        train, validation = params["TrainingDataS3Path"], params["ValidationDataS3Path"]
+        train, validation = params[pipeline.TRAIN_DATA], params[pipeline.VALIDATION_DATA]
         self._record(
             execution_id,
             status="running",
@@ -159,9 +161,10 @@ class PipelinePlayer:
         model_data_url = f"{prefix}/training/{execution_id}/output/model.tar.gz"
         s3.upload_file(str(model_tar), *s3_location(model_data_url, "model"))
         self._record(execution_id, step="evaluate")
-        self._fetch(params["ChampionModelDataUrl"], opt_ml / "processing" / "champion")
+        self._fetch(params[pipeline.CHAMPION_MODEL], opt_ml / "processing" / "champion")
         self._fetch(validation, opt_ml / "processing" / "validation")
-        gate = ["--max-mae", params["MaxMae"], "--champion-version", params["ChampionVersion"]]
+        gate = ["--max-mae", params[pipeline.MAX_MAE]]
+        gate += ["--champion-version", params[pipeline.CHAMPION_VERSION]]
         if not self._program("evaluate", opt_ml, execution_id, "evaluate", "output/message", *gate):
             return
         evaluation = json.loads((opt_ml / "processing/evaluation/evaluation.json").read_text())
@@ -173,25 +176,25 @@ class PipelinePlayer:
             execution_arn=arn,
             train_uri=train,
             validation_uri=validation,
-            champion_model_data_url=params["ChampionModelDataUrl"],
+            champion_model_data_url=params[pipeline.CHAMPION_MODEL],
             model_data_url=model_data_url,
             evaluation=evaluation,
-            training_timestamp=params.get("TrainingTimestamp", ""),
+            training_timestamp=params.get(pipeline.TRAINING_TIMESTAMP, ""),
         )
         accepted = bool(evaluation["gate"]["accepted"])
         self._lambda_step(event, accepted, opt_ml / "model")
 
     def _lambda_step(self, event: dict[str, Any], accepted: bool, model_dir: Path) -> None:
-        from chalice_app.deploy import callbacks
-        from chalice_app.deploy.event import CallbackError
+        from chalice_app.callbacks import service
+        from chalice_app.callbacks.step_event import CallbackError
         from chalice_app.wiring import build_callbacks
 
         handlers = build_callbacks(self._env, _Clients(self._clients))
         if not accepted:
-            callbacks.record_rejection(handlers, event)
+            service.record_rejection(handlers, event)
             return
         try:
-            outcome = callbacks.deploy_accepted(handlers, event, remaining_seconds=540.0)
+            outcome = service.deploy_accepted(handlers, event, remaining_seconds=540.0)
         except CallbackError as exc:  # recorded in the run table; the step would fail
             log.warning("deploy of %s failed: %s", event["execution_id"], exc)
             return
@@ -208,15 +211,13 @@ class PipelinePlayer:
         self, program: str, opt_ml: Path, execution_id: str, step: str, reason: str, *args: str
     ) -> bool:
         """Run an image program; a failure is recorded as SageMaker would report it."""
-        env = {**os.environ, "PVP_OPT_ML": str(opt_ml), "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, OPT_ML.name: str(opt_ml), "OMP_NUM_THREADS": "1"}
         env["PATH"] = os.pathsep.join([str(BIN), str(Path(sys.executable).parent), env["PATH"]])
         self._process = subprocess.Popen(
             [program, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         if self._process.wait(timeout=600) == 0:
             return True
-        from chalice_app.aws.runs import utc_now
-
         why = (opt_ml / reason).read_text() if (opt_ml / reason).exists() else "no reason given"
         self._record(
             execution_id, status="failed", reason=f"{step} failed: {why}", finished_at=utc_now()

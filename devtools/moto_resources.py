@@ -15,35 +15,33 @@ import json
 from pathlib import Path
 from typing import Any
 
-from chalice_app import constants as c
-from chalice_app.aws import prediction_log, runs
+from chalice_app.aws import prediction_log, run_table
 from chalice_app.aws.clients import AwsClients
-from chalice_app.aws.endpoints import SageMakerEndpoints, served_name
+from chalice_app.aws.endpoints import SageMakerEndpoints
 from chalice_app.aws.training import s3_location
-from chalice_app.config import AwsSettings, load_deploy_settings
-from chalice_app.vocabulary import version_of_package
+from chalice_app.config import (
+    TRAIN_FILENAME,
+    VALIDATION_FILENAME,
+    AwsSettings,
+    load_deploy_settings,
+)
+from contract.resources import PLACEHOLDER_ACCOUNT, StageTargets
+from contract.vocabulary import version_of_package
 from devtools.moto_pipeline import register_model
-from training_pipeline.sagemaker.targets import PipelineTargets
-
-ACCOUNT = "123456789012"  # moto's
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/property-value-predictor-sagemaker"
-IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/property-value-predictor-training:latest"
 
 
-def pipeline_targets(settings: AwsSettings) -> PipelineTargets:
+def pipeline_targets(settings: AwsSettings) -> StageTargets:
     """What the stage's pipeline points at, on moto's account and the stage's bucket."""
-    return PipelineTargets(
-        stage=settings.stage,
+    return StageTargets.of(
+        settings.names,
+        account=PLACEHOLDER_ACCOUNT,  # moto's
         region=settings.region,
-        account=ACCOUNT,
         bucket=settings.bucket,
-        role_arn=ROLE_ARN,
-        image_uri=IMAGE,
     )
 
 
 @functools.lru_cache(maxsize=4)
-def _definition(targets: PipelineTargets) -> str:
+def _definition(targets: StageTargets) -> str:
     from training_pipeline.sagemaker.harness import definition
 
     return definition(targets)  # ~4 s the first time in a process (the SDK's import)
@@ -54,7 +52,7 @@ def create_pipeline(sagemaker: Any, settings: AwsSettings) -> str:
     answer = sagemaker.create_pipeline(
         PipelineName=settings.pipeline_name,
         PipelineDefinition=_definition(pipeline_targets(settings)),
-        RoleArn=ROLE_ARN,
+        RoleArn=pipeline_targets(settings).role_arn,
     )
     return str(answer["PipelineArn"])
 
@@ -71,23 +69,27 @@ def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Pat
     from training_pipeline.model import pack_model
 
     pack_model(model_dir, archive)
-    key = f"{targets.artifacts_prefix}/models/first/model.tar.gz"
+    key = f"{targets.names.artifacts_prefix}/models/first/model.tar.gz"
     clients.get("s3").put_object(Bucket=settings.bucket, Key=key, Body=archive.getvalue())
     model_data_url = f"s3://{settings.bucket}/{key}"
     arn = register_model(
         clients.get("sagemaker"),
-        targets.model_package_group,
-        image=IMAGE,
+        targets.names.model_package_group,
+        image=targets.image_uri,
         model_data_url=model_data_url,
-        evaluation_uri=f"s3://{settings.bucket}/{targets.artifacts_prefix}/first/evaluation.json",
+        evaluation_uri=f"{targets.artifacts_uri}/first/evaluation.json",
         accepted=True,
     )
     version = version_of_package(arn)
     endpoints = SageMakerEndpoints(clients.source("sagemaker"), settings.endpoint_name)
-    name = served_name(settings.stage, version)
+    name = settings.names.served(version)
     deploy = load_deploy_settings({})
     endpoints.create_model(
-        name, image=IMAGE, model_data_url=model_data_url, version=version, role_arn=ROLE_ARN
+        name,
+        image=targets.image_uri,
+        model_data_url=model_data_url,
+        version=version,
+        role_arn=targets.role_arn,
     )
     endpoints.create_config(
         name, model=name, memory_mb=deploy.memory_mb, max_concurrency=deploy.max_concurrency
@@ -109,12 +111,12 @@ def provision(
     )
     dynamodb = clients.get("dynamodb")
     dynamodb.create_table(TableName=settings.prediction_table, **prediction_log.TABLE_SCHEMA)
-    dynamodb.create_table(TableName=settings.run_table, **runs.TABLE_SCHEMA)
+    dynamodb.create_table(TableName=settings.run_table, **run_table.TABLE_SCHEMA)
     s3 = clients.get("s3")
     s3.create_bucket(Bucket=settings.bucket)
     for uri, name in [
-        (settings.train_uri, c.TRAIN_FILENAME),
-        (settings.validation_uri, c.VALIDATION_FILENAME),
+        (settings.train_uri, TRAIN_FILENAME),
+        (settings.validation_uri, VALIDATION_FILENAME),
     ]:
         bucket, object_key = s3_location(uri, "uri")
         s3.upload_file(str(sample / name), bucket, object_key)

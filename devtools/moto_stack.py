@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from chalice_app import constants as c
+from contract.environment import BACKEND, BACKEND_AWS, MODEL_VERSION
 from devtools.launch import RunningServer, free_port, running_process
 
 REGION = "us-east-1"
@@ -74,9 +74,7 @@ def running_model_server(
     version: str | None = None,
     port: int | None = None,
 ) -> AbstractContextManager[RunningServer]:
-    from training_pipeline.steps.serve import MODEL_VERSION_ENV
-
-    env = {MODEL_VERSION_ENV: version} if version else {}
+    env = {MODEL_VERSION.name: version} if version else {}
     args = ["-m", "training_pipeline.model_server", "--model-dir", str(model_dir)]
     if endpoint_name:
         args += ["--endpoint-name", endpoint_name]
@@ -93,7 +91,7 @@ def aws_env(moto: Served, runtime: Served, **names: str) -> dict[str, str]:
     the sagemaker-runtime client alone (botocore reads that variable for it only)."""
     return {
         **FAKE_CREDENTIALS,
-        c.ENV_BACKEND: c.BACKEND_AWS,
+        BACKEND.name: BACKEND_AWS,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ENDPOINT_URL": moto.base_url,

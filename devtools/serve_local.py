@@ -11,14 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chalice_app import constants as c
-from chalice_app.config import LocalSettings, load_local_settings
+from chalice_app.config import TRAIN_FILENAME, LocalSettings, load_local_settings
 from chalice_app.local.keys import ensure_key_file, read_key_file
-from training_pipeline.store import HOME_ENV
+from contract.environment import BIND_HOST, HOME, PORT
 
 
 def _cli(settings: LocalSettings, *args: str) -> None:
-    env = dict(os.environ, PVP_HOME=str(settings.home), OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env[HOME.name] = str(settings.home)
     subprocess.run([sys.executable, "-m", "training_pipeline", *args], env=env, check=True)
 
 
@@ -39,8 +39,8 @@ def _has_deployed_model(home: Path) -> bool:
 
 def ensure_sample(settings: LocalSettings) -> Path:
     """The synthetic sample's directory, generated when missing."""
-    sample = settings.home / c.SAMPLE_DIRNAME
-    if not (sample / c.TRAIN_FILENAME).is_file():
+    sample = settings.sample_dir
+    if not (sample / TRAIN_FILENAME).is_file():
         print(f"generating the synthetic sample in {sample}")
         _cli(settings, "sample-data", "--out", str(sample))
     return sample
@@ -71,8 +71,8 @@ def prepare(settings: LocalSettings) -> str | None:
 
 def curl_example(key: str = "$KEY") -> str:
     """A /get_prediction request that works as printed against this proxy."""
-    host = os.environ.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
-    port = os.environ.get(c.ENV_PORT) or str(c.DEFAULT_PORT)
+    host = BIND_HOST.read(os.environ)
+    port = PORT.read(os.environ)
     body = (
         '{"Type": "departamento", "Sector": "Vitacura", "NetUsableArea": 140, "NetArea": 170,'
         ' "NRooms": 4, "NBathroom": 3, "Latitude": -33.40, "Longitude": -70.58}'
@@ -91,7 +91,7 @@ def _curl_example(settings: LocalSettings) -> str:
 def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     settings = load_local_settings()
-    os.environ[HOME_ENV] = str(settings.home)
+    os.environ[HOME.name] = str(settings.home)
     key = prepare(settings)
     if key is not None:
         print(f"created the API key file {settings.key_file} (mode 0600)")

@@ -23,18 +23,16 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalice_app import constants as c
 from chalice_app.aws.clients import AwsClients
 from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
+from contract.environment import BUCKET, HOME, MOTO_PORT, STAGE
+from contract.resources import DEFAULT_STAGE, StageNames
 from devtools.launch import REPO_ROOT, free_port, stopped_at_exit
 from devtools.moto_player import PipelinePlayer
 from devtools.moto_resources import provision
 from devtools.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
 from devtools.serve_local import curl_example, deploy_first_model, ensure_sample
-from training_pipeline.sagemaker.targets import default_bucket
-from training_pipeline.store import HOME_ENV
 
-DEFAULT_MOTO_PORT = 5000
 FIRST_VERSION = "v0001"
 
 
@@ -89,18 +87,18 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
     deploy_first_model(local)
     model_dir = deployed_model_dir(local.home)
     logs = local.home / "moto"
-    stage = os.environ.get(c.ENV_STAGE) or c.DEFAULT_STAGE
+    stage = STAGE.read(os.environ) or DEFAULT_STAGE
     names = {
         "AWS_REGION": REGION,
-        c.ENV_STAGE: stage,
-        c.ENV_BUCKET: os.environ.get(c.ENV_BUCKET) or default_bucket(stage),
+        STAGE.name: stage,
+        BUCKET.name: BUCKET.read(os.environ) or StageNames(stage).bucket,
     }
     settings = load_aws_settings({**os.environ, **names})
     endpoint = ModelEndpoint(logs / "model_server.log", settings.endpoint_name)
     with running_moto(logs / "moto_server.log", port=moto_port) as moto, closing(endpoint):
         # The stage's Model Package Group starts empty: the local model becomes its v0001.
         endpoint.serve(FIRST_VERSION, model_dir)
-        env = {**os.environ, HOME_ENV: str(local.home), **aws_env(moto, endpoint, **names)}
+        env = {**os.environ, HOME.name: str(local.home), **aws_env(moto, endpoint, **names)}
         key = secrets.token_urlsafe(32)
         with environ(env):  # botocore reads the endpoints when it builds a client
             clients = AwsClients(settings)
@@ -118,7 +116,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     local = load_local_settings()
     with ExitStack() as stack:
-        moto_port = int(os.environ.get("MOTO_PORT") or DEFAULT_MOTO_PORT)
+        moto_port = MOTO_PORT.read(os.environ)
         aws = stack.enter_context(running_stack(local, moto_port))
         print(f"secret {aws.settings.secret_name}: your API key (shown once): {aws.key}")
         print("try:\n  " + curl_example(aws.key), flush=True)

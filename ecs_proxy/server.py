@@ -9,8 +9,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from chalice_app import constants as c
 from chalice_app import observability
+from contract import environment as env_vars
+from contract.settings import ConfigurationError
 from ecs_proxy.limits import load_limits
 
 EVENT_LOOP_WORKER = "ecs_proxy.worker.EventLoopWorker"
@@ -23,9 +24,14 @@ def server_options(
     env: Mapping[str, str] | None = None, worker_class: str = EVENT_LOOP_WORKER
 ) -> dict[str, Any]:
     env = os.environ if env is None else env
-    load_limits(env)  # a bad limit stops the start here, not in every worker
-    host = env.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST
-    port = int(env.get(c.ENV_PORT) or c.DEFAULT_PORT)
+    try:
+        load_limits(env)  # a bad setting stops the start here, not in every worker
+        host = env_vars.BIND_HOST.read(env)
+        port = env_vars.PORT.read(env)
+        workers = env_vars.WORKERS.read(env)
+        access_log = env_vars.ACCESS_LOG.read(env)
+    except ConfigurationError as exc:
+        raise SystemExit(str(exc)) from None
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return {
         # Explicit: gunicorn binds 0.0.0.0 when PORT is set and no bind is given.
@@ -33,9 +39,9 @@ def server_options(
         # Chalice keeps app.current_request on the app object: one request per process at a
         # time, which the event-loop worker gives while it reads any number of clients.
         "worker_class": worker_class,
-        "workers": int(env.get(c.ENV_WORKERS) or c.DEFAULT_WORKERS),
+        "workers": workers,
         "control_socket_disable": True,
-        "accesslog": "-" if env.get(c.ENV_ACCESS_LOG) else None,
+        "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "timeout": 60,
         "graceful_timeout": 10,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ecs_proxy.events import ProxyContext, build_event
+from contract.environment import MAX_BODY_BYTES
+from ecs_proxy.lambda_event import ProxyContext, build_event
 from ecs_proxy.messages import error_json, reason
 from ecs_proxy.routing import RouteTable
 
@@ -119,6 +121,6 @@ def _error(
 def build_wsgi_app() -> ProxyApp:
     """The proxy over the project's Chalice app (imported here, in the worker)."""
     from chalice_app.app import app
-    from chalice_app.config import load_settings
 
-    return ProxyApp(app, load_settings().max_body_bytes)
+    # The server's own bound; any other setting the app reads, and answers 503 when wrong.
+    return ProxyApp(app, MAX_BODY_BYTES.read(os.environ))

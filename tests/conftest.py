@@ -180,13 +180,13 @@ def moto_server(aws_logs: Path) -> Iterator[RunningServer]:
 @pytest.fixture(scope="session")
 def model_server(trained_home: Path, aws_logs: Path) -> Iterator[RunningServer]:
     """The endpoint: the model trained by the training step, named as the stage's."""
-    from chalice_app.constants import ENDPOINT_NAME
+    from contract.resources import StageNames
     from devtools.moto_stack import running_model_server
 
     with running_model_server(
         trained_home / "models" / "v0001",
         aws_logs / "model_server.log",
-        endpoint_name=ENDPOINT_NAME.format(stage=TEST_STAGE),
+        endpoint_name=StageNames(TEST_STAGE).endpoint,
         version="v0001",
     ) as server:
         yield server

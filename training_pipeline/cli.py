@@ -10,15 +10,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from contract.environment import MODEL_PARAMS
+from contract.settings import ConfigurationError
 from training_pipeline.errors import DataValidationError, PipelineError
 from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.sagemaker.commands import add_commands as add_sagemaker_commands
-from training_pipeline.sagemaker.targets import STAGES
 from training_pipeline.store import resolve_home
 
 EXIT_FAILED = 1
-EXIT_USAGE = 2
-MODEL_PARAMS_ENV = "PVP_MODEL_PARAMS"
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -110,16 +109,10 @@ def format_run(run: dict[str, Any]) -> str:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    if args.stage:
-        from training_pipeline.sagemaker.commands import stage_runs
+    from training_pipeline.run_log import RunLog
 
-        runs = stage_runs(args.stage)
-    else:
-        from training_pipeline.runs import RunLog
-
-        runs = [run.as_dict() for run in RunLog(resolve_home()).list()]
-    for run in runs:
-        print(format_run(run))
+    for run in RunLog(resolve_home()).list():
+        print(format_run(run.as_dict()))
     return 0
 
 
@@ -162,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--params",
         type=_model_params,
         # Configuration for runs started by others (the API's launcher, `make run`).
-        default=os.environ.get(MODEL_PARAMS_ENV),
+        default=MODEL_PARAMS.read(os.environ),
         help="JSON object overriding model parameters, e.g. '{\"iterations\": 200}' "
-        f"(default: ${MODEL_PARAMS_ENV}, else the model's own defaults)",
+        f"(default: ${MODEL_PARAMS.name}, else the model's own defaults)",
     )
     run.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
     run.set_defaults(handler=_run)
@@ -174,11 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", type=Path, required=True)
     predict.set_defaults(handler=_predict)
 
-    runs = commands.add_parser("runs", help="list training runs")
-    runs.add_argument(
-        "--stage",
-        choices=STAGES,
-        help="the stage's SageMaker runs (its run table and executions) instead of $PVP_HOME's",
+    runs = commands.add_parser(
+        "runs", help="list local training runs (a stage's: python -m ops runs --stage S)"
     )
     runs.set_defaults(handler=_runs)
     commands.add_parser("models", help="list model versions").set_defaults(handler=_models)
@@ -195,6 +185,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (PipelineError, OSError) as exc:
+    except (PipelineError, ConfigurationError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -83,20 +83,6 @@ class PriceEstimate:
     level: float
 
 
-def fit_model(frame: pd.DataFrame, target: pd.Series, params: ModelParams) -> PriceModel:
-    from training_pipeline.training import fit_parts
-
-    # Also guards the log target against a 0 UF price if min_train_price is lowered.
-    keep = ((target >= params.min_train_price) & (target > 0)).to_numpy()
-    rows = frame.loc[keep, list(FEATURES)]
-    features = PropertyFeatures().fit(rows)
-    matrix = features.transform(rows)
-    estimator, price_range = fit_parts(
-        matrix, np.log(target[keep].to_numpy(dtype=np.float64)), params, RANGE_LEVEL
-    )
-    return PriceModel(features, estimator, price_range)
-
-
 class PriceModel:
     """A fitted model with a batch path and an equal, faster single-row path."""
 

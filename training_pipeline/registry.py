@@ -15,13 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from contract.vocabulary import MODEL_STATUSES, model_version, utc_now
 from training_pipeline.deployed import POINTER_NAME, load_version, read_pointer
 from training_pipeline.errors import RegistryError
 from training_pipeline.model import PriceModel
-from training_pipeline.runs import utc_now
 from training_pipeline.store import connect
-
-MODEL_STATUSES = ("accepted", "rejected", "failed")
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class LocalRegistry:
         with connect(self.home) as db:
             db.execute("BEGIN IMMEDIATE")  # one writer numbers versions at a time
             count = db.execute("SELECT COUNT(*) FROM models").fetchone()[0]
-            version = f"v{count + 1:04d}"
+            version = model_version(count + 1)
             relative = None
             if model_dir is not None:
                 relative = f"models/{version}"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from training_pipeline.runs import insert_pending, utc_now
+from contract.vocabulary import utc_now
+from training_pipeline.run_log import insert_pending
 from training_pipeline.store import connect
 
 

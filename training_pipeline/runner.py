@@ -12,16 +12,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from contract.vocabulary import STEPS, utc_now
 from training_pipeline.data import fingerprint, load_dataset
 from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.locations import as_local_path
 from training_pipeline.model import ModelParams
 from training_pipeline.registry import LocalRegistry
-from training_pipeline.runs import RunLog, RunRecord, new_run_id, utc_now
+from training_pipeline.run_log import RunLog, RunRecord, new_run_id
 from training_pipeline.steps.evaluate import evaluate
 from training_pipeline.steps.train import MIN_TRAIN_ROWS, fit_and_save
-
-STEPS = ("validate", "train", "evaluate", "gate", "register", "deploy", "record")
 
 
 class _Steps:

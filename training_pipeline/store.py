@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-HOME_ENV = "PVP_HOME"
-DEFAULT_HOME = ".pvp"
+from contract.environment import home_of
+
 DATABASE_NAME = "registry.sqlite"
 
 _SCHEMA = """
@@ -50,14 +50,10 @@ SCHEMA_VERSION = 1
 
 
 def resolve_home(home: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
-    """Argument, then $PVP_HOME, then .pvp/ in the working directory; absolute.
-
-    The one definition of where local state lives: the CLI, the runner and the API's
-    local backend all call it. Absolute now, so a later chdir cannot move it.
-    """
-    env = os.environ if env is None else env
-    chosen = home if home is not None else (env.get(HOME_ENV) or DEFAULT_HOME)
-    return Path(chosen).expanduser().resolve()
+    """Argument, then $PVP_HOME (contract.environment.HOME), absolute."""
+    if home is not None:
+        return Path(home).expanduser().resolve()
+    return home_of(os.environ if env is None else env)
 
 
 @contextmanager

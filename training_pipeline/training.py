@@ -7,18 +7,18 @@ training-only code paths (fold splitting, calibration, CatBoost's training side)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import KFold
 
 from training_pipeline.estimator import LogPriceEstimator, combine, stack_inputs
-from training_pipeline.features import TYPE_COLUMN
+from training_pipeline.features import TYPE_COLUMN, PropertyFeatures
+from training_pipeline.model import RANGE_LEVEL, ModelParams, PriceModel
 from training_pipeline.neighbours import NeighbourPrices, NeighbourSpace
 from training_pipeline.price_range import PriceRange
-
-if TYPE_CHECKING:
-    from training_pipeline.model import ModelParams
+from training_pipeline.schema import FEATURES
 
 
 def _catboost(params: ModelParams, **settings: Any) -> Any:
@@ -114,3 +114,15 @@ def fit_parts(
         stacker,
     )
     return estimator, price_range
+
+
+def fit_model(frame: pd.DataFrame, target: pd.Series, params: ModelParams) -> PriceModel:
+    # Also guards the log target against a 0 UF price if min_train_price is lowered.
+    keep = ((target >= params.min_train_price) & (target > 0)).to_numpy()
+    rows = frame.loc[keep, list(FEATURES)]
+    features = PropertyFeatures().fit(rows)
+    matrix = features.transform(rows)
+    estimator, price_range = fit_parts(
+        matrix, np.log(target[keep].to_numpy(dtype=np.float64)), params, RANGE_LEVEL
+    )
+    return PriceModel(features, estimator, price_range)

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice_app.aws.clients import ClientSource, error_code
 from chalice_app.aws.training import s3_location
-from chalice_app.deploy.ports import ArtifactError
+from chalice_app.callbacks.ports import ArtifactError
 
 # evaluation.json is a few hundred bytes; anything near this is not one.
 MAX_JSON_BYTES = 1024 * 1024

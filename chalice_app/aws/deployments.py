@@ -12,8 +12,8 @@ from dataclasses import asdict, replace
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if, put_if_new, to_item
-from chalice_app.aws.runs import DEPLOYMENT_PREFIX, PARTITION_KEY
-from chalice_app.deploy.ports import Deployment
+from chalice_app.aws.run_table import DEPLOYMENT_PREFIX, PARTITION_KEY
+from chalice_app.callbacks.ports import Deployment
 
 
 class DeploymentTable:

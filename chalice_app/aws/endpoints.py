@@ -1,9 +1,10 @@
 """The serverless endpoint and what it serves: SageMaker Models, endpoint configs, endpoint.
 
 Every model and config the deploy makes is named `property-value-regressor-{stage}-{version}`
-(one name for both, `served_name`): the stage's IAM policies grant the deploy exactly
-that prefix, and a name says which version a config serves. Creating what exists
-already is a no-op, so a retried callback finds its model and config where it left them.
+(one name for both, `contract.resources.StageNames.served`): the stage's IAM policies
+grant the deploy exactly that prefix, and a name says which version a config serves.
+Creating what exists already is a no-op, so a retried callback finds its model and
+config where it left them.
 """
 
 from __future__ import annotations
@@ -12,18 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.constants import MODEL_VERSION_ENV
-from chalice_app.deploy.ports import EndpointState
+from chalice_app.callbacks.ports import EndpointState
+from contract.environment import MODEL_VERSION
 
 VARIANT = "AllTraffic"
 # What "no such thing" looks like on describe/delete (AWS says ...Exception, moto ...Error).
 _MISSING_CODES = {"ValidationException", "ValidationError", "ResourceNotFound"}
 _MISSING_WORDS = ("could not find", "does not exist", "not found")
 _EXISTS_WORDS = ("already existing", "already exists")
-
-
-def served_name(stage: str, version: str) -> str:
-    return f"property-value-regressor-{stage}-{version}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class SageMakerEndpoints:
         model_name = str(variants["ProductionVariants"][0]["ModelName"])
         model = sagemaker.describe_model(ModelName=model_name)
         container = model.get("PrimaryContainer", {})
-        version = container.get("Environment", {}).get(MODEL_VERSION_ENV)
+        version = container.get("Environment", {}).get(MODEL_VERSION.name)
         return ServedModel(config, model_name, container.get("ModelDataUrl"), version)
 
     def create_model(
@@ -85,7 +82,7 @@ class SageMakerEndpoints:
                 PrimaryContainer={
                     "Image": image,
                     "ModelDataUrl": model_data_url,
-                    "Environment": {MODEL_VERSION_ENV: version},
+                    "Environment": {MODEL_VERSION.name: version},
                 },
                 ExecutionRoleArn=role_arn,
                 # As registered by the pipeline: the model server needs no network.
@@ -112,7 +109,7 @@ class SageMakerEndpoints:
         self._ignoring_missing(lambda c: c.delete_endpoint(EndpointName=self.endpoint))
 
     def delete_served(self, name: str) -> None:
-        """Delete a config and its model of that name (what `served_name` made)."""
+        """Delete a config and its model of that name (what `StageNames.served` names)."""
         self._ignoring_missing(lambda c: c.delete_endpoint_config(EndpointConfigName=name))
         self._ignoring_missing(lambda c: c.delete_model(ModelName=name))
 

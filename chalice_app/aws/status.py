@@ -1,6 +1,6 @@
 """A run's status from its pipeline execution, its steps and the run table.
 
-The words are the local backend's (chalice_app/vocabulary.py): pending, running,
+The words are the local backend's (contract/runs.py): pending, running,
 accepted, rejected, failed, and the local runner's step names. The pipeline's Lambda
 steps write the outcome (accepted or rejected, metrics, gate, model version) to the run
 table; SageMaker says whether the execution still runs or, when a step failed before
@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource, error_code
-from chalice_app.aws.runs import RunTable
+from chalice_app.aws.run_table import RunTable
 from chalice_app.errors import TrainingUnavailableError
-from chalice_app.vocabulary import (
+from contract.vocabulary import (
     FINAL_STATUSES,
     PIPELINE_EXECUTION_ID,
     RUN_VIEW_FIELDS,
@@ -52,7 +52,7 @@ def _iso(value: Any) -> str | None:
 def _recorded_running(run: dict[str, Any]) -> bool:
     # The deploy callback records `running` at `deploy` and returns when the endpoint is
     # slower than a Lambda step may wait; the deploy watcher finishes the run
-    # (chalice_app/deploy). Whatever became of the execution since, the run table tells
+    # (chalice_app/callbacks). Whatever became of the execution since, the run table tells
     # the run's story. (make run-moto's stand-in pipeline records every step so.)
     return run["status"] == "running"
 

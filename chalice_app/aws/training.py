@@ -18,13 +18,13 @@ import re
 import uuid
 from urllib.parse import urlparse
 
-from chalice_app import constants as c
 from chalice_app.aws.clients import ClientSource, error_code
 from chalice_app.aws.endpoints import SageMakerEndpoints, ServedModel
-from chalice_app.aws.runs import RunTable, utc_now
+from chalice_app.aws.run_table import RunTable
 from chalice_app.errors import TrainingInputError, TrainingUnavailableError
 from chalice_app.ports import Execution
-from chalice_app.vocabulary import execution_id_of
+from contract import pipeline
+from contract.vocabulary import execution_id_of, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -120,14 +120,14 @@ class PipelineLauncher:
 
     def parameters(self, train: str, validation: str) -> list[dict[str, str]]:
         parameters = {
-            c.PIPELINE_TRAIN_PARAMETER: train,
-            c.PIPELINE_VALIDATION_PARAMETER: validation,
-            c.PIPELINE_TIMESTAMP_PARAMETER: utc_now(),
+            pipeline.TRAIN_DATA: train,
+            pipeline.VALIDATION_DATA: validation,
+            pipeline.TRAINING_TIMESTAMP: utc_now(),
         }
         champion = self.champion()
         if champion is not None:  # else the definition's default: "no champion yet"
-            parameters[c.PIPELINE_CHAMPION_PARAMETER] = str(champion.model_data_url)
-            parameters[c.PIPELINE_CHAMPION_VERSION_PARAMETER] = champion.version or champion.model
+            parameters[pipeline.CHAMPION_MODEL] = str(champion.model_data_url)
+            parameters[pipeline.CHAMPION_VERSION] = champion.version or champion.model
         return [{"Name": name, "Value": value} for name, value in parameters.items()]
 
     def _start(self, train: str, validation: str, token: str) -> tuple[str, str]:

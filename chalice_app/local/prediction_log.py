@@ -45,9 +45,10 @@ _COLUMNS = (
     "range_high",
     "range_level",
 )
-_INSERT = (
-    f"INSERT INTO predictions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-)
+# OR IGNORE: an entry already there is this very entry (its id is unique), written by
+# an earlier try or replayed from a recoverable log line: a no-op, as on DynamoDB.
+_PLACES = ", ".join("?" for _ in _COLUMNS)
+_INSERT = f"INSERT OR IGNORE INTO predictions ({', '.join(_COLUMNS)}) VALUES ({_PLACES})"
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_MS = 10_000
 # How often each process's checkpointer copies the WAL back into the database file.

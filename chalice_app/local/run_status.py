@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from chalice_app.vocabulary import RUN_ID
+from contract.vocabulary import RUN_ID
 
 # Server internals in a run's record: its process. Its directory is shown relative to
 # $PVP_HOME, as its data paths are, like the S3 prefix the AWS backend shows.
@@ -19,7 +19,7 @@ class LocalRunStatus:
     def get(self, execution_id: str) -> dict[str, Any] | None:
         if not RUN_ID.match(execution_id):
             return None
-        from training_pipeline.runs import RunLog
+        from training_pipeline.run_log import RunLog
 
         record = RunLog(self._home).get(execution_id)
         if record is None:

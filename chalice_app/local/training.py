@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chalice_app.config import default_data_dirs
-from chalice_app.constants import DEFAULT_MAX_TRAINING_RUNS
 from chalice_app.errors import TrainingBusyError, TrainingInputError, TrainingUnavailableError
 from chalice_app.local.data_area import data_file
 from chalice_app.ports import Execution
+from contract.environment import MAX_TRAINING_RUNS
+from contract.vocabulary import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _code_root() -> str:
 
 
 def _run_id_for(idempotency_key: str | None) -> str:
-    from training_pipeline.runs import new_run_id
+    from training_pipeline.run_log import new_run_id
 
     if idempotency_key is None:
         return new_run_id()
@@ -62,7 +63,7 @@ class LocalTrainingLauncher:
         python: str = sys.executable,
         *,
         data_dirs: Sequence[Path] | None = None,
-        max_running: int = DEFAULT_MAX_TRAINING_RUNS,
+        max_running: int = MAX_TRAINING_RUNS.default,
     ) -> None:
         self._home = home
         self._defaults = (default_train, default_validation)
@@ -87,8 +88,8 @@ class LocalTrainingLauncher:
         *,
         idempotency_key: str | None = None,
     ) -> Execution:
+        from training_pipeline.run_log import RunLog
         from training_pipeline.run_slots import claim_within_limit
-        from training_pipeline.runs import RunLog
 
         train = self._input(train_path, 0, "train")
         validation = self._input(validation_path, 1, "validation")
@@ -140,7 +141,7 @@ class LocalTrainingLauncher:
         return process.pid
 
     def _reap(self, process: subprocess.Popen[bytes], run_id: str) -> None:
-        from training_pipeline.runs import RunLog, utc_now
+        from training_pipeline.run_log import RunLog
 
         code = process.wait()
         runs = RunLog(self._home)

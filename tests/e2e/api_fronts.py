@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from chalice_app.local.keys import ensure_key_file
 from devtools.launch import running_proxy
 from devtools.moto_stack import environ
-from ecs_proxy.events import headers_from_environ
+from ecs_proxy.lambda_event import headers_from_environ
 from tests.secrets_watch import register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

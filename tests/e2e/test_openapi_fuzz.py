@@ -29,7 +29,7 @@ from schemathesis.config import SchemathesisConfig
 
 from chalice_app.openapi import DOCUMENT_PATH, EXAMPLE_EXECUTION_ID
 from devtools.launch import running_proxy
-from training_pipeline.runs import RunLog
+from training_pipeline.run_log import RunLog
 
 EXAMPLES = 25  # generated per operation and phase, beyond examples and coverage
 SEED = 20261130

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from api_fronts import ChaliceFront, make_api_home, sqlite_log
 
-from chalice_app.aws.runs import TABLE_SCHEMA
-from chalice_app.vocabulary import RUN_VIEW_FIELDS, STEPS
+from chalice_app.aws.run_table import TABLE_SCHEMA
 from chalice_app.wiring import reset_backends, reset_callbacks
+from contract.vocabulary import RUN_VIEW_FIELDS, STEPS
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import create_pipeline, pipeline_targets
 from tests.conftest import environ, stage_environment
 from tests.secrets_watch import new_key
-from training_pipeline.runs import RunLog
+from training_pipeline.run_log import RunLog
 
 REGION = "us-east-1"
 
@@ -80,7 +80,9 @@ def aws_run(trained_home: Path, sample_dir: Path) -> Iterator[dict[str, Any]]:
             s3.upload_file(str(sample_dir / name), settings.bucket, uri.split("/", 3)[3])
         targets = pipeline_targets(settings)
         sagemaker = aws.get("sagemaker")
-        sagemaker.create_model_package_group(ModelPackageGroupName=targets.model_package_group)
+        sagemaker.create_model_package_group(
+            ModelPackageGroupName=targets.names.model_package_group
+        )
         create_pipeline(sagemaker, settings)
         reset_backends()
         front = ChaliceFront("aws", key, lambda: {})

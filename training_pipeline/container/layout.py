@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-ROOT_ENV: Final = "PVP_OPT_ML"
-DEFAULT_ROOT: Final = PurePosixPath("/opt/ml")
+from contract.environment import OPT_ML
+
+# SageMaker's own root; the pipeline definition names paths under it.
+DEFAULT_ROOT: Final = PurePosixPath(OPT_ML.default)
 
 # Training job: channels SageMaker downloads, and the directory it tars into model.tar.gz.
 TRAIN_CHANNEL: Final = "train"
@@ -23,9 +25,6 @@ PROCESSING_MODEL: Final = "model"
 PROCESSING_CHAMPION: Final = "champion"
 PROCESSING_VALIDATION: Final = "validation"
 PROCESSING_EVALUATION: Final = "evaluation"
-# A champion input holding only this file means "no champion yet": a SageMaker
-# processing input must name an S3 object, so the first run points at this marker.
-NO_CHAMPION: Final = "NO_CHAMPION"
 
 
 def processing_path(name: str) -> str:
@@ -40,7 +39,7 @@ class OptMl:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OptMl:
         env = os.environ if env is None else env
-        return cls(Path(env.get(ROOT_ENV) or DEFAULT_ROOT))
+        return cls(Path(OPT_ML.read(env)))
 
     def channel(self, name: str) -> Path:
         return self.root / "input" / "data" / name

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from training_pipeline.sagemaker.targets import APP_NAME, PipelineTargets
+from contract.resources import APP_NAME, StageTargets
 
 # The SDK reads these when it is imported or used; set before the first import.
 _SDK_ENVIRONMENT = {"SAGEMAKER_VALIDATE_ROLE": "false", "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
@@ -79,7 +79,7 @@ def _config_validated_once() -> Iterator[None]:
         sdk_utils.validate_sagemaker_config = original
 
 
-def definition(targets: PipelineTargets) -> str:
+def definition(targets: StageTargets) -> str:
     """The pipeline's JSON definition, built offline."""
     with _quiet_sdk(), _config_validated_once():
         import boto3
@@ -101,31 +101,31 @@ class UpsertResult:
     created: bool
 
 
-def upsert(targets: PipelineTargets, boto_session: Any) -> UpsertResult:
+def upsert(targets: StageTargets, boto_session: Any) -> UpsertResult:
     """Create or update the stage's pipeline, with what its first run needs beside it."""
     body = definition(targets)
     sagemaker = boto_session.client("sagemaker", region_name=targets.region)
     boto_session.client("s3", region_name=targets.region).put_object(
         Bucket=targets.bucket,
-        Key=targets.no_champion_key,
+        Key=targets.names.no_champion_key,
         Body=NO_CHAMPION_TEXT.encode(),
         ContentType="text/plain",
     )
     tags = [{"Key": "app", "Value": APP_NAME}, {"Key": "stage", "Value": targets.stage}]
-    group = targets.model_package_group
+    group = targets.names.model_package_group
     if not _exists(lambda: sagemaker.describe_model_package_group(ModelPackageGroupName=group)):
         sagemaker.create_model_package_group(
-            ModelPackageGroupName=targets.model_package_group,
-            ModelPackageGroupDescription=f"Price models trained by {targets.pipeline_name}",
+            ModelPackageGroupName=targets.names.model_package_group,
+            ModelPackageGroupDescription=f"Price models trained by {targets.names.pipeline}",
             Tags=tags,
         )
     request = {
-        "PipelineName": targets.pipeline_name,
+        "PipelineName": targets.names.pipeline,
         "PipelineDefinition": body,
         "PipelineDescription": "train, evaluate against the champion, gate, register, deploy",
         "RoleArn": targets.role_arn,
     }
-    if _exists(lambda: sagemaker.describe_pipeline(PipelineName=targets.pipeline_name)):
+    if _exists(lambda: sagemaker.describe_pipeline(PipelineName=targets.names.pipeline)):
         return UpsertResult(str(sagemaker.update_pipeline(**request)["PipelineArn"]), False)
     return UpsertResult(str(sagemaker.create_pipeline(**request, Tags=tags)["PipelineArn"]), True)
 

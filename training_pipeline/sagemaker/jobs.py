@@ -18,6 +18,8 @@ from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.steps import ProcessingStep, TrainingStep
 
+from contract.pipeline import EVALUATE_STEP, EVALUATION_FILENAME, EVALUATION_OUTPUT, TRAIN_STEP
+from contract.resources import StageTargets
 from training_pipeline.container.layout import (
     PROCESSING_CHAMPION,
     PROCESSING_EVALUATION,
@@ -26,18 +28,15 @@ from training_pipeline.container.layout import (
     TRAIN_CHANNEL,
     processing_path,
 )
-from training_pipeline.sagemaker.targets import PipelineTargets
-from training_pipeline.steps.evaluate import EVALUATION_FILENAME
 
 EVALUATE_PROGRAM = "evaluate"  # on the image's PATH (training_pipeline/container/bin)
 MAX_JOB_SECONDS = 3600
-EVALUATION_OUTPUT = "evaluation"
 
 Value = str | PipelineVariable
 
 
 def train_step(
-    targets: PipelineTargets,
+    targets: StageTargets,
     session: PipelineSession,
     *,
     train_data: Value,
@@ -57,11 +56,11 @@ def train_step(
         sagemaker_session=session,
     )
     inputs = {TRAIN_CHANNEL: TrainingInput(s3_data=train_data, content_type="text/csv")}
-    return TrainingStep(name="Train", step_args=estimator.fit(inputs))
+    return TrainingStep(name=TRAIN_STEP, step_args=estimator.fit(inputs))
 
 
 def evaluate_step(
-    targets: PipelineTargets,
+    targets: StageTargets,
     session: PipelineSession,
     *,
     model_data: Value,
@@ -110,7 +109,7 @@ def evaluate_step(
     evaluation = PropertyFile(
         name="Evaluation", output_name=EVALUATION_OUTPUT, path=EVALUATION_FILENAME
     )
-    step = ProcessingStep(name="Evaluate", step_args=step_args, property_files=[evaluation])
+    step = ProcessingStep(name=EVALUATE_STEP, step_args=step_args, property_files=[evaluation])
     return step, evaluation
 
 

@@ -11,8 +11,6 @@ and writes the decision into evaluation.json; the condition only reads it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sagemaker.lambda_helper import Lambda
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
@@ -26,25 +24,26 @@ from sagemaker.workflow.parameters import ParameterFloat, ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.pipeline_context import PipelineSession
 
+from contract import pipeline as names
+from contract.resources import DEPLOY_CALLBACK, RECORD_REJECTION, StageTargets
 from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.sagemaker.jobs import evaluate_step, evaluation_uri, train_step
-from training_pipeline.sagemaker.targets import PipelineTargets
 
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"  # 2 vCPU, 8 GiB: training on 16k rows takes seconds
 JSON = "application/json"
 
 
-def get_pipeline(targets: PipelineTargets, session: PipelineSession) -> Pipeline:
+def get_pipeline(targets: StageTargets, session: PipelineSession) -> Pipeline:
     """The pipeline for `targets.stage`; training uses ModelParams' defaults."""
-    train_data = ParameterString("TrainingDataS3Path", targets.train_uri)
-    validation_data = ParameterString("ValidationDataS3Path", targets.validation_uri)
-    timestamp = ParameterString("TrainingTimestamp", "")
-    training_instance = ParameterString("TrainingInstanceType", DEFAULT_INSTANCE_TYPE)
-    processing_instance = ParameterString("ProcessingInstanceType", DEFAULT_INSTANCE_TYPE)
-    max_mae = ParameterFloat("MaxMae", DEFAULT_MAX_MAE)
-    champion = ParameterString("ChampionModelDataUrl", targets.no_champion_uri)
+    train_data = ParameterString(names.TRAIN_DATA, targets.train_uri)
+    validation_data = ParameterString(names.VALIDATION_DATA, targets.validation_uri)
+    timestamp = ParameterString(names.TRAINING_TIMESTAMP, "")
+    training_instance = ParameterString(names.TRAINING_INSTANCE, DEFAULT_INSTANCE_TYPE)
+    processing_instance = ParameterString(names.PROCESSING_INSTANCE, DEFAULT_INSTANCE_TYPE)
+    max_mae = ParameterFloat(names.MAX_MAE, DEFAULT_MAX_MAE)
+    champion = ParameterString(names.CHAMPION_MODEL, targets.no_champion_uri)
     # Launchers pass it with the champion's model.tar.gz (chalice_app/aws/training.py).
-    champion_version = ParameterString("ChampionVersion", "")
+    champion_version = ParameterString(names.CHAMPION_VERSION, "")
 
     train = train_step(targets, session, train_data=train_data, instance_type=training_instance)
     model_data = train.properties.ModelArtifacts.S3ModelArtifacts
@@ -76,43 +75,46 @@ def get_pipeline(targets: PipelineTargets, session: PipelineSession) -> Pipeline
             step_args=model.register(
                 content_types=[JSON],
                 response_types=[JSON],
-                model_package_group_name=targets.model_package_group,
+                model_package_group_name=targets.names.model_package_group,
                 approval_status=approval,
                 model_metrics=ModelMetrics(model_statistics=metrics),
-                description=f"{targets.pipeline_name}: price model, gate {approval.lower()}",
+                description=f"{targets.names.pipeline}: price model, gate {approval.lower()}",
             ),
         )
 
     def callback(name: str, function_arn: str, registered: ModelStep) -> LambdaStep:
-        # What the deploy callback and the rejection record need; see the README.
-        inputs: dict[str, Any] = {
-            "pipeline_execution_arn": ExecutionVariables.PIPELINE_EXECUTION_ARN,
-            "execution_id": ExecutionVariables.PIPELINE_EXECUTION_ID,
-            "training_timestamp": timestamp,
-            "train_data_uri": train_data,
-            "validation_data_uri": validation_data,
-            "champion_model_data_url": champion,
-            "model_data_url": model_data,
-            "image_uri": targets.image_uri,
-            "evaluation_uri": evaluation_uri(evaluate),
-            "gate_accepted": gate("accepted"),
-            "gate_reason": gate("reason"),
-            "model_package_group": targets.model_package_group,
-            "model_package_arn": registered.properties.ModelPackageArn,
-        }
+        # What the deploy callback and the rejection record need (names.EVENT_FIELDS).
+        inputs = names.StepEventInputs(
+            pipeline_execution_arn=ExecutionVariables.PIPELINE_EXECUTION_ARN,
+            execution_id=ExecutionVariables.PIPELINE_EXECUTION_ID,
+            training_timestamp=timestamp,
+            train_data_uri=train_data,
+            validation_data_uri=validation_data,
+            champion_model_data_url=champion,
+            model_data_url=model_data,
+            image_uri=targets.image_uri,
+            evaluation_uri=evaluation_uri(evaluate),
+            gate_accepted=gate("accepted"),
+            gate_reason=gate("reason"),
+            model_package_group=targets.names.model_package_group,
+            model_package_arn=registered.properties.ModelPackageArn,
+        )
         function = Lambda(function_arn=function_arn, session=session)
-        return LambdaStep(name=name, lambda_func=function, inputs=inputs)
+        return LambdaStep(name=name, lambda_func=function, inputs=dict(inputs))
 
-    accepted, rejected = register("Accepted", "Approved"), register("Rejected", "Rejected")
+    accepted = register(names.ACCEPTED_REGISTER, "Approved")
+    rejected = register(names.REJECTED_REGISTER, "Rejected")
+    deploy = callback(names.DEPLOY_CALLBACK_STEP, targets.lambda_arn(DEPLOY_CALLBACK), accepted)
+    record = callback(names.RECORD_REJECTION_STEP, targets.lambda_arn(RECORD_REJECTION), rejected)
     condition = ConditionStep(
-        name="Gate",
+        name=names.GATE_STEP,
         # The SDK documents JsonGet as a condition operand; its type hints forgot it.
         conditions=[ConditionEquals(left=gate("accepted"), right=True)],  # type: ignore[arg-type]
-        if_steps=[accepted, callback("DeployCallback", targets.deploy_callback_arn, accepted)],
-        else_steps=[rejected, callback("RecordRejection", targets.record_rejection_arn, rejected)],
+        if_steps=[accepted, deploy],
+        else_steps=[rejected, record],
     )
     return Pipeline(
-        name=targets.pipeline_name,
+        name=targets.names.pipeline,
         parameters=[
             train_data,
             validation_data,

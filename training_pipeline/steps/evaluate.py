@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from contract.pipeline import EVALUATION_FILENAME
+from contract.resources import NO_CHAMPION_MARKER
 from training_pipeline.container.layout import (
-    NO_CHAMPION,
     PROCESSING_EVALUATION,
     PROCESSING_MODEL,
     PROCESSING_VALIDATION,
@@ -37,7 +38,6 @@ from training_pipeline.model import PriceModel, load_model
 from training_pipeline.schema import TARGET
 from training_pipeline.steps.train import find_csv
 
-EVALUATION_FILENAME = "evaluation.json"
 REPORT_FILENAME = "report.png"
 VALIDATION_NAMES = ("validation.csv", "test.csv")
 
@@ -82,7 +82,7 @@ def price_range_report(result: Scored, frame: pd.DataFrame, level: float) -> dic
 
 
 def load_champion(champion_dir: Path | None, version: str | None = None) -> PriceModel | None:
-    if champion_dir is None or (champion_dir / NO_CHAMPION).exists():
+    if champion_dir is None or (champion_dir / NO_CHAMPION_MARKER).exists():
         return None
     try:
         return load_model(champion_dir)

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contract.environment import MODEL_VERSION
 from training_pipeline.data import fingerprint
 from training_pipeline.errors import UnknownCategoryError
 from training_pipeline.model import MODEL_FILENAME, PriceModel, load_model
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
-# The deploy callback sets it on the SageMaker Model; else a file beside the model.
-MODEL_VERSION_ENV = "PVP_MODEL_VERSION"
+# Else the version is in a file beside the model (contract.environment.MODEL_VERSION
+# is set on the SageMaker Model by the deploy).
 VERSION_FILENAME = "model-version.txt"
 JSON = "application/json"
 MAX_RECORDS = 10_000
@@ -59,9 +60,9 @@ class LoadedModel:
 
 
 def model_version(model_dir: Path, env: dict[str, str] | None = None) -> str:
-    env = dict(os.environ) if env is None else env
-    if env.get(MODEL_VERSION_ENV):
-        return env[MODEL_VERSION_ENV]
+    given = MODEL_VERSION.read(os.environ if env is None else env)
+    if given:
+        return given
     version_file = model_dir / VERSION_FILENAME
     if version_file.is_file():
         return version_file.read_text().strip()

@@ -18,8 +18,9 @@ from typing import Any
 import pandas as pd
 
 from training_pipeline.data import load_dataset
-from training_pipeline.model import ModelParams, PriceModel, fit_model
+from training_pipeline.model import ModelParams, PriceModel
 from training_pipeline.schema import TARGET
+from training_pipeline.training import fit_model
 
 PARAMS_FILENAME = "params.json"
 MIN_TRAIN_ROWS = 50

@@ -113,7 +113,8 @@ def _probe(paths: list[Path], env: dict[str, str], request: dict[str, Any] | Non
 def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path) -> None:
     names = {str(p.relative_to(package)) for p in package.rglob("*")}
     tops = {name.split("/")[0] for name in names}
-    assert {"app.py", "chalice_app", "pydantic", "pydantic_core", "aws_lambda_powertools"} <= tops
+    shipped = {"app.py", "chalice_app", "contract", "pydantic", "pydantic_core"}
+    assert shipped | {"aws_lambda_powertools"} <= tops
     assert {"chalice_app/local/predictor.py", "chalice_app/aws/predictor.py"} <= names
     assert not {t for t in tops if t.startswith(("pandas", "sklearn", "scikit", "numpy"))}
     assert not {"training_pipeline", "boto3", "botocore"} & tops

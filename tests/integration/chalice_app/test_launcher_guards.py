@@ -13,7 +13,7 @@ import pytest
 from chalice_app.errors import TrainingBusyError, TrainingInputError
 from chalice_app.local.data_area import OUTSIDE, data_file
 from chalice_app.local.training import LocalTrainingLauncher
-from training_pipeline.runs import RunLog
+from training_pipeline.run_log import RunLog
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def _launcher(
 def test_a_retried_start_with_the_same_idempotency_key_starts_one_run(
     tmp_path: Path, sample_dir: Path
 ) -> None:
-    from training_pipeline.runs import RunLog
+    from training_pipeline.run_log import RunLog
 
     launcher = _launcher(tmp_path, sample_dir, python="/bin/false", max_running=5)
     first = launcher.start(None, None, idempotency_key="client-retry-1")
@@ -185,7 +185,7 @@ def test_launcher_runs_in_background_and_leaves_no_zombie(
 
 
 def test_a_run_whose_process_dies_is_marked_failed(tmp_path: Path, sample_dir: Path) -> None:
-    from training_pipeline.runs import RunLog
+    from training_pipeline.run_log import RunLog
 
     # /bin/false stands for a training process that dies before recording anything.
     launcher = _launcher(tmp_path, sample_dir, python="/bin/false")
@@ -201,7 +201,7 @@ def test_a_run_whose_process_dies_is_marked_failed(tmp_path: Path, sample_dir: P
 
 def test_a_run_that_cannot_start_is_failed_and_reported(tmp_path: Path, sample_dir: Path) -> None:
     from chalice_app.errors import TrainingUnavailableError
-    from training_pipeline.runs import RunLog
+    from training_pipeline.run_log import RunLog
 
     launcher = _launcher(tmp_path, sample_dir, python=str(tmp_path / "no-python"))
     with pytest.raises(TrainingUnavailableError):

@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 
 from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
-from training_pipeline.model import ModelParams, fit_model
+from training_pipeline.model import ModelParams
 from training_pipeline.registry import LocalRegistry
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import TARGET
+from training_pipeline.training import fit_model
 
 RECORD = EXAMPLE_RECORD
 SWITCHES = 40

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from contract.environment import MODEL_VERSION, OPT_ML
+from contract.resources import NO_CHAMPION_MARKER
 from devtools.moto_stack import running_server
 from tests.conftest import EXAMPLE_RECORD, REPO_ROOT, cli_env
 from tests.dockerfiles import hadolint_output, ignore_rules
 from tests.http_json import JSON_HEADERS, request_json
-from training_pipeline.container.layout import ROOT_ENV, OptMl
+from training_pipeline.container.layout import OptMl
 from training_pipeline.model import pack_model
 
 BIN = REPO_ROOT / "training_pipeline" / "container" / "bin"
@@ -32,7 +34,7 @@ def _program(name: str, root: Path, *args: str) -> subprocess.CompletedProcess[s
     """Run an image program by name from its PATH, with python being this interpreter."""
     env = cli_env(root)
     path = os.pathsep.join([str(BIN), str(Path(sys.executable).parent), env["PATH"]])
-    env.update({ROOT_ENV: str(root), "PATH": path})
+    env.update({OPT_ML.name: str(root), "PATH": path})
     return subprocess.run(
         [name, *args], env=env, cwd=root, capture_output=True, text=True, timeout=300
     )
@@ -93,7 +95,7 @@ def _processing_job(root: Path, trained: OptMl, sample_dir: Path, champion: Path
         paths.processing(name).mkdir(parents=True)
     pack_model(trained.model, paths.processing("model") / "model.tar.gz")
     if champion is None:
-        (paths.processing("champion") / "NO_CHAMPION").write_text("first run")
+        (paths.processing("champion") / NO_CHAMPION_MARKER).write_text("first run")
     else:
         shutil.copy(champion, paths.processing("champion") / champion.name)
     shutil.copy(sample_dir / "test.csv", paths.processing("validation") / "test.csv")
@@ -152,7 +154,7 @@ def test_serve_execs_the_model_server_on_the_model_directory(tmp_path: Path) -> 
 
     # WHEN SageMaker's `serve` runs with the /opt/ml root moved
     result = subprocess.run(
-        ["serve"], env={**env, ROOT_ENV: str(tmp_path)}, capture_output=True, timeout=30
+        ["serve"], env={**env, OPT_ML.name: str(tmp_path)}, capture_output=True, timeout=30
     )
 
     # THEN it hands over to the model server on 0.0.0.0:8080 with the job's model directory
@@ -177,7 +179,7 @@ def test_serve_answers_ping_and_invocations_as_a_plain_process(
     shutil.copytree(trained_home / "models" / "v0001", paths.model)
     env = cli_env(tmp_path)
     path = os.pathsep.join([str(BIN), str(Path(sys.executable).parent), env["PATH"]])
-    env.update({ROOT_ENV: str(paths.root), "PATH": path, "PVP_MODEL_VERSION": "v0001"})
+    env.update({OPT_ML.name: str(paths.root), "PATH": path, MODEL_VERSION.name: "v0001"})
 
     # WHEN SageMaker's `serve` runs (here on loopback: its flags come after the image's)
     with running_server(
@@ -220,5 +222,6 @@ def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pin
     assert "PATH=/opt/program/training_pipeline/container/bin:$PATH" in text
     installs = [line for line in text.splitlines() if "pip install" in line]
     assert installs == ["RUN pip install --no-cache-dir -r training_pipeline/requirements.txt"]
-    # The build context is an allow-list: the training package and nothing else.
-    assert ignore_rules(DOCKERFILE)[:2] == ["**", "!training_pipeline/"]
+    # The build context is an allow-list: the training package and the contract it
+    # imports, nothing else.
+    assert ignore_rules(DOCKERFILE)[:3] == ["**", "!contract/", "!training_pipeline/"]

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from contract.resources import NO_CHAMPION_MARKER
 from training_pipeline.data import load_dataset
 from training_pipeline.gate import decide
 from training_pipeline.model import ModelParams, PriceModel
-from training_pipeline.steps.evaluate import NO_CHAMPION, evaluate, score
+from training_pipeline.steps.evaluate import evaluate, score
 from training_pipeline.steps.train import fit_and_save
 
 
@@ -96,7 +97,7 @@ def test_the_no_champion_marker_means_a_first_run(
     # GIVEN the champion input of a first SageMaker run: the marker object alone
     marker_dir = tmp_path / "champion"
     marker_dir.mkdir()
-    (marker_dir / NO_CHAMPION).write_text("no champion yet")
+    (marker_dir / NO_CHAMPION_MARKER).write_text("no champion yet")
 
     evaluation = evaluate(
         trained_home / "models" / "v0001",

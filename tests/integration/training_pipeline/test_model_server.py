@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from chalice_app.constants import ENDPOINT_NAME
+from contract.resources import StageNames
 from devtools.launch import RunningServer
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION
 from tests.conftest import EXAMPLE_RECORD, TEST_STAGE
 from tests.http_json import JSON_HEADERS, request_json
 
-ENDPOINT = ENDPOINT_NAME.format(stage=TEST_STAGE)
+ENDPOINT = StageNames(TEST_STAGE).endpoint
 
 
 @pytest.fixture(scope="module")

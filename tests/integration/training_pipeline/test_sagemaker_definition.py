@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from chalice_app.vocabulary import PIPELINE_STEPS
+from contract.pipeline import EVALUATION_FILENAME
+from contract.vocabulary import PIPELINE_STEPS
 from tests.conftest import REPO_ROOT, cli_env
 from training_pipeline.container.layout import OptMl
 from training_pipeline.gate import DEFAULT_MAX_MAE
 from training_pipeline.sagemaker.graph import dependencies, render
-from training_pipeline.steps.evaluate import EVALUATION_FILENAME
 
 BUCKET, REGION, ACCOUNT = "pvp-test-bucket", "sa-east-1", "111122223333"
 LAMBDA_PREFIX = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:property-value-predictor-stg-"
@@ -288,42 +288,6 @@ def test_the_graph_renders_for_people(definition: dict[str, Any]) -> None:
     assert lines[4].strip() == "if Evaluate:Evaluation gate.accepted Equals true:"
     assert lines[6].split()[:2] == ["DeployCallback", "Lambda"]
     assert lines[7].strip() == "else:"
-
-
-def test_the_stages_are_chalice_s() -> None:
-    # Chalice names the callbacks' functions from these: the derived ARNs must match.
-    from training_pipeline.sagemaker.targets import APP_NAME, STAGES
-
-    config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
-    assert set(config["stages"]) == set(STAGES)
-    assert config["app_name"] == APP_NAME
-
-
-def test_the_pipeline_and_the_api_default_to_the_same_bucket_and_data() -> None:
-    # A run started with the pipeline's defaults reads what the API's defaults name.
-    from chalice_app import constants as c
-    from training_pipeline.sagemaker.targets import default_bucket, resolve_targets
-
-    config = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
-    for stage, settings in config["stages"].items():
-        bucket = settings["environment_variables"][c.ENV_BUCKET]
-        targets = resolve_targets(stage, env={})
-        assert targets.bucket == default_bucket(stage) == bucket
-        assert targets.train_uri == c.TRAIN_URI.format(bucket=bucket)
-        assert targets.validation_uri == c.VALIDATION_URI.format(bucket=bucket)
-        # The deploy callback runs the model with the role the pipeline trained it with.
-        assert targets.role_arn == c.SAGEMAKER_ROLE_ARN.format(account=targets.account, stage=stage)
-        assert targets.pipeline_name == c.PIPELINE_NAME.format(stage=stage)
-
-
-def test_the_api_and_the_pipeline_name_their_settings_alike() -> None:
-    from chalice_app import constants as c
-    from training_pipeline.sagemaker import targets
-    from training_pipeline.steps import serve
-
-    assert targets.ENV_ROLE_ARN == c.ENV_SAGEMAKER_ROLE_ARN
-    assert targets.ENV_BUCKET == c.ENV_BUCKET
-    assert serve.MODEL_VERSION_ENV == c.MODEL_VERSION_ENV
 
 
 def test_the_local_commands_never_import_the_sdk() -> None:

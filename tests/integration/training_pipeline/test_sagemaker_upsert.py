@@ -58,7 +58,7 @@ def test_upsert_creates_then_updates_the_pipeline(aws: boto3.Session) -> None:
         ModelPackageGroupName="property-value-regressor-dev"
     )
     assert group["ModelPackageGroupName"] == "property-value-regressor-dev"
-    marker = aws.client("s3").get_object(Bucket=bucket, Key=targets.no_champion_key)
+    marker = aws.client("s3").get_object(Bucket=bucket, Key=targets.names.no_champion_key)
     assert marker["Body"].read().decode() == NO_CHAMPION_TEXT
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chalice_app.local.predictor import LocalPredictor
+from contract.environment import MODEL_VERSION
 from tests.conftest import EXAMPLE_RECORD
 from training_pipeline.model import pack_model
 from training_pipeline.steps import serve
@@ -29,7 +30,7 @@ def _ask(model: serve.LoadedModel, body: object) -> dict[str, object]:
 def test_one_record_and_a_batch_answer_what_the_local_predictor_answers(
     model_dir: Path, trained_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(serve.MODEL_VERSION_ENV, "v0001")
+    monkeypatch.setenv(MODEL_VERSION.name, "v0001")
     model = serve.model_fn(str(model_dir))
     local = LocalPredictor(trained_home).predict(EXAMPLE_RECORD)
     priced = {
@@ -60,7 +61,7 @@ def test_the_version_comes_from_env_then_a_file_then_the_model_bytes(
     assert hashed.startswith("sha256-") and hashed == serve.model_version(copy, env={})
     (copy / serve.VERSION_FILENAME).write_text("v0042\n")
     assert serve.model_version(copy, env={}) == "v0042"
-    assert serve.model_version(copy, env={serve.MODEL_VERSION_ENV: "v7"}) == "v7"
+    assert serve.model_version(copy, env={MODEL_VERSION.name: "v7"}) == "v7"
 
 
 def test_a_model_tar_gz_as_sagemaker_hands_it_over_is_loaded(

@@ -106,7 +106,11 @@ class FakeRuns:
 def fake_backends() -> Backends:
     return Backends(
         settings=Settings(
-            backend="local", key_refresh_seconds=60.0, key_ttl_seconds=300.0, max_body_bytes=1024
+            backend="local",
+            stage="local",
+            key_refresh_seconds=60.0,
+            key_ttl_seconds=300.0,
+            max_body_bytes=1024,
         ),
         keys=KeyChecker(FakeKeyStore({GOOD_KEY}), refresh_interval=60.0),
         predictor=FakePredictor(),

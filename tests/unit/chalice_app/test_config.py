@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from chalice_app.config import load_local_settings, load_settings
-from chalice_app.errors import ConfigurationError
-from training_pipeline.store import resolve_home
+from contract.settings import ConfigurationError
 
 
 def test_defaults() -> None:
@@ -38,20 +36,6 @@ def test_data_area_and_run_limit_are_configurable(tmp_path: Path) -> None:
     assert local.max_training_runs == 3
 
 
-def test_the_api_and_the_training_cli_resolve_home_alike(tmp_path: Path) -> None:
-    # GIVEN a relative home seen through a symlink
-    (tmp_path / "real").mkdir()
-    (tmp_path / "link").symlink_to(tmp_path / "real")
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        env = {"PVP_HOME": "link"}
-        # THEN both packages name the same absolute directory
-        assert load_local_settings(env).home == resolve_home(env=env) == tmp_path / "real"
-    finally:
-        os.chdir(cwd)
-
-
 @pytest.mark.parametrize(
     "env",
     [{"PVP_BACKEND": "gcp"}, {"PVP_KEY_REFRESH_SECONDS": "soon"}, {"PVP_MAX_BODY_BYTES": "-1"}],
@@ -78,13 +62,17 @@ def test_aws_names_carry_the_stage_and_each_can_be_overridden() -> None:
     assert dev.validation_uri == "s3://pvp-data/data/validation_data/test.csv"
     prd = load_aws_settings({**AWS_ENV, "PVP_STAGE": "prd", "PVP_RUN_TABLE": "runs"})
     assert prd.endpoint_name.endswith("-prd") and prd.run_table == "runs"
+    # Any short lower-case stage works, and names its own bucket unless told otherwise.
+    mine = load_aws_settings({"AWS_REGION": "us-east-1", "PVP_STAGE": "ana-42"})
+    assert mine.bucket == "property-value-predictor-data-ana-42"
+    assert load_aws_settings(AWS_ENV, stage="stg").stage == "stg"  # an operator's --stage
 
 
 @pytest.mark.parametrize(
     "change",
     [
         {"AWS_REGION": ""},
-        {"PVP_BUCKET": ""},
+        {"PVP_BUCKET": "Not_A_Bucket"},
         {"PVP_STAGE": "Prod Stage"},
         {"PVP_AWS_MAX_ATTEMPTS": "0"},
         {"PVP_ENDPOINT_TIMEOUT": "fast"},

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalice_app.constants import DEFAULT_DEPLOY_WAIT_SECONDS
-from chalice_app.deploy.functions import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
+from contract.environment import DEPLOY_WAIT_SECONDS
+from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
@@ -31,7 +31,7 @@ CALLED = {
     "s3:GetObject",
     "s3:ListBucket",
 }
-# What each of the pipeline's functions calls (chalice_app/deploy); the callback tests
+# What each of the pipeline's functions calls (chalice_app/callbacks); the callback tests
 # record the calls each one really makes and check them against these policies too.
 ROLLOUT = {
     "dynamodb:GetItem",
@@ -115,4 +115,4 @@ def test_the_deploy_callback_returns_before_the_lambda_step_gives_up(stage: str)
     functions = CONFIG["stages"][stage]["lambda_functions"]
     assert set(functions) == set(FUNCTION_CALLS)
     timeout = functions[DEPLOY_CALLBACK]["lambda_timeout"]
-    assert DEFAULT_DEPLOY_WAIT_SECONDS < timeout < LAMBDA_STEP_LIMIT_SECONDS
+    assert DEPLOY_WAIT_SECONDS.default < timeout < LAMBDA_STEP_LIMIT_SECONDS

@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from training_pipeline.model import ModelParams, PriceModel, fit_model
+from training_pipeline.model import ModelParams, PriceModel
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import TARGET
+from training_pipeline.training import fit_model
 
 
 @pytest.fixture(scope="session")

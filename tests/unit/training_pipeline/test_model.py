@@ -16,10 +16,10 @@ from training_pipeline.model import (
     RANGE_LEVEL,
     ModelParams,
     PriceModel,
-    fit_model,
 )
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES, TARGET
+from training_pipeline.training import fit_model
 
 # Few trees and folds: these tests compare models, they do not need good ones.
 QUICK = ModelParams(iterations=30, depth=4, range_folds=2, stack_iterations=50)

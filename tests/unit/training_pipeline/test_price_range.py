@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training_pipeline.model import RANGE_LEVEL, ModelParams, fit_model
+from training_pipeline.model import RANGE_LEVEL, ModelParams
 from training_pipeline.price_range import PriceRange
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import TARGET
+from training_pipeline.training import fit_model
 
 # Enough trees to learn the sample's formula; few enough to keep the test quick.
 PARAMS = ModelParams(iterations=100, depth=4, range_folds=5)

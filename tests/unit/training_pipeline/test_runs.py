@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training_pipeline.runs import RunLog
+from training_pipeline.run_log import RunLog
 
 
 def test_a_run_roundtrips_with_json_fields(tmp_path: Path) -> None:

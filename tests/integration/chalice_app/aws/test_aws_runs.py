@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalice_app.aws.clients import AwsClients
-from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
+from chalice_app.aws.run_table import TABLE_SCHEMA, RunTable
 from chalice_app.config import AwsSettings
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalice_app.aws.clients import AwsClients, fixed
-from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
+from chalice_app.aws.run_table import TABLE_SCHEMA, RunTable
 from chalice_app.aws.status import PipelineRunStatus
 from chalice_app.aws.training import PipelineLauncher
 from chalice_app.config import AwsSettings, load_aws_settings
@@ -92,21 +92,21 @@ def test_the_champion_is_the_model_the_endpoint_serves(
     assert aws.get("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
 
 
-def test_sagemaker_start_is_the_launcher_from_a_shell(
+def test_ops_start_is_the_launcher_from_a_shell(
     aws: AwsClients,
     runs: RunTable,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from training_pipeline.cli import main
+    from ops.cli import main
 
-    # GIVEN stage dev's pipeline and run table (the command knows the project's stages)
+    # GIVEN stage dev's pipeline and run table
     dev = load_aws_settings({**ENV, "PVP_STAGE": "dev"})
     aws.get("dynamodb").create_table(TableName=dev.run_table, **TABLE_SCHEMA)
     create_pipeline(aws.get("sagemaker"), dev)
     monkeypatch.setenv("AWS_REGION", dev.region)
     monkeypatch.delenv("PVP_BUCKET", raising=False)  # then the data's bucket
-    stage = ["sagemaker", "start", "--stage", "dev"]
+    stage = ["start", "--stage", "dev"]
 
     code = main([*stage, "--train", dev.train_uri, "--validation", dev.validation_uri])
 

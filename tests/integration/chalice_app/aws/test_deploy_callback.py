@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from chalice_app.aws.clients import AwsClients, fixed
-from chalice_app.aws.runs import TABLE_SCHEMA, RunTable
+from chalice_app.aws.run_table import TABLE_SCHEMA, RunTable
+from chalice_app.callbacks import service
+from chalice_app.callbacks.step_event import CallbackError
 from chalice_app.config import AwsSettings, load_aws_settings
-from chalice_app.deploy import callbacks as service
-from chalice_app.deploy.event import CallbackError
-from chalice_app.deploy.functions import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from chalice_app.wiring import build_callbacks, reset_callbacks
+from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
-from devtools.moto_resources import IMAGE, pipeline_targets
+from devtools.moto_resources import pipeline_targets
 from tests.aws_calls import CallRecorder
 from tests.conftest import stage_environment
 from tests.unit.chalice_app.test_iam_policies import granted
@@ -234,7 +234,7 @@ def test_the_first_model_creates_the_endpoint_and_the_run_is_recorded(stage: Sta
     sagemaker = stage.aws.get("sagemaker")
     model = sagemaker.describe_model(ModelName=name("v0001"))["PrimaryContainer"]
     assert model["Environment"] == {"PVP_MODEL_VERSION": "v0001"}
-    assert (model["Image"], model["ModelDataUrl"]) == (IMAGE, event["model_data_url"])
+    assert (model["Image"], model["ModelDataUrl"]) == (event["image_uri"], event["model_data_url"])
     config = sagemaker.describe_endpoint_config(EndpointConfigName=name("v0001"))
     (variant,) = config["ProductionVariants"]
     assert variant["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}

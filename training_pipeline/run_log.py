@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contract.vocabulary import RUN_STATUSES, RunView, utc_now
 from training_pipeline.store import connect
 
-RUN_STATUSES = ("pending", "running", "accepted", "rejected", "failed")
 _JSON_FIELDS = ("metrics", "gate")
 
 
@@ -21,24 +21,10 @@ def new_run_id() -> str:
     return f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 @dataclass(frozen=True)
-class RunRecord:
-    run_id: str
-    status: str
-    step: str | None
-    started_at: str
-    finished_at: str | None
-    train_path: str | None
-    validation_path: str | None
-    metrics: dict[str, Any] | None
-    gate: dict[str, Any] | None
-    model_version: str | None
-    reason: str | None
-    artifacts_dir: str | None
+class RunRecord(RunView):
+    """A run as the API shows it, and what the local launcher keeps beside it."""
+
     pid: int | None = None  # the training process while it runs
 
     def as_dict(self) -> dict[str, Any]:

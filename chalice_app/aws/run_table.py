@@ -20,7 +20,7 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 | model_data_url | S | the run's model.tar.gz |
 
 The status words, `step` names and `model_version`s are the local backend's
-(chalice_app/vocabulary.py).
+(contract/runs.py).
 
 Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`, `execution_arn`)
 remember which run a client's Idempotency-Key started, and one `deployment#<endpoint>`
@@ -31,12 +31,11 @@ returns either.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if_new, to_item
-from chalice_app.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS
+from contract.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS, utc_now
 
 # What a run item holds: the fields every backend shows, and what only AWS has.
 RUN_FIELDS = (
@@ -56,10 +55,6 @@ TABLE_SCHEMA: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
     "BillingMode": "PAY_PER_REQUEST",
 }
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _check(fields: Mapping[str, Any]) -> None:

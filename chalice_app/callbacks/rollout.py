@@ -15,9 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from chalice_app.aws.runs import utc_now
-from chalice_app.deploy.event import CallbackError
-from chalice_app.deploy.ports import (
+from chalice_app.callbacks.ports import (
     CONVERGING,
     REMOVING,
     Deployment,
@@ -26,6 +24,8 @@ from chalice_app.deploy.ports import (
     EndpointState,
     Runs,
 )
+from chalice_app.callbacks.step_event import CallbackError
+from contract.vocabulary import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from contract.resources import APP_NAME
 from ecs_proxy.routing import RouteMatch
 
 # WSGI keeps these two out of HTTP_*; API Gateway passes them as ordinary headers.
@@ -85,7 +86,7 @@ def build_event(
 class ProxyContext:
     """What Chalice may read from a Lambda context."""
 
-    function_name: str = "property-value-predictor-ecs"
+    function_name: str = f"{APP_NAME}-ecs"
     function_version: str = "$LATEST"
     memory_limit_in_mb: int = 0
     invoked_function_arn: str = ""

@@ -1,6 +1,6 @@
 """What the pipeline's Lambda steps send (training_pipeline/sagemaker/pipeline.py).
 
-A flat JSON object of strings and one boolean; see the README ("Deploy callback").
+A flat JSON object of strings and one boolean (contract.pipeline.EVENT_FIELDS).
 """
 
 from __future__ import annotations
@@ -10,19 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalice_app.vocabulary import PIPELINE_EXECUTION_ID, version_of_package
+from contract.pipeline import EVENT_FIELDS
+from contract.vocabulary import PIPELINE_EXECUTION_ID, version_of_package
 
-_FIELDS = (
-    "pipeline_execution_arn",
-    "execution_id",
-    "train_data_uri",
-    "validation_data_uri",
-    "model_data_url",
-    "image_uri",
-    "evaluation_uri",
-    "gate_accepted",
-    "model_package_arn",
-)
+# A first run has no champion, a run started outside the API no timestamp, and the
+# reason and the group are only reported: every other field must be there.
+_OPTIONAL = ("training_timestamp", "champion_model_data_url", "gate_reason", "model_package_group")
+_FIELDS = tuple(name for name in EVENT_FIELDS if name not in _OPTIONAL)
 _EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):(\d{12}):pipeline/")
 
 

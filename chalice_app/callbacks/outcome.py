@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chalice_app.deploy.event import CallbackError, StepEvent
-from chalice_app.deploy.ports import ArtifactError, Artifacts
+from chalice_app.callbacks.ports import ArtifactError, Artifacts
+from chalice_app.callbacks.step_event import CallbackError, StepEvent
 
 
 def finite(value: Any) -> Any:

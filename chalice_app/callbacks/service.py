@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalice_app.aws.runs import utc_now
+from chalice_app.callbacks.outcome import read_evaluation, run_fields
+from chalice_app.callbacks.ports import Artifacts, Endpoints, Runs
+from chalice_app.callbacks.rollout import Rollout
+from chalice_app.callbacks.step_event import CallbackError, StepEvent, parse_event
 from chalice_app.config import DeploySettings
-from chalice_app.constants import SAGEMAKER_ROLE_ARN
-from chalice_app.deploy.event import CallbackError, StepEvent, parse_event
-from chalice_app.deploy.outcome import read_evaluation, run_fields
-from chalice_app.deploy.ports import Artifacts, Endpoints, Runs
-from chalice_app.deploy.rollout import Rollout
+from contract.resources import StageNames, StageTargets
+from contract.vocabulary import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,7 @@ class Callbacks:
     clock: Callable[[], float]
 
     def served_name(self, version: str) -> str:
-        from chalice_app.aws.endpoints import served_name
-
-        return served_name(self.stage, version)
+        return StageNames(self.stage).served(version)
 
 
 def record_rejection(callbacks: Callbacks, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,9 +120,8 @@ def watch(callbacks: Callbacks, remaining_seconds: float) -> dict[str, Any]:
 def _prepare(callbacks: Callbacks, event: StepEvent, name: str) -> None:
     """The model and the serverless config for this version, both called `name`."""
     settings = callbacks.settings
-    role = settings.role_arn or SAGEMAKER_ROLE_ARN.format(
-        account=event.account, stage=callbacks.stage
-    )
+    stage = StageTargets.of(StageNames(callbacks.stage), account=event.account, region=event.region)
+    role = settings.role_arn or stage.role_arn
     callbacks.endpoints.create_model(
         name,
         image=event.image_uri,

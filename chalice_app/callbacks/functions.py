@@ -1,8 +1,8 @@
 """The pipeline's Lambda functions, on the app through this blueprint (chalice_app/app.py).
 
-Thin: take the event, call the service (callbacks.py), answer. Chalice deploys them as
-`property-value-predictor-{stage}-{name}`, the ARNs the pipeline definition derives
-(training_pipeline/sagemaker/targets.py); each has its own least-privilege role
+Thin: take the event, call the service (service.py), answer. Chalice deploys them as
+`property-value-predictor-{stage}-{name}` (contract/resources.py names them for the
+pipeline definition and the policies too); each has its own least-privilege role
 (.chalice/policy-<stage>-<name>.json).
 """
 
@@ -16,12 +16,10 @@ from chalice.app import Blueprint
 
 from chalice_app import observability
 from chalice_app.wiring import get_callbacks
+from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 
 pipeline = Blueprint(__name__)
 
-DEPLOY_CALLBACK = "deploy_callback"
-RECORD_REJECTION = "record_rejection"
-DEPLOY_WATCH = "deploy_watch"
 # How often the watcher looks for a rollout nobody holds (a minute is a fraction of
 # what a serverless endpoint takes to create or update).
 WATCH_SCHEDULE = "rate(1 minute)"
@@ -45,24 +43,24 @@ def _observed(handler: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., di
 @pipeline.lambda_function(name=DEPLOY_CALLBACK)
 @_observed
 def deploy_callback(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalice_app.deploy import callbacks  # here: the API's cold start never pays for it
+    from chalice_app.callbacks import service  # here: the API's cold start never pays for it
 
-    return callbacks.deploy_accepted(get_callbacks(), event, _remaining_seconds(context))
+    return service.deploy_accepted(get_callbacks(), event, _remaining_seconds(context))
 
 
 @pipeline.lambda_function(name=RECORD_REJECTION)
 @_observed
 def record_rejection(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalice_app.deploy import callbacks
+    from chalice_app.callbacks import service
 
-    return callbacks.record_rejection(get_callbacks(), event)
+    return service.record_rejection(get_callbacks(), event)
 
 
 @_observed
 def _watch(event: Any, context: Any) -> dict[str, Any]:
-    from chalice_app.deploy import callbacks
+    from chalice_app.callbacks import service
 
-    return callbacks.watch(get_callbacks(), _remaining_seconds(context))
+    return service.watch(get_callbacks(), _remaining_seconds(context))
 
 
 @pipeline.schedule(WATCH_SCHEDULE, name=DEPLOY_WATCH)

@@ -1,0 +1,63 @@
+"""`python -m devtools.generate [--check]` (make generate): rewrite every generated file.
+
+Each file is rendered from the code that owns what it says; `--check` only compares
+and exits 1 naming the stale files, which is what the drift tests do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _openapi() -> str:
+    from chalice_app.openapi import render
+
+    return render()
+
+
+def _configuration() -> str:
+    from devtools.configuration_doc import render
+
+    return render()
+
+
+GENERATED: dict[str, Callable[[], str]] = {
+    "chalice_app/openapi.json": _openapi,
+    "docs/configuration.md": _configuration,
+}
+
+
+def stale(root: Path = REPO_ROOT) -> list[str]:
+    """The generated files whose content is not what the code renders now."""
+    found = []
+    for path, render in GENERATED.items():
+        target = root / path
+        if not target.is_file() or target.read_text(encoding="utf-8") != render():
+            found.append(path)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.generate", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="compare only; exit 1 if stale")
+    args = parser.parse_args(argv)
+    if args.check:
+        found = stale()
+        for path in found:
+            print(f"stale: {path} (run make generate)")
+        return 1 if found else 0
+    for path, render in GENERATED.items():
+        target = REPO_ROOT / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
