@@ -93,11 +93,11 @@ def _request() -> Request:
     return request
 
 
-def _authorized() -> Backends:
-    """The backends, once the request's API key is accepted (before any body is read)."""
+def _authorized() -> tuple[Backends, str]:
+    """The backends and the client's name, once the request's API key is accepted
+    (before any body is read)."""
     backends = get_backends()
-    backends.keys.check(_request().headers.get(API_KEY_HEADER))
-    return backends
+    return backends, backends.keys.check(_request().headers.get(API_KEY_HEADER))
 
 
 def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = False) -> Contract:
@@ -129,8 +129,9 @@ def _openapi_text() -> str:
 @app.route("/get_prediction", methods=["POST"], content_types=ANY_CONTENT)
 def get_prediction() -> Response:
     def handle() -> Mapping[str, Any]:
-        backends = _authorized()
-        return services.predict(backends, _parsed(backends, contracts.PredictionRequest))
+        backends, client = _authorized()
+        request = _parsed(backends, contracts.PredictionRequest)
+        return services.predict(backends, request, client=client)
 
     return _answer(handle)
 
@@ -138,10 +139,10 @@ def get_prediction() -> Response:
 @app.route("/start_training", methods=["GET", "POST"], content_types=ANY_CONTENT)
 def start_training() -> Response:
     def handle() -> Mapping[str, Any]:
-        backends = _authorized()
+        backends, client = _authorized()
         request = _parsed(backends, contracts.TrainingRequest, empty_ok=True)
         idempotency_key = _request().headers.get(IDEMPOTENCY_KEY_HEADER)
-        return services.start_training(backends, request, idempotency_key)
+        return services.start_training(backends, request, idempotency_key, client=client)
 
     return _answer(handle, on_error=TRAINING_FAILURE)
 
@@ -149,7 +150,7 @@ def start_training() -> Response:
 @app.route("/training/{execution_id}", methods=["GET"], content_types=ANY_CONTENT)
 def training_status(execution_id: str) -> Response:
     def handle() -> Mapping[str, Any]:
-        return services.training_status(_authorized(), execution_id)
+        return services.training_status(_authorized()[0], execution_id)
 
     return _answer(handle)
 
