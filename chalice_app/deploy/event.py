@@ -1,6 +1,6 @@
 """What the pipeline's Lambda steps send (training_pipeline/sagemaker/pipeline.py).
 
-A flat JSON object of strings and one boolean; see the README ("Deploy callback").
+A flat JSON object of strings and one boolean; see docs/aws.md ("The deploy callback").
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def get_pipeline(targets: PipelineTargets, session: PipelineSession) -> Pipeline
         )
 
     def callback(name: str, function_arn: str, registered: ModelStep) -> LambdaStep:
-        # What the deploy callback and the rejection record need; see the README.
+        # What the deploy callback and the rejection record need; see docs/aws.md.
         inputs: dict[str, Any] = {
             "pipeline_execution_arn": ExecutionVariables.PIPELINE_EXECUTION_ARN,
             "execution_id": ExecutionVariables.PIPELINE_EXECUTION_ID,
