@@ -59,13 +59,13 @@ def _answer(
     try:
         return _json(200, handle())
     except ApiError as exc:
-        observability.count(f"error.{type(exc).__name__}")
+        observability.count_error(type(exc).__name__)
         if exc.STATUS_CODE >= 500:
             # Lets an operator find the log lines of a failure a client reports.
             extra["request_id"] = _request_id()
         return _json(exc.STATUS_CODE, {**exc.body(), **extra})
     except Exception:
-        observability.count("error.unhandled")
+        observability.count_error("unhandled")
         log.exception("unhandled error")
         return _json(500, error_body("internal error", **extra, request_id=_request_id()))
 
@@ -73,7 +73,8 @@ def _answer(
 @app.middleware("http")
 def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Every log line of a request carries its id; its metrics leave when it ends."""
-    with observability.request(_request_id(event)):
+    function = getattr(app.lambda_context, "function_name", None)
+    with observability.request(_request_id(event), function):
         return get_response(event)
 
 
