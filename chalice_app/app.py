@@ -20,6 +20,7 @@ from chalice_app.errors import (
     PayloadTooLargeError,
     error_body,
 )
+from chalice_app.invoker.functions import invoker
 from chalice_app.proxy_event import CheckedChalice
 from chalice_app.wiring import Backends, get_backends
 from contract.resources import APP_NAME
@@ -160,3 +161,5 @@ def training_status(execution_id: str) -> Response:
 
 # The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/callbacks).
 app.register_blueprint(pipeline)
+# The test invoker, which calls this API as a client would (chalice_app/invoker).
+app.register_blueprint(invoker)

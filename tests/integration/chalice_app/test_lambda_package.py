@@ -58,6 +58,25 @@ out = {**answers, "invalid": invalid,
        "modules": sorted({m.split(".")[0] for m in sys.modules})}
 print("PROBE " + json.dumps(out))
 """
+# Runs a Lambda function as Lambda does: its module imported by the handler string of the
+# packaged template (without app.py), called with each event given on stdin.
+FUNCTION_PROBE = """
+import importlib, json, sys
+sys.path[:0] = sys.argv[2:]
+module, _, name = sys.argv[1].rpartition(".")
+handler = getattr(importlib.import_module(module), name)
+
+class Context:
+    function_name = "probe"
+    memory_limit_in_mb = 256
+    invoked_function_arn = ""
+    aws_request_id = "probe-request"
+
+    def get_remaining_time_in_millis(self):
+        return 5000
+
+print("PROBE " + json.dumps([handler(event, Context()) for event in json.loads(sys.stdin.read())]))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +126,42 @@ def _probe(paths: list[Path], env: dict[str, str], request: dict[str, Any] | Non
     assert ran.returncode == 0, ran.stderr
     (line,) = [line for line in ran.stdout.splitlines() if line.startswith("PROBE ")]
     return json.loads(line.removeprefix("PROBE ")), ran.stdout
+
+
+def _handler(package: Path, function: str) -> str:
+    """The handler string the packaged template gives a function (its logical id)."""
+    template = json.loads((package.parent / "out" / "sam.json").read_text())
+    logical = "".join(part.title() for part in function.split("_"))
+    return str(template["Resources"][logical]["Properties"]["Handler"])
+
+
+@pytest.mark.slow
+def test_the_test_invoker_runs_from_the_zip_as_lambda_loads_it(
+    package: Path, tmp_path: Path
+) -> None:
+    from contract.environment import API_URL
+    from contract.resources import TEST_INVOKER
+    from devtools.launch import free_port
+    from tests import events
+
+    sent = events.load("test_invoker/ping")
+    refused = events.load("test_invoker/refused/unknown_endpoint")
+    paths = [package, _runtime_boto3(tmp_path / "runtime")]
+    ran = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", FUNCTION_PROBE, _handler(package, TEST_INVOKER)]
+        + [str(path) for path in paths],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], API_URL.name: f"http://127.0.0.1:{free_port()}"},
+        input=json.dumps([sent, refused]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    (line,) = [line for line in ran.stdout.splitlines() if line.startswith("PROBE ")]
+    # The route table came from the zip's app: /ping was sent (and refused), /predict not.
+    first, second = json.loads(line.removeprefix("PROBE "))
+    assert first["error"]["kind"] == "refused" and second["error"]["kind"] == "unknown_endpoint"
 
 
 @pytest.mark.slow
