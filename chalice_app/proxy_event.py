@@ -97,7 +97,9 @@ def _values_problem(event: dict[str, Any], resource: str, entries: Mapping[str, 
 
 
 def _body_problem(body: Any, is_base64: Any) -> str | None:
-    if body is not None and not isinstance(body, str):
+    # Bytes never come from Lambda (its events are JSON) but from Chalice's own local
+    # gateway (`chalice local`, chalice.test.Client), which Chalice's Request reads too.
+    if body is not None and not isinstance(body, str | bytes):
         return (
             f"body must be a string (the request's JSON as text, as API Gateway sends it), "
             f'not {_kind(body)}: write "body": "{{\\"Type\\": ...}}"'

@@ -110,3 +110,15 @@ def test_the_ecs_proxys_events_pass(method: str, path: str, body: bytes) -> None
     }
     event = build_event(environ, path, route, body)
     assert problem(copy.deepcopy(event), app.routes) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("GET", "/ping", None), ("POST", "/get_prediction", b'{"Type": "casa"}')],
+)
+def test_chalices_local_gateways_events_pass(method: str, path: str, body: bytes | None) -> None:
+    from chalice.local import LambdaEventConverter, RouteMatcher
+
+    converter = LambdaEventConverter(RouteMatcher(list(app.routes)))
+    event = converter.create_lambda_event(method, path, {"content-type": "application/json"}, body)
+    assert problem(event, app.routes) is None
