@@ -35,6 +35,7 @@ _REQUIRED: Final = (
     "stageVariables",
     "body",
 )
+_REQUIRED_KEYS: Final = frozenset(_REQUIRED)
 _NULL_OR_OBJECT: Final = ("multiValueQueryStringParameters", "stageVariables")
 # What the test invoker takes (chalice_app/invoker): a common mix-up in the console.
 _INVOKER_KEYS: Final = ("endpoint", "method_type")
@@ -68,8 +69,8 @@ def problem(event: Any, routes: Mapping[str, Mapping[str, Any]]) -> str | None:
         return f"requestContext.resourcePath must be one of this API's routes ({known})"
     if not isinstance(context.get("httpMethod"), str):
         return "requestContext.httpMethod must be the request's method, e.g. GET"
-    missing = [key for key in _REQUIRED if key not in event]
-    if missing:
+    if not event.keys() >= _REQUIRED_KEYS:
+        missing = [key for key in _REQUIRED if key not in event]
         return (
             f"the event lacks {', '.join(missing)} (API Gateway always sends them; null when empty)"
         )
