@@ -91,6 +91,8 @@ def parse_event(event: Any, routes: Mapping[str, Iterable[str]]) -> Call:
     parts = urlsplit(endpoint)
     if parts.fragment or any(c.isspace() or not c.isprintable() for c in endpoint):
         raise _bad("endpoint must be a path with an optional query, without spaces or '#'")
+    if not endpoint.isascii():
+        raise _bad("endpoint must be ASCII, as HTTP sends it: percent-encode the rest (ñ: %C3%B1)")
     table = RouteTable(routes)
     matched = table.match(parts.path)
     if matched is None:

@@ -33,7 +33,6 @@ _CHUNK: Final = 64 * 1024
 @dataclass(frozen=True)
 class Answer:
     status: int
-    content_type: str
     body: bytes
 
 
@@ -83,8 +82,8 @@ def _exchange(base_url: str, call: Call, deadline: _Deadline) -> Answer:
         sock.settimeout(deadline.left())
         try:
             conn.request(call.method, prefix + call.target, body=call.body, headers=call.headers)
-        except ValueError as exc:  # a header name or value http.client will not send
-            raise InvokerError(BAD_EVENT, f"headers: {exc}") from None
+        except ValueError as exc:  # a header http.client will not send (not latin-1, ...)
+            raise InvokerError(BAD_EVENT, f"the request cannot be sent as written: {exc}") from None
         sock.settimeout(deadline.left())
         response = conn.getresponse()
         body = bytearray()
@@ -97,7 +96,6 @@ def _exchange(base_url: str, call: Call, deadline: _Deadline) -> Answer:
             body += chunk
             if len(body) > MAX_ANSWER_BYTES:
                 raise InvokerError(BAD_ANSWER, f"answer larger than {MAX_ANSWER_BYTES} bytes")
-        content_type = response.getheader("Content-Type", "")
-        return Answer(response.status, content_type, bytes(body))
+        return Answer(response.status, bytes(body))
     finally:
         conn.close()

@@ -194,6 +194,14 @@ def test_an_api_that_hangs_up_is_a_bad_answer(api_home: ApiHome) -> None:
     assert _outcome(result) == kinds.BAD_ANSWER
 
 
+def test_a_header_http_cannot_carry_is_refused_not_a_crash(proxy: RunningServer) -> None:
+    event = events.load("test_invoker/ping")
+    event["headers"] = {"X-Client": "Ñuñoa ☃"}  # beyond latin-1, what HTTP/1.1 headers carry
+    result = _call(proxy.base_url, event)
+    assert _outcome(result) == kinds.BAD_EVENT
+    assert "cannot be sent" in result["error"]["message"]
+
+
 def test_tls_to_a_plain_http_server_is_unreachable_not_a_crash(proxy: RunningServer) -> None:
     result = _call(f"https://{proxy.host}:{proxy.port}", events.load("test_invoker/ping"))
     assert _outcome(result) == kinds.UNREACHABLE

@@ -76,6 +76,7 @@ def test_headers_the_invoker_sets_itself_are_dropped() -> None:
         (_event(endpoint="https://elsewhere/ping"), BAD_EVENT, ["endpoint"]),
         (_event(endpoint="/ping#top"), BAD_EVENT, ["'#'"]),
         (_event(endpoint="/ping x"), BAD_EVENT, ["spaces"]),
+        (_event(endpoint="/training/ñ", method_type="GET"), BAD_EVENT, ["ASCII", "%C3%B1"]),
         (_event(headers={"API-key": 12}), BAD_EVENT, ["headers"]),
         (_event(headers={"X": "a\r\nInjected: 1"}), BAD_EVENT, ["line breaks"]),
         (_event(payload=float("nan")), BAD_EVENT, ["payload"]),
