@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import Request, Response
 
 from chalice_app import contracts, observability, services
 from chalice_app.callbacks.functions import pipeline
@@ -20,10 +20,13 @@ from chalice_app.errors import (
     PayloadTooLargeError,
     error_body,
 )
+from chalice_app.invoker.functions import invoker
+from chalice_app.proxy_event import CheckedChalice
 from chalice_app.wiring import Backends, get_backends
 from contract.resources import APP_NAME
 
-app = Chalice(app_name=APP_NAME, configure_logs=False)
+# A Chalice app that refuses a malformed proxy event with a 400 before reading it.
+app = CheckedChalice(app_name=APP_NAME, configure_logs=False)
 log = logging.getLogger(__name__)
 
 # Bodies are parsed from raw_body whatever the Content-Type (curl -d sends a form type),
@@ -158,3 +161,5 @@ def training_status(execution_id: str) -> Response:
 
 # The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/callbacks).
 app.register_blueprint(pipeline)
+# The test invoker, which calls this API as a client would (chalice_app/invoker).
+app.register_blueprint(invoker)
