@@ -75,14 +75,14 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
     )
 
 
-def _client(args: tuple[str, int, str, str, float]) -> tuple[list[float], int]:
-    host, port, body, key, until = args
+def _client(args: tuple[str, int, str, str, float, str]) -> tuple[list[float], int]:
+    host, port, body, key, until, path = args
     headers = {"Content-Type": "application/json", "API-key": key}
     latencies, errors = [], 0
     while time.monotonic() < until:
         started = time.perf_counter()
         conn = http.client.HTTPConnection(host, port, timeout=10)
-        conn.request("POST", "/get_prediction", body, headers)
+        conn.request("POST", path, body, headers)
         response = conn.getresponse()
         response.read()
         conn.close()
@@ -92,11 +92,17 @@ def _client(args: tuple[str, int, str, str, float]) -> tuple[list[float], int]:
 
 
 def run_python(
-    host: str, port: int, body: str, key: str, connections: int, seconds: int
+    host: str,
+    port: int,
+    body: str,
+    key: str,
+    connections: int,
+    seconds: int,
+    path: str = "/get_prediction",
 ) -> LoadResult:
     until = time.monotonic() + seconds
     with multiprocessing.get_context("spawn").Pool(connections) as pool:
-        parts = pool.map(_client, [(host, port, body, key, until)] * connections)
+        parts = pool.map(_client, [(host, port, body, key, until, path)] * connections)
     latencies = sorted(x for part, _ in parts for x in part)
     quantiles = statistics.quantiles(latencies, n=100)
     return LoadResult(
