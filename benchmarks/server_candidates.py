@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from chalice_app import constants as c
+from contract import environment as env_vars
 from ecs_proxy.limits import ServerLimits, load_limits
 
 SERVER_ENV = "PVP_BENCH_SERVER"
@@ -36,13 +36,11 @@ _HYPER_MIN_BUFFER = 8192
 
 
 def _address(env: Mapping[str, str]) -> tuple[str, int]:
-    return env.get(c.ENV_BIND_HOST) or c.DEFAULT_BIND_HOST, int(
-        env.get(c.ENV_PORT) or c.DEFAULT_PORT
-    )
+    return env_vars.BIND_HOST.read(env), env_vars.PORT.read(env)
 
 
 def _workers(env: Mapping[str, str]) -> int:
-    return int(env.get(c.ENV_WORKERS) or c.DEFAULT_WORKERS)
+    return env_vars.WORKERS.read(env)
 
 
 def warmed_wsgi_app() -> Any:
@@ -87,7 +85,7 @@ def run_granian(interface: str, env: Mapping[str, str], limits: ServerLimits) ->
             keep_alive=True,
             max_buffer_size=max(limits.max_header_bytes, _HYPER_MIN_BUFFER),
         ),
-        log_access=bool(env.get(c.ENV_ACCESS_LOG)),
+        log_access=env_vars.ACCESS_LOG.read(env),
         respawn_failed_workers=True,
         workers_kill_timeout=10,
     ).serve()
@@ -112,7 +110,7 @@ def run_uvicorn(env: Mapping[str, str], limits: ServerLimits) -> None:
             "timeout": 60,
             "graceful_timeout": 10,
             "errorlog": "-",
-            "accesslog": "-" if env.get(c.ENV_ACCESS_LOG) else None,
+            "accesslog": "-" if env_vars.ACCESS_LOG.read(env) else None,
         }
     ).run()
 
