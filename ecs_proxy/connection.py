@@ -4,9 +4,9 @@ h11 parses; this class adds what a server facing unbuffered clients needs: deadl
 for the head and the body (408), a bound on both (431/414/413, a chunk announced larger
 than the body limit included), a keep-alive timeout, no request with ambiguous framing
 (ecs_proxy.framing), and answers in the API's `{"error": ...}` shape for whatever it
-refuses. The app is
-called inline, so a worker process runs exactly one request at a time, as Chalice's
-app object requires, while any number of slow clients wait on the loop.
+refuses. The app is called inline, so a worker process runs exactly one request at a
+time, as Chalice's app object requires, while any number of slow clients wait on the
+loop.
 """
 
 from __future__ import annotations
