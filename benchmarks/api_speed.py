@@ -28,7 +28,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run_wrk
+from benchmarks.load import (
+    LoadResult,
+    load_average,
+    pick_tool,
+    run_python,
+    run_wrk,
+    with_server_cpu,
+)
 from benchmarks.server_candidates import SERVER_ENV
 from benchmarks.slow_clients import SlowClients
 from benchmarks.socket_options import check_nodelay
@@ -85,11 +92,14 @@ class HttpRow:
 def _one_load(
     server: RunningServer, key: str, connections: int, seconds: int, tool: str
 ) -> LoadResult:
+    pid = server.process.pid
     if tool == "wrk":
         url = f"{server.base_url}/get_prediction"
         run_wrk(url, BODY, key, connections, 2)  # warm every worker
-        return run_wrk(url, BODY, key, connections, seconds)
-    return run_python(server.host, server.port, BODY, key, connections, seconds)
+        return with_server_cpu(pid, lambda: run_wrk(url, BODY, key, connections, seconds))
+    return with_server_cpu(
+        pid, lambda: run_python(server.host, server.port, BODY, key, connections, seconds)
+    )
 
 
 def measure_connections(
@@ -150,8 +160,18 @@ def median_rows(rows: list[HttpRow]) -> dict[tuple[str, int, int], LoadResult]:
             statistics.median(load.max_ms for load in answered),
             sum(load.errors for load in loads),
             sum(load.requests for load in loads),
+            _median_or_none([load.cpu_ms_per_request for load in answered]),
         )
     return medians
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def _cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def print_http(
@@ -164,18 +184,18 @@ def print_http(
     )
     print(
         "| round | server | slow clients | connections | req/s | p50 ms | p99 ms | max ms "
-        "| errors |"
+        "| errors | server CPU ms/req |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         r = row.load
         cells = f"| {row.round} | {row.server} | {row.slow_clients} | {r.connections} "
         if r.requests == 0:  # wrk reports no latency and no timeout then
-            print(cells + "| 0 | - | - | - | all |")
+            print(cells + "| 0 | - | - | - | all | - |")
             continue
         print(
             cells + f"| {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-            f"| {r.max_ms:.1f} | {r.errors} |"
+            f"| {r.max_ms:.1f} | {r.errors} | {_cpu(r.cpu_ms_per_request)} |"
         )
     medians = median_rows(rows)
     first = args.servers[0]
@@ -185,9 +205,9 @@ def print_http(
     )
     print(
         "| server | TCP_NODELAY | slow clients | connections | req/s | x req/s | p50 ms "
-        "| p99 ms | x p99 | max ms | errors |"
+        "| p99 ms | x p99 | max ms | errors | server CPU ms/req |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (name, slow, connections), r in medians.items():
         base = medians[(first, slow, connections)]
         rps_ratio = r.requests_per_s / base.requests_per_s if base.requests_per_s else 0.0
@@ -196,7 +216,7 @@ def print_http(
         print(
             f"| {name} | {flag} | {slow} | {connections} | {r.requests_per_s:,.0f} "
             f"| {rps_ratio:.2f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {p99_ratio:.2f} "
-            f"| {r.max_ms:.1f} | {r.errors} |"
+            f"| {r.max_ms:.1f} | {r.errors} | {_cpu(r.cpu_ms_per_request)} |"
         )
 
 

@@ -19,17 +19,30 @@ from pathlib import Path
 
 from benchmarks.api_speed import prepare_home
 from benchmarks.api_speed_aws import RECORD  # one record in the model's own columns
-from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run_wrk
+from benchmarks.load import (
+    LoadResult,
+    load_average,
+    pick_tool,
+    run_python,
+    run_wrk,
+    with_server_cpu,
+)
+from devtools.launch import RunningServer
 from devtools.moto_stack import running_model_server
 
 
-def _one_load(base_url: str, port: int, connections: int, seconds: int, tool: str) -> LoadResult:
-    body = json.dumps(RECORD)
+def _one_load(server: RunningServer, connections: int, seconds: int, tool: str) -> LoadResult:
+    body, pid = json.dumps(RECORD), server.process.pid
     if tool == "wrk":
-        url = f"{base_url}/invocations"
+        url = f"{server.base_url}/invocations"
         run_wrk(url, body, "", connections, 2)  # warm every worker
-        return run_wrk(url, body, "", connections, seconds)
-    return run_python("127.0.0.1", port, body, "", connections, seconds, path="/invocations")
+        return with_server_cpu(pid, lambda: run_wrk(url, body, "", connections, seconds))
+    return with_server_cpu(
+        pid,
+        lambda: run_python(
+            server.host, server.port, body, "", connections, seconds, path="/invocations"
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,22 +66,23 @@ def main(argv: list[str] | None = None) -> int:
         for round_ in range(args.rounds):
             with running_model_server(model_dir, home / "model_server.log") as server:
                 for connections in rows:
-                    load = _one_load(server.base_url, server.port, connections, args.seconds, tool)
+                    load = _one_load(server, connections, args.seconds, tool)
                     rows[connections].append(load)
                     print(f"round {round_ + 1}: {load}, load average {load_average()}", flush=True)
     print(
         f"\nPOST /invocations, one record ({args.seconds}s per row, {args.rounds} round(s), "
         f"tool: {tool}): medians"
     )
-    print("| connections | req/s | p50 ms | p99 ms | max ms | errors |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| connections | req/s | p50 ms | p99 ms | max ms | errors | server CPU ms/req |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for connections, loads in rows.items():
         print(
             f"| {connections} | {statistics.median(r.requests_per_s for r in loads):,.0f} "
             f"| {statistics.median(r.p50_ms for r in loads):.2f} "
             f"| {statistics.median(r.p99_ms for r in loads):.2f} "
             f"| {statistics.median(r.max_ms for r in loads):.1f} "
-            f"| {sum(r.errors for r in loads)} |"
+            f"| {sum(r.errors for r in loads)} "
+            f"| {statistics.median(r.cpu_ms_per_request or 0.0 for r in loads):.2f} |"
         )
     return 1 if any(r.errors for loads in rows.values() for r in loads) else 0
 
