@@ -1,13 +1,15 @@
 """API speed: /get_prediction over loopback HTTP through the ECS proxy, the handler's
 import time in a fresh interpreter, and the Lambda package's unzipped size.
 
-    python -m benchmarks.api_speed [--seconds 10] [--workers 2] [--rounds 2]
-        [--slow-clients 200] [--servers ecs_proxy benchmarks.sync_server]
-        [--skip-package] [--load auto|wrk|python]
+    python -m benchmarks.api_speed [--seconds 10] [--workers 2] [--rounds 3]
+        [--slow-clients 200] [--servers proxy sync granian-wsgi granian-asgi uvicorn]
+        [--skip-package] [--skip-import] [--load auto|wrk|python]
 
-Each server runs in turn, several rounds, and every row is printed with the machine's
-load average: on a shared machine compare rows of the same round, and read the best
-round as the best case.
+The servers take turns within each round, in alternate order from one round to the
+next, so a busy moment of the machine hits them alike; every row is printed with the
+machine's load average, then the median of the rounds for each server and cell, with
+its ratio to the first server's. Each server's own end of a connection is checked for
+TCP_NODELAY (benchmarks.socket_options).
 """
 
 from __future__ import annotations
@@ -26,12 +28,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
-
-from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run_wrk
+from benchmarks.load import (
+    LoadResult,
+    load_average,
+    pick_tool,
+    run_python,
+    run_wrk,
+    with_server_cpu,
+)
+from benchmarks.server_candidates import SERVER_ENV
 from benchmarks.slow_clients import SlowClients
+from benchmarks.socket_options import check_nodelay
 from chalice_app.config import load_local_settings
-from contract.environment import HOME
+from contract.environment import HOME, WORKERS
 from devtools.launch import REPO_ROOT, RunningServer, running_proxy
 from devtools.serve_local import prepare
 
@@ -60,21 +69,37 @@ def prepare_home(home: Path) -> str:
     return key
 
 
+# `--servers` choices: the module run as `python -m`, and what it reads from the
+# environment. `proxy` is what ships; the others are references and candidates.
+SERVERS: dict[str, tuple[str, dict[str, str]]] = {
+    "proxy": ("ecs_proxy", {}),
+    "sync": ("benchmarks.sync_server", {}),
+    **{
+        name: ("benchmarks.server_candidates", {SERVER_ENV: name})
+        for name in ("granian-wsgi", "granian-asgi", "uvicorn")
+    },
+}
+
+
 @dataclass(frozen=True)
 class HttpRow:
     server: str
     slow_clients: int
     load: LoadResult
+    round: int = 0
 
 
 def _one_load(
     server: RunningServer, key: str, connections: int, seconds: int, tool: str
 ) -> LoadResult:
+    pid = server.process.pid
     if tool == "wrk":
         url = f"{server.base_url}/get_prediction"
         run_wrk(url, BODY, key, connections, 2)  # warm every worker
-        return run_wrk(url, BODY, key, connections, seconds)
-    return run_python(server.host, server.port, BODY, key, connections, seconds)
+        return with_server_cpu(pid, lambda: run_wrk(url, BODY, key, connections, seconds))
+    return with_server_cpu(
+        pid, lambda: run_python(server.host, server.port, BODY, key, connections, seconds)
+    )
 
 
 def measure_connections(
@@ -90,40 +115,108 @@ def measure_connections(
         return [_one_load(server, key, connections, seconds, tool) for connections in (1, 8)]
 
 
-def measure_http(home: Path, key: str, args: argparse.Namespace, tool: str) -> list[HttpRow]:
+def measure_http(
+    home: Path, key: str, args: argparse.Namespace, tool: str
+) -> tuple[list[HttpRow], dict[str, bool | None]]:
     """Every server, without and with slow clients, at 1 and 8 connections; in rounds
-    that alternate the servers, so a busy moment of the machine hits both alike."""
-    rows = []
-    for _ in range(args.rounds):
-        for module in args.servers:
-            with running_proxy(home, workers=args.workers, module=module) as server:
+    that alternate the servers, so a busy moment of the machine hits them alike. Also
+    whether each server set TCP_NODELAY on its end of a connection."""
+    rows, nodelay = [], {}
+    for round_ in range(args.rounds):
+        order = args.servers if round_ % 2 == 0 else args.servers[::-1]
+        for name in order:
+            module, env = SERVERS[name]
+            with running_proxy(home, workers=args.workers, module=module, env=env) as server:
+                nodelay[name] = check_nodelay(server.process.pid, server.host, server.port)
                 for slow in (0, args.slow_clients):
                     with SlowClients(server.host, server.port, slow):
                         for connections in (1, 8):
                             load = _one_load(server, key, connections, args.seconds, tool)
-                            rows.append(HttpRow(module, slow, load))
+                            rows.append(HttpRow(name, slow, load, round_ + 1))
                             print(
                                 f"measured: {rows[-1]}, load average {load_average()}", flush=True
                             )
-    return rows
+    return rows, nodelay
 
 
-def print_http(rows: list[HttpRow], args: argparse.Namespace) -> None:
+def _cell(row: HttpRow) -> tuple[str, int, int]:
+    return row.server, row.slow_clients, row.load.connections
+
+
+def median_rows(rows: list[HttpRow]) -> dict[tuple[str, int, int], LoadResult]:
+    """Per server and cell, the median of each figure over the rounds."""
+    cells: dict[tuple[str, int, int], list[LoadResult]] = {}
+    for row in rows:
+        cells.setdefault(_cell(row), []).append(row.load)
+    medians = {}
+    for cell, loads in cells.items():
+        answered = [load for load in loads if load.requests] or loads
+        medians[cell] = LoadResult(
+            loads[0].tool,
+            cell[2],
+            statistics.median(load.requests_per_s for load in loads),
+            statistics.median(load.p50_ms for load in answered),
+            statistics.median(load.p99_ms for load in answered),
+            statistics.median(load.max_ms for load in answered),
+            sum(load.errors for load in loads),
+            sum(load.requests for load in loads),
+            _median_or_none([load.cpu_ms_per_request for load in answered]),
+        )
+    return medians
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def _cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_http(
+    rows: list[HttpRow], args: argparse.Namespace, nodelay: Mapping[str, bool | None]
+) -> None:
     print(
         f"\n/get_prediction over loopback ({args.workers} workers, {args.seconds}s per row, "
         f"{args.rounds} round(s), tool: {rows[0].load.tool}); slow clients send one header "
         "byte a second"
     )
-    print("| server | slow clients | connections | req/s | p50 ms | p99 ms | max ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| round | server | slow clients | connections | req/s | p50 ms | p99 ms | max ms "
+        "| errors | server CPU ms/req |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         r = row.load
+        cells = f"| {row.round} | {row.server} | {row.slow_clients} | {r.connections} "
         if r.requests == 0:  # wrk reports no latency and no timeout then
-            print(f"| {row.server} | {row.slow_clients} | {r.connections} | 0 | - | - | - | all |")
+            print(cells + "| 0 | - | - | - | all | - |")
             continue
         print(
-            f"| {row.server} | {row.slow_clients} | {r.connections} | {r.requests_per_s:,.0f} "
-            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.max_ms:.1f} | {r.errors} |"
+            cells + f"| {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+            f"| {r.max_ms:.1f} | {r.errors} | {_cpu(r.cpu_ms_per_request)} |"
+        )
+    medians = median_rows(rows)
+    first = args.servers[0]
+    print(
+        f"\nMedians of {args.rounds} round(s); ratios against {first} (req/s: higher is "
+        "better; p99: lower is better)"
+    )
+    print(
+        "| server | TCP_NODELAY | slow clients | connections | req/s | x req/s | p50 ms "
+        "| p99 ms | x p99 | max ms | errors | server CPU ms/req |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (name, slow, connections), r in medians.items():
+        base = medians[(first, slow, connections)]
+        rps_ratio = r.requests_per_s / base.requests_per_s if base.requests_per_s else 0.0
+        p99_ratio = r.p99_ms / base.p99_ms if base.p99_ms else 0.0
+        flag = {True: "on", False: "OFF", None: "unread"}[nodelay.get(name)]
+        print(
+            f"| {name} | {flag} | {slow} | {connections} | {r.requests_per_s:,.0f} "
+            f"| {rps_ratio:.2f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {p99_ratio:.2f} "
+            f"| {r.max_ms:.1f} | {r.errors} | {_cpu(r.cpu_ms_per_request)} |"
         )
 
 
@@ -171,18 +264,18 @@ def measure_package() -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get(ENV_WORKERS) or DEFAULT_WORKERS)
-    )
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=WORKERS.read(os.environ))
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--slow-clients", type=int, default=200)
     parser.add_argument(
         "--servers",
         nargs="+",
-        default=["ecs_proxy", "benchmarks.sync_server"],
-        help="modules run as `python -m`; the first is ours, the others references",
+        choices=sorted(SERVERS),
+        default=["proxy", "sync"],
+        help="the first is the reference of the ratios; see benchmarks.server_candidates",
     )
     parser.add_argument("--skip-package", action="store_true")
+    parser.add_argument("--skip-import", action="store_true", help="HTTP rows only")
     parser.add_argument("--load", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -191,16 +284,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pvp-bench-") as tmp:
         home = Path(tmp)
         key = prepare_home(home)
-        rows = measure_http(home, key, args, pick_tool(args.load))
+        rows, nodelay = measure_http(home, key, args, pick_tool(args.load))
     print(f"load average after the HTTP rows: {load_average()}")
-    import_ms, process_ms = measure_import()
-    package = None if args.skip_package else measure_package()
+    imported = None if args.skip_import else measure_import()
+    package = None if args.skip_package or args.skip_import else measure_package()
 
-    print_http(rows, args)
-    print(
-        f"\nimport app (fresh interpreter, median of 9): {import_ms:.0f} ms "
-        f"(whole interpreter run {process_ms:.0f} ms)"
-    )
+    print_http(rows, args, nodelay)
+    if imported is not None:
+        print(
+            f"\nimport app (fresh interpreter, median of 9): {imported[0]:.0f} ms "
+            f"(whole interpreter run {imported[1]:.0f} ms)"
+        )
     if package is not None:
         print(f"Lambda package, unzipped: {package[0]:.1f} MiB")
         print(

@@ -11,7 +11,8 @@ import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -25,6 +26,9 @@ class LoadResult:
     max_ms: float
     errors: int
     requests: int  # answered; 0 when the server answered nothing at all
+    # The server's CPU time (all its processes) per answered request: unlike the rates,
+    # it barely moves when other work shares the machine.
+    cpu_ms_per_request: float | None = None
 
 
 _LUA = """wrk.method = "POST"
@@ -75,14 +79,14 @@ def run_wrk(url: str, body: str, key: str, connections: int, seconds: int) -> Lo
     )
 
 
-def _client(args: tuple[str, int, str, str, float]) -> tuple[list[float], int]:
-    host, port, body, key, until = args
+def _client(args: tuple[str, int, str, str, float, str]) -> tuple[list[float], int]:
+    host, port, body, key, until, path = args
     headers = {"Content-Type": "application/json", "API-key": key}
     latencies, errors = [], 0
     while time.monotonic() < until:
         started = time.perf_counter()
         conn = http.client.HTTPConnection(host, port, timeout=10)
-        conn.request("POST", "/get_prediction", body, headers)
+        conn.request("POST", path, body, headers)
         response = conn.getresponse()
         response.read()
         conn.close()
@@ -92,11 +96,17 @@ def _client(args: tuple[str, int, str, str, float]) -> tuple[list[float], int]:
 
 
 def run_python(
-    host: str, port: int, body: str, key: str, connections: int, seconds: int
+    host: str,
+    port: int,
+    body: str,
+    key: str,
+    connections: int,
+    seconds: int,
+    path: str = "/get_prediction",
 ) -> LoadResult:
     until = time.monotonic() + seconds
     with multiprocessing.get_context("spawn").Pool(connections) as pool:
-        parts = pool.map(_client, [(host, port, body, key, until)] * connections)
+        parts = pool.map(_client, [(host, port, body, key, until, path)] * connections)
     latencies = sorted(x for part, _ in parts for x in part)
     quantiles = statistics.quantiles(latencies, n=100)
     return LoadResult(
@@ -109,6 +119,31 @@ def run_python(
         sum(errors for _, errors in parts),
         len(latencies),
     )
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time used so far by a process and its live descendants, every thread counted."""
+    total, pending = 0.0, [root_pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # gone meanwhile
+    return total
+
+
+def with_server_cpu(root_pid: int, measure: Callable[[], LoadResult]) -> LoadResult:
+    """`measure()`, with the server's CPU time per answered request."""
+    before = cpu_seconds(root_pid)
+    result = measure()
+    spent = cpu_seconds(root_pid) - before
+    per_request = spent * 1000 / result.requests if result.requests else None
+    return replace(result, cpu_ms_per_request=per_request)
 
 
 def have_wrk() -> bool:

@@ -1,10 +1,12 @@
 """One client connection: read HTTP/1.1 on the event loop, answer through the WSGI app.
 
 h11 parses; this class adds what a server facing unbuffered clients needs: deadlines
-for the head and the body (408), a bound on both (431/414/413), a keep-alive timeout,
-and answers in the API's `{"error": ...}` shape for whatever it refuses. The app is
-called inline, so a worker process runs exactly one request at a time, as Chalice's
-app object requires, while any number of slow clients wait on the loop.
+for the head and the body (408), a bound on both (431/414/413, a chunk announced larger
+than the body limit included), a keep-alive timeout, no request with ambiguous framing
+(ecs_proxy.framing), and answers in the API's `{"error": ...}` shape for whatever it
+refuses. The app is called inline, so a worker process runs exactly one request at a
+time, as Chalice's app object requires, while any number of slow clients wait on the
+loop.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 import h11
 
 from ecs_proxy.deadline import Deadline
+from ecs_proxy.framing import framing_problem, raw_fields
 from ecs_proxy.limits import ServerLimits
 from ecs_proxy.messages import build_environ, call_wsgi, error_response, http_date, reason
 
@@ -46,6 +49,7 @@ class HttpConnection(asyncio.Protocol):
         self._deadline: Deadline | None = None
         self._request: h11.Request | None = None
         self._body = bytearray()
+        self._head = bytearray()  # the head being read, as sent (ecs_proxy.framing)
         self._idle = False  # between requests, no byte of the next one yet
         self._head_since = self._body_since = 0.0
         self.is_slow = False
@@ -90,6 +94,8 @@ class HttpConnection(asyncio.Protocol):
             ):
                 self.is_slow = True
                 self._registry.slow(self, True)
+        if self._request is None:
+            self._head += data
         self._h11.receive_data(data)
         self._process()
 
@@ -129,6 +135,8 @@ class HttpConnection(asyncio.Protocol):
                 self._protocol_error(exc)
                 return
             if event is h11.NEED_DATA or event is h11.PAUSED:
+                if self._request is not None and self._announced_too_much():
+                    return
                 self._wait()
                 return
             if isinstance(event, h11.Request):
@@ -144,6 +152,9 @@ class HttpConnection(asyncio.Protocol):
 
     def _start(self, request: h11.Request) -> None:
         self._request, self._body = request, bytearray()
+        # What h11 has not consumed yet follows the head: the body, perhaps more requests.
+        head = bytes(self._head[: len(self._head) - len(self._h11.trailing_data[0])])
+        self._head = bytearray()
         if self.is_slow:
             self.is_slow = False
             self._registry.slow(self, False)
@@ -157,6 +168,11 @@ class HttpConnection(asyncio.Protocol):
             > self._limits.max_header_bytes
         ):
             self._fail(431, "request headers too large")
+            return
+        refusal = framing_problem(raw_fields(head), request.http_version == b"1.0")
+        if refusal is not None:
+            # Before the body: nothing of it, nor anything after it, is read as a request.
+            self._fail(*refusal)
             return
         limit = self._limits.max_body_bytes
         for name, value in request.headers:
@@ -202,9 +218,22 @@ class HttpConnection(asyncio.Protocol):
             return
         self._h11.start_next_cycle()
         self._request, self._body = None, bytearray()
-        self._idle = not self._h11.trailing_data[0]
+        self._head = bytearray(self._h11.trailing_data[0])  # the next head's first bytes
+        self._idle = not self._head
         if not self._idle and self._deadline is not None:  # the next one is arriving already
             self._head_since = self._deadline.now()
+
+    def _announced_too_much(self) -> bool:
+        """Refuse a chunk announced larger than what the body may still hold, as soon as
+        its size line arrives, not after the body deadline. h11 keeps the size of the
+        chunk it reads in its reader (private state of the pinned version; the raw-socket
+        test of this refusal fails if that changes)."""
+        announced = getattr(getattr(self._h11, "_reader", None), "_bytes_in_chunk", 0)
+        limit = self._limits.max_body_bytes
+        if isinstance(announced, int) and len(self._body) + announced > limit:
+            self._fail(413, f"body larger than {limit} bytes")
+            return True
+        return False
 
     def _protocol_error(self, exc: h11.RemoteProtocolError) -> None:
         status = exc.error_status_hint

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
@@ -13,6 +13,9 @@ from chalice_app import observability
 from contract import environment as env_vars
 from contract.settings import ConfigurationError
 from ecs_proxy.limits import load_limits
+
+if TYPE_CHECKING:
+    from ecs_proxy.wsgi import ProxyApp
 
 EVENT_LOOP_WORKER = "ecs_proxy.worker.EventLoopWorker"
 # The configuration before the event-loop worker: kept as the benchmarks' reference.
@@ -50,12 +53,11 @@ def server_options(
     }
 
 
-def _warm_up(worker: Any) -> None:
+def warm_up(app: ProxyApp) -> int:
+    """Ready a worker for its first request; the status /ping answered."""
     # Build the backends and load the model before the first request instead of during
     # it, by asking the app for /ping as a client would: the proxy stays a pure front.
-    status = worker.wsgi.ping()
-    if status != 200:
-        worker.log.warning("not ready yet: /ping answered %s", status)
+    status = app.ping()
     # The app, the model and the libraries are loaded now and live as long as the
     # process: move them out of the cyclic collector's sight, so that a full collection
     # (set off by, say, 200 slow connections opening at once) does not walk all of them
@@ -63,6 +65,13 @@ def _warm_up(worker: Any) -> None:
     gc.freeze()
     # A long-running process writes its metrics once a second, not once per request.
     observability.flush_every(METRICS_FLUSH_SECONDS)
+    return status
+
+
+def _warm_up(worker: Any) -> None:
+    status = warm_up(worker.wsgi)
+    if status != 200:
+        worker.log.warning("not ready yet: /ping answered %s", status)
 
 
 def _flush_metrics(server: Any, worker: Any) -> None:

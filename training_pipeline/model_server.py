@@ -1,15 +1,22 @@
-"""A small HTTP server over the serving functions (training_pipeline/steps/serve.py).
+"""The model's HTTP server: gunicorn over the serving functions (training_pipeline/steps/serve.py).
 
     python -m training_pipeline.model_server --port P --model-dir D [--host 127.0.0.1]
-        [--endpoint-name NAME]
+        [--endpoint-name NAME] [--workers N]
 
 It speaks two contracts:
 - SageMaker's bring-your-own-container one: `GET /ping`, `POST /invocations` (the
-  project's image runs this module on 0.0.0.0:8080);
+  project's image runs this module on 0.0.0.0:8080, as the `serve` program's exec);
 - the sagemaker-runtime API's `POST /endpoints/{name}/invocations`, with its headers
   and error shapes, so botocore's InvokeEndpoint can be pointed at it
   (AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME) and raise the same exceptions as on AWS:
   ValidationError for an unknown endpoint, ModelError when the model refuses the body.
+
+gunicorn manages the processes (one per CPU, as SageMaker's own model servers do; a
+stuck or dead one is replaced; SIGTERM stops them gracefully) with its threaded worker
+and one thread per process: keep-alive connections wait in its poller, and each process
+scores one request at a time. The only client is SageMaker's front, not the internet,
+so the request is read in that thread (the ECS proxy, which faces clients, reads on an
+event loop instead).
 """
 
 from __future__ import annotations
@@ -17,10 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import time
-from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,107 +40,152 @@ RUNTIME_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 MAX_BODY_BYTES = 6 * 1024 * 1024
 VARIANT = "AllTraffic"
 ACCOUNT = "123456789012"
+# SageMaker's invocation timeout is 60 s: a worker silent for longer is stuck.
+WORKER_TIMEOUT_SECONDS = 60
+# Longer than any idle wait of SageMaker's front between two invocations would matter.
+KEEPALIVE_SECONDS = 75
+
+StartResponse = Callable[..., Any]
+Answer = tuple[int, bytes, dict[str, str]]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: ModelServer
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and
-    # the client's delayed ACK hold the body back ~40 ms on every keep-alive request.
-    disable_nagle_algorithm = True
+class _TooLarge(Exception):
+    pass
 
-    def do_GET(self) -> None:
-        if self.path == "/ping":
-            body = {"status": "ok", "model_version": self.server.model.version}
-            self._send(200, json.dumps(body).encode())
-        else:
-            self._send(404, json.dumps({"error": f"no route for {self.path}"}).encode())
 
-    def do_POST(self) -> None:
-        started = time.perf_counter()
-        found = RUNTIME_PATH.match(self.path)
-        # Read the whole body first, whatever the answer: a keep-alive connection must
-        # not see its leftovers as the next request.
-        length = int(self.headers.get("Content-Length") or 0)
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ["wsgi.input"]
+    raw = environ.get("CONTENT_LENGTH") or ""
+    if raw:
+        length = int(raw)
         if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            message = f"body larger than {MAX_BODY_BYTES} bytes"
-            status = self._send(413, json.dumps({"error": message}).encode())
-        elif self.path == "/invocations":
-            status = self._invoke(self.rfile.read(length), runtime=False)
-        elif found:
-            status = self._runtime(found.group(1), self.rfile.read(length))
-        else:
-            self.rfile.read(length)
-            status = self._send(404, json.dumps({"error": f"no route for {self.path}"}).encode())
-        log.info("POST %s %s %.1f ms", self.path, status, (time.perf_counter() - started) * 1000)
-
-    def _runtime(self, endpoint: str, body: bytes) -> int:
-        wanted = self.server.endpoint_name
-        if wanted is not None and endpoint != wanted:
-            message = f"Endpoint {endpoint} of account {ACCOUNT} not found."
-            return self._aws_error(400, "ValidationError", {"Message": message})
-        return self._invoke(body, runtime=True)
-
-    def _invoke(self, body: bytes, runtime: bool) -> int:
-        try:
-            data = serve.input_fn(body, self.headers.get("Content-Type") or "")
-            answer = serve.predict_fn(data, self.server.model)
-            payload = serve.output_fn(answer, self.headers.get("Accept"))
-        except (serve.ServeInputError, ValueError) as exc:
-            status = getattr(exc, "status", 400)
-            return self._model_refused(status, str(exc), runtime)
-        except Exception:
-            log.exception("prediction failed")
-            return self._model_refused(500, "internal error", runtime)
-        extra = {"x-Amzn-Invoked-Production-Variant": VARIANT} if runtime else {}
-        return self._send(200, payload, extra)
-
-    def _model_refused(self, status: int, message: str, runtime: bool) -> int:
-        original = json.dumps({"error": message})
-        if not runtime:
-            return self._send(status, original.encode())
-        # What SageMaker answers when the container answers an error: ModelError (424)
-        # carrying the container's status and body.
-        return self._aws_error(
-            424,
-            "ModelError",
-            {
-                "Message": f"Received client error ({status}) from primary with message "
-                f'"{original}".',
-                "OriginalStatusCode": status,
-                "OriginalMessage": original,
-                "LogStreamArn": f"arn:aws:logs:local:{ACCOUNT}:log-group:/aws/sagemaker/local",
-            },
-        )
-
-    def _aws_error(self, status: int, code: str, body: dict[str, Any]) -> int:
-        # rest-json: botocore reads the error code from this header.
-        return self._send(status, json.dumps(body).encode(), {"x-amzn-ErrorType": code})
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> int:
-        self.send_response(status)
-        self.send_header("Content-Type", serve.JSON)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-        return status
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per invocation is logged by do_POST
+            raise _TooLarge
+        return bytes(stream.read(length))
+    body = bytes(stream.read(MAX_BODY_BYTES + 1))  # chunked: one byte past the limit tells
+    if len(body) > MAX_BODY_BYTES:
+        raise _TooLarge
+    return body
 
 
-class ModelServer(ThreadingHTTPServer):
-    daemon_threads = True
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Answer:
+    return status, json.dumps(body).encode(), headers or {}
 
-    def __init__(
-        self, address: tuple[str, int], model: serve.LoadedModel, endpoint_name: str | None
-    ) -> None:
-        super().__init__(address, _Handler)
+
+class ModelApp:
+    """The WSGI app: both contracts over one loaded model."""
+
+    def __init__(self, model: serve.LoadedModel, endpoint_name: str | None) -> None:
         self.model = model
         self.endpoint_name = endpoint_name
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
+        status, body, headers = self._route(environ, method, path)
+        start_response(
+            f"{status} {_REASONS.get(status, 'Error')}",
+            [
+                ("Content-Type", serve.JSON),
+                ("Content-Length", str(len(body))),
+                *headers.items(),
+            ],
+        )
+        if method == "POST":
+            log.info("POST %s %s %.1f ms", path, status, (time.perf_counter() - started) * 1000)
+        return [body]
+
+    def _route(self, environ: dict[str, Any], method: str, path: str) -> Answer:
+        if method == "GET" and path == "/ping":
+            return _json(200, {"status": "ok", "model_version": self.model.version})
+        found = RUNTIME_PATH.match(path)
+        if path != "/invocations" and not found:
+            return _json(404, {"error": f"no route for {path}"})
+        if method != "POST":
+            return _json(
+                405, {"error": f"method {method} not allowed; use POST"}, {"Allow": "POST"}
+            )
+        try:
+            body = _read_body(environ)
+        except _TooLarge:
+            return _json(413, {"error": f"body larger than {MAX_BODY_BYTES} bytes"})
+        except ValueError:
+            return _json(400, {"error": "invalid Content-Length"})
+        if found is None:
+            return self._invoke(environ, body, runtime=False)
+        wanted = self.endpoint_name
+        if wanted is not None and found.group(1) != wanted:
+            message = f"Endpoint {found.group(1)} of account {ACCOUNT} not found."
+            return _aws_error(400, "ValidationError", {"Message": message})
+        return self._invoke(environ, body, runtime=True)
+
+    def _invoke(self, environ: dict[str, Any], body: bytes, runtime: bool) -> Answer:
+        try:
+            data = serve.input_fn(body, environ.get("CONTENT_TYPE") or "")
+            answer = serve.predict_fn(data, self.model)
+            payload = serve.output_fn(answer, environ.get("HTTP_ACCEPT"))
+        except (serve.ServeInputError, ValueError) as exc:
+            return _model_refused(getattr(exc, "status", 400), str(exc), runtime)
+        except Exception:
+            log.exception("prediction failed")
+            return _model_refused(500, "internal error", runtime)
+        return 200, payload, ({"x-Amzn-Invoked-Production-Variant": VARIANT} if runtime else {})
+
+
+def _model_refused(status: int, message: str, runtime: bool) -> Answer:
+    original = json.dumps({"error": message})
+    if not runtime:
+        return status, original.encode(), {}
+    # What SageMaker answers when the container answers an error: ModelError (424)
+    # carrying the container's status and body.
+    return _aws_error(
+        424,
+        "ModelError",
+        {
+            "Message": f'Received client error ({status}) from primary with message "{original}".',
+            "OriginalStatusCode": status,
+            "OriginalMessage": original,
+            "LogStreamArn": f"arn:aws:logs:local:{ACCOUNT}:log-group:/aws/sagemaker/local",
+        },
+    )
+
+
+def _aws_error(status: int, code: str, body: dict[str, Any]) -> Answer:
+    # rest-json: botocore reads the error code from this header.
+    return _json(status, body, {"x-amzn-ErrorType": code})
+
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    424: "Failed Dependency",
+    500: "Internal Server Error",
+}
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def server_options(args: argparse.Namespace) -> dict[str, Any]:
+    host = args.host
+    return {
+        "bind": [f"[{host}]:{args.port}" if ":" in host else f"{host}:{args.port}"],
+        "workers": args.workers,
+        "worker_class": "gthread",
+        "threads": 1,  # one request at a time per process: the model is scored serially
+        "keepalive": KEEPALIVE_SECONDS,
+        "timeout": WORKER_TIMEOUT_SECONDS,
+        "graceful_timeout": 10,
+        # gunicorn would put a control socket in the home directory: nothing to control.
+        "control_socket_disable": True,
+        "accesslog": None,  # one line per invocation is logged by the app
+        "errorlog": "-",
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -142,17 +194,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--endpoint-name", help="answer only this name on /endpoints/...")
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    model = serve.model_fn(str(args.model_dir))
-    server = ModelServer((args.host, args.port), model, args.endpoint_name)
-    log.info("serving %s on %s:%s", model.version, args.host, args.port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    # Before any worker imports numpy: one OpenMP thread each.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for name, value in server_options(args).items():
+                self.cfg.set(name, value)
+
+        def load(self) -> ModelApp:
+            # In each worker: the model is loaded before its first request.
+            model = serve.model_fn(str(args.model_dir))
+            log.info("serving %s on %s:%s", model.version, args.host, args.port)
+            return ModelApp(model, args.endpoint_name)
+
+    Server().run()
 
 
 if __name__ == "__main__":

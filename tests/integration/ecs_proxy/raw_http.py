@@ -53,3 +53,32 @@ def read_until_closed(sock: socket.socket) -> bytes:
     while chunk := sock.recv(65536):
         reply += chunk
     return reply
+
+
+def split_answers(reply: bytes) -> list[RawAnswer]:
+    """Every whole answer in `reply`, in order (each framed by its Content-Length)."""
+    answers = []
+    while b"\r\n\r\n" in reply:
+        head, _, rest = reply.partition(b"\r\n\r\n")
+        answer = parse_answer(head + b"\r\n\r\n")
+        length = int(answer.headers.get("content-length", "0"))
+        answers.append(RawAnswer(answer.status, answer.headers, rest[:length]))
+        reply = rest[length:]
+    return answers
+
+
+def exchange(host: str, port: int, data: bytes, wait: float = 5) -> tuple[list[RawAnswer], bool]:
+    """Send `data` (one or more requests), read for up to `wait` seconds: the answers,
+    and whether the server closed the connection."""
+    with socket.create_connection((host, port), timeout=wait) as sock:
+        sock.sendall(data)
+        reply, closed = b"", False
+        try:
+            while chunk := sock.recv(65536):
+                reply += chunk
+            closed = True
+        except TimeoutError:
+            pass
+        except ConnectionResetError:
+            closed = True
+        return split_answers(reply), closed

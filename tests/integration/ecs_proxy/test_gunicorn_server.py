@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from raw_http import raw_request
 
+from benchmarks.socket_options import check_nodelay
 from devtools.launch import RunningServer, running_proxy
 
 
@@ -47,6 +48,15 @@ def test_listens_on_loopback_only_even_with_port_set(server: RunningServer) -> N
 def test_leaves_no_control_socket(server: RunningServer) -> None:
     fake_home: Path = server.process.fake_home  # type: ignore[attr-defined]
     assert list(fake_home.iterdir()) == []
+
+
+def test_answers_leave_without_waiting_for_a_delayed_ack(server: RunningServer) -> None:
+    # Without TCP_NODELAY on the server's socket a small answer waits ~40 ms for the
+    # client's delayed ACK (stock `uvicorn --workers N`'s shared socket).
+    nodelay = check_nodelay(server.process.pid, server.host, server.port)
+    if nodelay is None:
+        pytest.skip("cannot read the server's socket here (ptrace is locked down)")
+    assert nodelay is True
 
 
 def test_ping_without_a_model_is_503(server: RunningServer) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -199,7 +198,8 @@ def test_serve_answers_ping_and_invocations_as_a_plain_process(
     (prediction,) = body["predictions"]
     assert prediction["value"] > 0
     assert b"training_pipeline.model_server" in command
-    assert server.process.returncode == -signal.SIGTERM  # stopped by SageMaker's signal, not killed
+    # gunicorn stops gracefully on SageMaker's SIGTERM (exit 0), not killed after a wait
+    assert server.process.returncode == 0
 
 
 def test_every_image_program_is_executable_and_runs_a_module_that_exists() -> None:

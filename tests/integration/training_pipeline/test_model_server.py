@@ -1,13 +1,16 @@
-"""The model server as a real process: SageMaker's container contract and, through
-botocore's own InvokeEndpoint, the sagemaker-runtime API's answers and errors."""
+"""The model server as a real process (gunicorn): SageMaker's container contract and,
+through botocore's own InvokeEndpoint, the sagemaker-runtime API's answers and errors."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 from typing import Any
 
 import pytest
 
+from benchmarks.socket_options import check_nodelay
 from contract.resources import StageNames
 from devtools.launch import RunningServer
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION
@@ -70,3 +73,52 @@ def test_a_body_the_model_refuses_is_botocores_model_error(runtime: Any) -> None
     assert response["OriginalStatusCode"] == 400
     assert "between 1 and" in json.loads(response["OriginalMessage"])["error"]
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
+
+
+def test_one_connection_carries_many_invocations(model_server: RunningServer) -> None:
+    # SageMaker's front keeps its connections open: each invocation must not pay a new one.
+    conn = http.client.HTTPConnection(model_server.host, model_server.port, timeout=30)
+    body = json.dumps(EXAMPLE_RECORD).encode()
+    try:
+        conn.request("POST", "/invocations", body, JSON_HEADERS)
+        first = conn.getresponse()
+        first.read()
+        sock = conn.sock
+        conn.request("POST", "/invocations", body, JSON_HEADERS)
+        second = conn.getresponse()
+        second.read()
+        assert (first.status, second.status) == (200, 200)
+        assert sock is not None and conn.sock is sock
+    finally:
+        conn.close()
+
+
+def test_answers_leave_without_waiting_for_a_delayed_ack(model_server: RunningServer) -> None:
+    # Without TCP_NODELAY a small answer written in two pieces waits ~40 ms for the
+    # client's delayed ACK, on every keep-alive request.
+    nodelay = check_nodelay(model_server.process.pid, model_server.host, model_server.port)
+    if nodelay is None:
+        pytest.skip("cannot read the server's socket here (ptrace is locked down)")
+    assert nodelay is True
+
+
+def test_a_body_over_sagemakers_payload_limit_is_refused_unread(
+    model_server: RunningServer,
+) -> None:
+    head = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 7340032\r\n\r\n"
+    with socket.create_connection((model_server.host, model_server.port), timeout=30) as sock:
+        sock.sendall(head)  # and none of the 7 MiB
+        reply = b""
+        while b"}" not in reply and (chunk := sock.recv(65536)):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert json.loads(reply.partition(b"\r\n\r\n")[2]) == {
+        "error": "body larger than 6291456 bytes"
+    }
+
+
+def test_unknown_paths_and_methods_get_json_errors(model_server: RunningServer) -> None:
+    status, answer = request_json(model_server, "GET", "/nowhere")
+    assert status == 404 and "/nowhere" in answer["error"]
+    status, answer = request_json(model_server, "GET", "/invocations")
+    assert status == 405 and "POST" in answer["error"]
