@@ -92,7 +92,7 @@ class DriftReport:
 
 
 def _percent(share: float) -> str:
-    return f"{100 * share:.0f}%"
+    return f"{100 * share:.1f}%"
 
 
 def numeric_drift(

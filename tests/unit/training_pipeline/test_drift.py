@@ -71,7 +71,7 @@ def test_a_numeric_shift_reads_drifted_with_the_share_outside_the_range() -> Non
     assert same.status == STABLE and same.rows == 1000
     assert moved.status == DRIFTED and moved.psi is not None and moved.psi > 1
     assert moved.outside_share is not None and moved.outside_share > 0.1
-    assert moved.how == "median 99.72 -> 129.9; 0% below and 41% above the training range"
+    assert moved.how == "median 99.72 -> 129.9; 0.0% below and 40.6% above the training range"
 
 
 def test_unseen_categories_are_counted_named_and_drift() -> None:
