@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from contract.settings import ConfigurationError
-from ops import export, replay, stage_runs
+from ops import drift, export, replay, report, stage_runs
 from ops.errors import OperatorError
 
 EXIT_FAILED = 1
@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     stage_runs.add_commands(commands)
     replay.add_commands(commands)
     export.add_commands(commands)
+    drift.add_commands(commands)
+    report.add_commands(commands)
     return parser
 
 
