@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from contract.environment import DEPLOY_WAIT_SECONDS
-from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
+from contract.resources import (
+    ANALYTICS_SCHEDULE,
+    DEPLOY_CALLBACK,
+    DEPLOY_WATCH,
+    DRIFT_METRICS,
+    RECORD_REJECTION,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
@@ -54,6 +60,9 @@ FUNCTION_CALLS = {
     },
     RECORD_REJECTION: {"s3:GetObject", "dynamodb:UpdateItem"},
     DEPLOY_WATCH: ROLLOUT,
+    # chalice_app/analytics: start the nightly jobs as the SageMaker role; read reports.
+    ANALYTICS_SCHEDULE: {"sagemaker:CreateProcessingJob", "iam:PassRole"},
+    DRIFT_METRICS: {"s3:GetObject"},
 }
 # A SageMaker Lambda step gives up after 10 minutes.
 LAMBDA_STEP_LIMIT_SECONDS = 600
