@@ -223,5 +223,11 @@ def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pin
     installs = [line for line in text.splitlines() if "pip install" in line]
     assert installs == ["RUN pip install --no-cache-dir -r training_pipeline/requirements.txt"]
     # The build context is an allow-list: the training package and the contract it
-    # imports, nothing else.
-    assert ignore_rules(DOCKERFILE)[:3] == ["**", "!contract/", "!training_pipeline/"]
+    # imports, and what the analytics jobs run (the log's adapters, the operator CLI).
+    assert ignore_rules(DOCKERFILE)[:5] == [
+        "**",
+        "!contract/",
+        "!training_pipeline/",
+        "!chalice_app/",
+        "!ops/",
+    ]
