@@ -69,6 +69,24 @@ def test_train_maps_hyperparameters_onto_the_step_flags(trained: OptMl) -> None:
     assert not trained.training_failure.exists()
 
 
+def test_train_leaves_the_profile_beside_the_model_so_model_tar_gz_carries_it(
+    trained: OptMl, tmp_path: Path
+) -> None:
+    from training_pipeline.model import load_model, pack_model
+    from training_pipeline.profile import profile_in_archive, read_profile
+
+    archive = tmp_path / "model.tar.gz"
+    pack_model(trained.model, archive)  # what SageMaker does with /opt/ml/model
+    profile = profile_in_archive(archive.read_bytes())
+    assert profile is not None and profile == read_profile(trained.model)
+    assert profile.rows == 1600
+    # The model itself is untouched: the archive still loads as before.
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    (unpacked / "model.tar.gz").write_bytes(archive.read_bytes())
+    assert load_model(unpacked).known_categories()["type"] == ["casa", "departamento"]
+
+
 @pytest.mark.parametrize(
     ("hyperparameters", "reason"),
     [
