@@ -179,13 +179,13 @@ def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:
     )
 
 
-def drift_metrics(psi_by_feature: Mapping[str, float], drifted_features: int) -> None:
+def drift_metrics(stage: str, psi_by_feature: Mapping[str, float], drifted_features: int) -> None:
     """A drift report's figures as EMF: each feature's PSI under its own `feature`
     dimension (one document each: EMF gives every metric of a document the same
     dimensions), and the count of drifted features, which the drift alarm watches."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    dimensions = {"service": APP_NAME, "stage": _stage()}
+    dimensions = {"service": APP_NAME, "stage": stage}
     for feature, value in psi_by_feature.items():
         with single_metric(
             name=FEATURE_PSI_METRIC,

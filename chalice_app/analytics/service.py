@@ -70,6 +70,6 @@ def publish_drift(
         if f[drift.PSI_FIELD] is not None
     }
     drifted = list(report[drift.DRIFTED_FEATURES_FIELD])
-    observability.drift_metrics(psi, len(drifted))
+    observability.drift_metrics(names.stage, psi, len(drifted))
     log.info("drift published", extra={"job": job, "status": status, "drifted": drifted})
     return {"job": job, "status": status, "published": len(psi), "drifted": drifted}

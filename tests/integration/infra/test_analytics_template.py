@@ -55,13 +55,11 @@ def test_the_glue_table_reads_the_columns_an_export_writes(tmp_path: Path) -> No
 
 
 def test_the_alarm_watches_what_the_drift_function_emits(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from chalice_app import observability
 
-    monkeypatch.setenv("PVP_STAGE", "dev")
-    monkeypatch.setenv("PVP_BACKEND", "aws")
-    observability.drift_metrics({"net_area": 0.4}, 1)
+    observability.drift_metrics("dev", {"net_area": 0.4}, 1)
     (document,) = [
         d for d in metric_documents(json_lines(capsys.readouterr().out)) if "feature" not in d
     ]

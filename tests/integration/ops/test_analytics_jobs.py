@@ -25,11 +25,11 @@ from chalice_app.aws.processing import JobSettings, job_request
 from chalice_app.config import AwsSettings, load_aws_settings
 from contract.resources import DRIFT_JOB, EXPORT_JOB, PLACEHOLDER_ACCOUNT, StageTargets
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION, environ, running_moto
+from devtools.synthetic_log import entries, week
 from ops import parquet_log
 from tests.conftest import REPO_ROOT
 from tests.lambda_events import load_event
 from tests.secrets_watch import json_lines, metric_documents
-from tests.synthetic_log import entries, week
 from training_pipeline.model import pack_model
 from training_pipeline.registry import LocalRegistry
 

@@ -15,9 +15,9 @@ from chalice_app.config import load_aws_settings
 from chalice_app.local.prediction_log import SqlitePredictionLog
 from chalice_app.ports import PredictionEntry
 from contract.resources import PREDICTIONS_EXPORT_PREFIX
+from devtools.synthetic_log import entries
 from ops import parquet_log
 from ops.cli import main
-from tests.synthetic_log import entries
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES
 

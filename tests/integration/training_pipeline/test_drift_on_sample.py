@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.synthetic_log import NEW_SECTOR, SHIFTED, week
+from devtools.synthetic_log import NEW_SECTOR, SHIFTED, week
 from training_pipeline.drift import DRIFTED, NOT_ENOUGH_DATA, STABLE, compare, format_report
 from training_pipeline.profile import PREDICTION, Profile, read_profile
 from training_pipeline.registry import LocalRegistry

@@ -1,6 +1,6 @@
-"""Synthetic prediction logs for the analytics tests: a week drawn from the sample's
-own distribution, or one with shifted areas and a sector the training data never had,
-priced by a real model."""
+"""Synthetic prediction logs for the analytics tests and benchmark: a week drawn from the
+sample's own distribution, or one with shifted areas and a sector the training data
+never had, priced by a real model."""
 
 from __future__ import annotations
 
