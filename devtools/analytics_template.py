@@ -101,7 +101,8 @@ def _job_policy(names: StageNames) -> dict[str, Any]:
         {
             "Sid": "WriteTheExportAndReports",
             "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:DeleteObject"],
+            # A day past 8 MB goes up in parts; a failed part upload is aborted.
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
             "Resource": [
                 _arn("s3", f"{bucket}/{PREDICTIONS_EXPORT_PREFIX}/*"),
                 _arn("s3", f"{bucket}/{DRIFT_REPORT_PREFIX}/*"),

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ops.errors import OperatorError
+from ops.errors import OperatorError, aws_call
 from ops.export import ANALYTICS_DIRNAME, day_argument, days_ending
 from ops.prediction_logs import OpenedLog, open_log
 
@@ -108,9 +108,13 @@ def _write_report(opened: OpenedLog, document: dict[str, Any], args: argparse.Na
         return str(target)
     job = args.job_name or f"manual-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     key = opened.settings.names.drift_report_key(job)
-    opened.clients.get("s3").put_object(
-        Bucket=opened.settings.bucket, Key=key, Body=text.encode(), ContentType="application/json"
-    )
+    with aws_call(f"write the report to s3://{opened.settings.bucket}/{key}"):
+        opened.clients.get("s3").put_object(
+            Bucket=opened.settings.bucket,
+            Key=key,
+            Body=text.encode(),
+            ContentType="application/json",
+        )
     return f"s3://{opened.settings.bucket}/{key}"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ops import parquet_log
-from ops.errors import OperatorError
+from ops.errors import OperatorError, aws_call
 from ops.prediction_logs import OpenedLog, open_log
 
 ANALYTICS_DIRNAME = "analytics"
@@ -77,13 +77,17 @@ def to_directory(root: Path) -> Callable[[str, Path], str]:
 def to_s3(s3: Any, bucket: str, prefix: str) -> Callable[[str, Path], str]:
     def put(day: str, path: Path) -> str:
         key = f"{prefix}/{parquet_log.day_path(day)}"
-        s3.upload_file(str(path), bucket, key)  # multipart past 8 MB; replaces atomically
-        folder = key.rsplit("/", 1)[0] + "/"
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
-        stale = [o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"] != key]
-        for start in range(0, len(stale), 1000):  # DeleteObjects takes 1,000 keys a call
-            chunk = stale[start : start + 1000]
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
+        with aws_call(f"write s3://{bucket}/{key}"):
+            # Multipart past 8 MB; either way the object is replaced whole, at once.
+            s3.upload_file(str(path), bucket, key)
+            folder = key.rsplit("/", 1)[0] + "/"
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder)
+            stale = [
+                o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"] != key
+            ]
+            for start in range(0, len(stale), 1000):  # DeleteObjects: 1,000 keys a call
+                chunk = stale[start : start + 1000]
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk]})
         return f"s3://{bucket}/{key}"
 
     return put

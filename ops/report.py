@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ops.errors import OperatorError
+from ops.errors import OperatorError, aws_call
 from ops.export import ANALYTICS_DIRNAME, day_argument
 from ops.prediction_logs import OpenedLog, open_log
 
@@ -47,10 +47,21 @@ def failed_writes(lines: Iterable[str]) -> dict[str, int]:
 def failed_writes_metric(opened: OpenedLog, days: Sequence[str]) -> dict[str, int]:
     """The stage's `prediction_log_write_failed` metric, summed per UTC day."""
     from chalice_app.observability import UNLOGGED_PREDICTION
-    from contract.resources import APP_NAME, METRICS_NAMESPACE
 
     start = datetime.fromisoformat(days[0]).replace(tzinfo=UTC)
-    answer = opened.clients.get("cloudwatch").get_metric_statistics(
+    with aws_call(f"read the {UNLOGGED_PREDICTION} metric"):
+        answer = _failed_metric(opened, start, len(days))
+    return {
+        point["Timestamp"].astimezone(UTC).date().isoformat(): int(point["Sum"])
+        for point in answer.get("Datapoints", [])
+    }
+
+
+def _failed_metric(opened: OpenedLog, start: datetime, days: int) -> Any:
+    from chalice_app.observability import UNLOGGED_PREDICTION
+    from contract.resources import APP_NAME, METRICS_NAMESPACE
+
+    return opened.clients.get("cloudwatch").get_metric_statistics(
         Namespace=METRICS_NAMESPACE,
         MetricName=UNLOGGED_PREDICTION,
         Dimensions=[
@@ -58,14 +69,10 @@ def failed_writes_metric(opened: OpenedLog, days: Sequence[str]) -> dict[str, in
             {"Name": "stage", "Value": opened.settings.stage},
         ],
         StartTime=start,
-        EndTime=start + timedelta(days=len(days)),
+        EndTime=start + timedelta(days=days),
         Period=86400,
         Statistics=["Sum"],
     )
-    return {
-        point["Timestamp"].astimezone(UTC).date().isoformat(): int(point["Sum"])
-        for point in answer.get("Datapoints", [])
-    }
 
 
 def _quantiles(values: Any, points: Sequence[int]) -> dict[str, float | None]:

@@ -118,3 +118,16 @@ def test_a_stage_day_exports_from_its_shard_queries_to_its_bucket_once(
     assert [o["Key"] for o in listed["Contents"]] == [f"{folder}{parquet_log.FILENAME}"]
     body = s3.get_object(Bucket=settings.bucket, Key=f"{folder}{parquet_log.FILENAME}")["Body"]
     assert list(parquet_log.read(io.BytesIO(body.read()))) == _of_day(written)
+
+
+def test_a_bucket_it_cannot_write_is_an_error_not_a_traceback(
+    stage_on_moto: AwsClients, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_aws_settings(stage="dev")
+    stage_on_moto.get("s3").delete_bucket(Bucket=settings.bucket)
+
+    assert main(["export", "--day", DAY, "--stage", "dev"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write s3://{settings.bucket}/analytics/predictions/")
+    assert "NoSuchBucket" in err and "Traceback" not in err
