@@ -15,6 +15,7 @@ from chalice_app.local.prediction_log import SqlitePredictionLog
 from devtools.synthetic_log import SHIFTED, entries, week
 from ops.cli import main
 from tests.conftest import REPO_ROOT, cli_env
+from tests.integration.ops.conftest import MotoStage
 from training_pipeline.profile import PROFILE_FILENAME
 from training_pipeline.registry import LocalRegistry
 
@@ -91,28 +92,13 @@ def test_ten_rows_and_no_profile(
 
 
 def test_a_stage_without_a_served_model_has_no_reference(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    moto_stage: MotoStage, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from moto import mock_aws
-
-    from chalice_app.aws.clients import AwsClients
-    from chalice_app.aws.prediction_log import TABLE_SCHEMA
-    from chalice_app.config import load_aws_settings
-
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PVP_PREDICTION_TABLE", "PVP_BUCKET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        settings = load_aws_settings(stage="dev")
-        clients = AwsClients(settings)
-        clients.get("dynamodb").create_table(TableName=settings.prediction_table, **TABLE_SCHEMA)
-        clients.get("s3").create_bucket(Bucket=settings.bucket)
-        assert main(["drift", "--stage", "dev", "--day", LAST_DAY, "--job-name", "manual-1"]) == 0
-        report = clients.get("s3").get_object(
-            Bucket=settings.bucket, Key=settings.names.drift_report_key("manual-1")
-        )
+    settings = moto_stage.settings
+    assert main(["drift", "--stage", "dev", "--day", LAST_DAY, "--job-name", "manual-1"]) == 0
+    report = moto_stage.clients.get("s3").get_object(
+        Bucket=settings.bucket, Key=settings.names.drift_report_key("manual-1")
+    )
     out = capsys.readouterr().out
     assert out.startswith("drift: no reference (0 rows)")
     assert json.loads(report["Body"].read())["status"] == "no reference"

@@ -4,20 +4,17 @@ on both logs (SQLite to a directory; DynamoDB on moto to S3); a rerun replaces t
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from chalice_app.aws.clients import AwsClients
-from chalice_app.aws.prediction_log import TABLE_SCHEMA, DynamoPredictionLog
-from chalice_app.config import load_aws_settings
 from chalice_app.local.prediction_log import SqlitePredictionLog
 from chalice_app.ports import PredictionEntry
 from contract.resources import PREDICTIONS_EXPORT_PREFIX
 from devtools.synthetic_log import entries
 from ops import parquet_log
 from ops.cli import main
+from tests.integration.ops.conftest import MotoStage
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES
 
@@ -82,32 +79,14 @@ def test_a_bad_day_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "'2026-13-01' is not a day (YYYY-MM-DD)" in capsys.readouterr().err
 
 
-@pytest.fixture
-def stage_on_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsClients]:
-    from moto import mock_aws
-
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PVP_PREDICTION_TABLE", "PVP_BUCKET"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        settings = load_aws_settings(stage="dev")
-        clients = AwsClients(settings)
-        clients.get("dynamodb").create_table(TableName=settings.prediction_table, **TABLE_SCHEMA)
-        clients.get("s3").create_bucket(Bucket=settings.bucket)
-        yield clients
-
-
 def test_a_stage_day_exports_from_its_shard_queries_to_its_bucket_once(
-    stage_on_moto: AwsClients,
+    moto_stage: MotoStage,
 ) -> None:
-    settings = load_aws_settings(stage="dev")
-    log = DynamoPredictionLog(stage_on_moto.source("dynamodb"), settings.prediction_table)
+    settings, log = moto_stage.settings, moto_stage.log()
     written = _week()
     for entry in written:
         log.record(entry)
-    s3 = stage_on_moto.get("s3")
+    s3 = moto_stage.clients.get("s3")
     folder = f"{PREDICTIONS_EXPORT_PREFIX}/day={DAY}/"
     s3.put_object(Bucket=settings.bucket, Key=f"{folder}part-old.parquet", Body=b"stale")
 
@@ -121,10 +100,10 @@ def test_a_stage_day_exports_from_its_shard_queries_to_its_bucket_once(
 
 
 def test_a_bucket_it_cannot_write_is_an_error_not_a_traceback(
-    stage_on_moto: AwsClients, capsys: pytest.CaptureFixture[str]
+    moto_stage: MotoStage, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = load_aws_settings(stage="dev")
-    stage_on_moto.get("s3").delete_bucket(Bucket=settings.bucket)
+    settings = moto_stage.settings
+    moto_stage.clients.get("s3").delete_bucket(Bucket=settings.bucket)
 
     assert main(["export", "--day", DAY, "--stage", "dev"]) == 1
 

@@ -14,6 +14,7 @@ from chalice_app.observability import UNLOGGED_PREDICTION
 from devtools.synthetic_log import CLIENTS, entries
 from ops.replay import FIELD
 from tests.conftest import REPO_ROOT, cli_env
+from tests.integration.ops.conftest import MotoStage
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES
 
@@ -121,58 +122,43 @@ def test_an_empty_window_still_reports(tmp_path: Path) -> None:
 
 
 def test_a_stage_report_reads_its_table_and_its_failed_writes_metric(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    moto_stage: MotoStage,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from datetime import datetime
 
-    from moto import mock_aws
-
-    from chalice_app.aws.clients import AwsClients
-    from chalice_app.aws.prediction_log import TABLE_SCHEMA, DynamoPredictionLog
-    from chalice_app.config import load_aws_settings
     from contract.resources import APP_NAME, METRICS_NAMESPACE
     from ops.cli import main
 
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "PVP_PREDICTION_TABLE", "PVP_BUCKET"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PVP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        settings = load_aws_settings(stage="dev")
-        clients = AwsClients(settings)
-        clients.get("dynamodb").create_table(TableName=settings.prediction_table, **TABLE_SCHEMA)
-        log = DynamoPredictionLog(clients.source("dynamodb"), settings.prediction_table)
-        frame = make_sample(70, 3)
-        values = frame["price"].to_numpy(float)
-        for entry in entries(
-            frame[list(FEATURES)], values, last_day=LAST_DAY, days=7, version="v0004"
-        ):
-            log.record(entry)
-        # Three failed writes on the last day, as the API's EMF becomes a metric.
-        clients.get("cloudwatch").put_metric_data(
-            Namespace=METRICS_NAMESPACE,
-            MetricData=[
-                {
-                    "MetricName": UNLOGGED_PREDICTION,
-                    "Dimensions": [
-                        {"Name": "service", "Value": APP_NAME},
-                        {"Name": "stage", "Value": "dev"},
-                    ],
-                    "Timestamp": datetime.fromisoformat(f"{LAST_DAY}T10:00:00+00:00"),
-                    "Value": 3,
-                    "Unit": "Count",
-                }
-            ],
-        )
-        args = ["report", "predictions", "--stage", "dev", "--since", "7", "--day", LAST_DAY]
-        assert main([*args, "--out", str(tmp_path)]) == 0
-
-    assert (
-        "70 predictions from 2026-11-30 to 2026-12-06 in inference-results"
-        in capsys.readouterr().out
+    log = moto_stage.log()
+    frame = make_sample(70, 3)
+    values = frame["price"].to_numpy(float)
+    for entry in entries(frame[list(FEATURES)], values, last_day=LAST_DAY, days=7, version="v0004"):
+        log.record(entry)
+    # Three failed writes on the last day, as the API's EMF becomes a metric.
+    moto_stage.clients.get("cloudwatch").put_metric_data(
+        Namespace=METRICS_NAMESPACE,
+        MetricData=[
+            {
+                "MetricName": UNLOGGED_PREDICTION,
+                "Dimensions": [
+                    {"Name": "service", "Value": APP_NAME},
+                    {"Name": "stage", "Value": "dev"},
+                ],
+                "Timestamp": datetime.fromisoformat(f"{LAST_DAY}T10:00:00+00:00"),
+                "Value": 3,
+                "Unit": "Count",
+            }
+        ],
     )
+    args = ["report", "predictions", "--stage", "dev", "--since", "7", "--day", LAST_DAY]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "70 predictions from 2026-11-30 to 2026-12-06 in inference-results" in out
     report = json.loads(next(tmp_path.glob("predictions-*.json")).read_text())
     assert report["model_versions"] == {"v0004": {"rows": 70, "share": 1.0}}
     assert report["failed_log_writes"]["per_day"][LAST_DAY] == 3
