@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +12,7 @@ import pytest
 from chalice_app.local.prediction_log import SqlitePredictionLog
 from devtools.synthetic_log import SHIFTED, entries, week
 from ops.cli import main
-from tests.conftest import REPO_ROOT, cli_env
-from tests.integration.ops.conftest import MotoStage
+from tests.integration.ops.conftest import MotoStage, run_ops
 from training_pipeline.profile import PROFILE_FILENAME
 from training_pipeline.registry import LocalRegistry
 
@@ -37,15 +34,7 @@ def _home_with_week(trained_home: Path, target: Path, *, shifted: bool, rows: in
 
 def test_a_stable_week_from_a_fresh_process(trained_home: Path, tmp_path: Path) -> None:
     home = _home_with_week(trained_home, tmp_path / "home", shifted=False, rows=2100)
-    result = subprocess.run(
-        [sys.executable, "-m", "ops", "drift", "--days", "7", "--day", LAST_DAY],
-        cwd=REPO_ROOT,
-        env=cli_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_ops(home, "drift", "--days", "7", "--day", LAST_DAY)
     assert result.stdout.startswith("drift: stable (2100 rows, against v0001's training data)")
     report_path = home / "analytics" / "drift" / f"drift-{LAST_DAY}.json"
     assert f"report: {report_path}" in result.stdout

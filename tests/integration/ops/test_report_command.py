@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +11,7 @@ from chalice_app.local.prediction_log import SqlitePredictionLog
 from chalice_app.observability import UNLOGGED_PREDICTION
 from devtools.synthetic_log import CLIENTS, entries
 from ops.replay import FIELD
-from tests.conftest import REPO_ROOT, cli_env
-from tests.integration.ops.conftest import MotoStage
+from tests.integration.ops.conftest import MotoStage, run_ops
 from training_pipeline.sample_data import make_sample
 from training_pipeline.schema import FEATURES
 
@@ -50,29 +47,19 @@ def test_a_week_reported_from_a_fresh_process(tmp_path: Path) -> None:
     )
 
     # WHEN the report is made in a new process
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ops",
-            "report",
-            "predictions",
-            "--since",
-            "7",
-            "--day",
-            LAST_DAY,
-            "--server-log",
-            str(server_log),
-        ],
-        cwd=REPO_ROOT,
-        env=cli_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_ops(
+        home,
+        "report",
+        "predictions",
+        "--since",
+        "7",
+        "--day",
+        LAST_DAY,
+        "--server-log",
+        str(server_log),
     )
 
     # THEN a JSON and a PNG, with every figure the issue lists
-    assert result.returncode == 0, result.stderr
     stem = home / "analytics" / "reports" / f"predictions-2026-11-30-{LAST_DAY}"
     assert f"figure: {stem}.png" in result.stdout
     assert stem.with_suffix(".png").read_bytes().startswith(PNG_MAGIC)
@@ -96,25 +83,7 @@ def test_a_week_reported_from_a_fresh_process(tmp_path: Path) -> None:
 
 def test_an_empty_window_still_reports(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ops",
-            "report",
-            "predictions",
-            "--since",
-            "3",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        env=cli_env(home),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_ops(home, "report", "predictions", "--since", "3", "--out", str(tmp_path))
     assert result.stdout.startswith("0 predictions from ")
     (report,) = tmp_path.glob("predictions-*.json")
     assert json.loads(report.read_text())["rows"] == 0
