@@ -33,6 +33,9 @@ RECORD_REJECTION: Final = "record_rejection"
 DEPLOY_WATCH: Final = "deploy_watch"
 # Secrets Manager's rotation hook for the API keys secret.
 ROTATE_API_KEYS: Final = "rotate_api_keys"
+# Calls the stage's API with the old system's test event (the old system named it
+# `test-api-lambda-{stage}`; docs/test-events.md maps the names).
+TEST_INVOKER: Final = "test_invoker"
 # The analytics functions: a schedule that starts the day's export and drift jobs, and
 # the one that turns a finished drift job's report into metrics (EMF needs a Lambda's
 # log pipeline: a processing job's output is not read for EMF).

@@ -27,8 +27,8 @@ from contract.resources import DRIFT_JOB, EXPORT_JOB, PLACEHOLDER_ACCOUNT, Stage
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION, environ, running_moto
 from devtools.synthetic_log import entries, week
 from ops import parquet_log
+from tests import events
 from tests.conftest import REPO_ROOT
-from tests.lambda_events import load_event
 from tests.secrets_watch import json_lines, metric_documents
 from training_pipeline.model import pack_model
 from training_pipeline.registry import LocalRegistry
@@ -160,7 +160,8 @@ def test_the_nightly_jobs_run_as_the_image_would_and_feed_the_metrics(
         monkeypatch.setenv(name, value)
     capsys.readouterr()
     with Client(app) as client:
-        event = load_event("drift_job_completed", ProcessingJobName=job)
+        event = events.load("drift_metrics/completed")
+        event["detail"]["ProcessingJobName"] = job
         answer = client.lambda_.invoke("drift_metrics", event).payload
     assert answer == {"job": job, "status": "stable", "published": 9, "drifted": []}
     documents = metric_documents(json_lines(capsys.readouterr().out))

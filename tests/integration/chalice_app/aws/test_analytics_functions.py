@@ -19,7 +19,7 @@ from chalice_app.analytics.service import start_nightly
 from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.config import AwsSettings
 from contract.resources import DRIFT_JOB, StageNames
-from tests.lambda_events import load_event
+from tests import events
 from tests.secrets_watch import json_lines, metric_documents
 from training_pipeline.drift import compare
 from training_pipeline.profile import build_profile
@@ -128,7 +128,7 @@ def test_the_schedule_starts_both_jobs_in_the_functions_own_account(
         invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:property-value-predictor-test-analytics_schedule",
         aws_request_id="request-1",
     )
-    event = load_event("analytics_schedule")
+    event = events.load("analytics_schedule/scheduled")
     started = app.handler_map["analytics_schedule"](event, context)
 
     sagemaker = aws.get("sagemaker")
@@ -136,6 +136,13 @@ def test_the_schedule_starts_both_jobs_in_the_functions_own_account(
         job = sagemaker.describe_processing_job(ProcessingJobName=name)
         assert job["AppSpecification"]["ContainerEntrypoint"] == ["python", "-m", "ops", kind]
         assert job["RoleArn"] == ROLE and job["AppSpecification"]["ImageUri"] == IMAGE
+
+
+def _completed(job: str) -> dict[str, Any]:
+    """SageMaker's event for a completed processing job, for this job."""
+    event: dict[str, Any] = events.load("drift_metrics/completed")
+    event["detail"]["ProcessingJobName"] = job
+    return event
 
 
 def _report(shifted: bool) -> dict[str, Any]:
@@ -164,11 +171,9 @@ def test_a_completed_drift_jobs_report_becomes_metrics(
         Bucket=analytics_stage.bucket, Key=names.drift_report_key(job), Body=json.dumps(report)
     )
     with Client(app) as client:
-        answer = client.lambda_.invoke("drift_metrics", load_event("drift_job_completed")).payload
+        answer = client.lambda_.invoke("drift_metrics", _completed(job)).payload
         other_job = StageNames("prd").analytics_job(DRIFT_JOB, "261207011500")
-        other = client.lambda_.invoke(
-            "drift_metrics", load_event("drift_job_completed", ProcessingJobName=other_job)
-        ).payload
+        other = client.lambda_.invoke("drift_metrics", _completed(other_job)).payload
 
     documents = metric_documents(json_lines(capsys.readouterr().out))
     # One document per feature (its own dimension), each value as EMF's one-item list.
