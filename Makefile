@@ -63,6 +63,7 @@ bench: dev
 	$(PY) -m benchmarks.pipeline_speed
 	$(PY) -m benchmarks.api_speed
 	$(PY) -m benchmarks.api_speed_aws
+	$(PY) -m benchmarks.analytics
 
 clean:
 	rm -rf $(VENV) .pvp .chalice/deployments

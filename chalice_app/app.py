@@ -13,6 +13,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalice_app import contracts, observability, services
+from chalice_app.analytics.functions import analytics
 from chalice_app.callbacks.functions import pipeline
 from chalice_app.contracts import API_KEY_HEADER, IDEMPOTENCY_KEY_HEADER, Contract
 from chalice_app.errors import (
@@ -163,3 +164,5 @@ def training_status(execution_id: str) -> Response:
 app.register_blueprint(pipeline)
 # The test invoker, which calls this API as a client would (chalice_app/invoker).
 app.register_blueprint(invoker)
+# The nightly export and drift jobs, and the drift metrics (chalice_app/analytics).
+app.register_blueprint(analytics)

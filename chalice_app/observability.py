@@ -20,13 +20,19 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any, cast
 
 from chalice_app.config import process_settings
 from chalice_app.ports import PredictionEntry
-from contract.resources import APP_NAME, METRICS_NAMESPACE
+from contract.resources import (
+    APP_NAME,
+    DRIFTED_FEATURES_METRIC,
+    FEATURE_DIMENSION,
+    FEATURE_PSI_METRIC,
+    METRICS_NAMESPACE,
+)
 from contract.settings import ConfigurationError
 
 logger = logging.getLogger("chalice_app")
@@ -243,3 +249,29 @@ def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:
             "recoverable_prediction": record,
         },
     )
+
+
+def drift_metrics(stage: str, psi_by_feature: Mapping[str, float], drifted_features: int) -> None:
+    """A drift report's figures as EMF: each feature's PSI under its own `feature`
+    dimension (one document each: EMF gives every metric of a document the same
+    dimensions), and the count of drifted features, which the drift alarm watches."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    dimensions = {"service": APP_NAME, "stage": stage}
+    for feature, value in psi_by_feature.items():
+        with single_metric(
+            name=FEATURE_PSI_METRIC,
+            unit=MetricUnit.NoUnit,
+            value=value,
+            namespace=METRICS_NAMESPACE,
+            default_dimensions=dimensions,
+        ) as metric:
+            metric.add_dimension(name=FEATURE_DIMENSION, value=feature)
+    with single_metric(
+        name=DRIFTED_FEATURES_METRIC,
+        unit=MetricUnit.Count,
+        value=drifted_features,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions=dimensions,
+    ):
+        pass

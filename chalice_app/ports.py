@@ -6,7 +6,7 @@ implement these protocols. Nothing here knows about HTTP or about a concrete ada
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -97,6 +97,15 @@ class Predictor(Protocol):
 
 class PredictionLog(Protocol):
     def record(self, entry: PredictionEntry) -> None: ...
+
+
+class PredictionReader(Protocol):
+    def read_day(self, day: str) -> Iterator[PredictionEntry]:
+        """Every prediction logged on one UTC day (YYYY-MM-DD), oldest first.
+
+        Raises PredictionLogError when the log cannot be read.
+        """
+        ...
 
 
 class TrainingLauncher(Protocol):

@@ -27,6 +27,7 @@ from contract.environment import BACKEND_LOCAL
 from contract.settings import ConfigurationError
 
 if TYPE_CHECKING:
+    from chalice_app.analytics.service import Analytics
     from chalice_app.aws.status import PipelineRunStatus
     from chalice_app.aws.training import PipelineLauncher
     from chalice_app.callbacks.service import Callbacks
@@ -246,4 +247,55 @@ def build_callbacks(env: Mapping[str, str] | None = None, clients: Any = None) -
         endpoints=endpoints,
         rollout=rollout,
         clock=time.time,
+    )
+
+
+_analytics_access: tuple[AwsSettings, Any] | None = None
+
+
+def analytics_access() -> tuple[AwsSettings, Any]:
+    """The analytics functions' stage settings and clients, built on first use (AWS only)."""
+    global _analytics_access
+    with _lock:
+        if _analytics_access is None:
+            from chalice_app.aws.clients import AwsClients
+
+            aws = load_aws_settings()
+            _analytics_access = (aws, AwsClients(aws))
+        return _analytics_access
+
+
+def build_analytics(
+    account: str, env: Mapping[str, str] | None = None, clients: Any = None
+) -> Analytics:
+    """The nightly jobs' starter, for the stage `env` names (os.environ by default), in
+    the account the function runs in (the model image and SageMaker role are its)."""
+    import os
+
+    from chalice_app.analytics.service import Analytics
+    from chalice_app.aws.processing import JobSettings, ProcessingJobs
+    from contract import environment as env_vars
+    from contract.resources import StageTargets
+
+    env = os.environ if env is None else env
+    aws = load_aws_settings(env)
+    if clients is None:
+        clients = analytics_access()[1]
+    targets = StageTargets.of(
+        aws.names,
+        account=account,
+        region=aws.region,
+        role_arn=env_vars.SAGEMAKER_ROLE_ARN.read(env),
+        image_uri=env_vars.TRAINING_IMAGE_URI.read(env),
+    )
+    settings = JobSettings(
+        names=aws.names,
+        region=aws.region,
+        role_arn=targets.role_arn,
+        image_uri=targets.image_uri,
+        instance_type=env_vars.ANALYTICS_INSTANCE_TYPE.read(env),
+    )
+    return Analytics(
+        jobs=ProcessingJobs(clients.source("sagemaker"), settings),
+        drift_days=env_vars.DRIFT_DAYS.read(env),
     )

@@ -32,6 +32,7 @@ TRAINING: Final = "Training pipeline and model image"
 OPERATOR: Final = "SageMaker pipeline commands (`python -m training_pipeline sagemaker ...`)"
 INVOKER: Final = "Test invoker (the `test_invoker` Lambda function)"
 DEV: Final = "Dev tooling (`make run-moto`)"
+ANALYTICS: Final = "Analytics functions (the nightly export and drift jobs on AWS)"
 
 BACKEND_LOCAL: Final = "local"
 BACKEND_AWS: Final = "aws"
@@ -417,6 +418,22 @@ API_URL: Final = Setting[str | None](
     INVOKER,
     shown_default="(none: the invoker answers that it is not configured)",
     rule="an http:// or https:// URL",
+)
+DRIFT_DAYS: Final = Setting(
+    "PVP_DRIFT_DAYS",
+    7,
+    integer(minimum=1, maximum=90),
+    "Days of logged inputs the nightly drift job compares with the training data.",
+    ANALYTICS,
+    rule="1-90",
+)
+ANALYTICS_INSTANCE_TYPE: Final = Setting(
+    "PVP_ANALYTICS_INSTANCE_TYPE",
+    "ml.t3.medium",
+    text(r"ml\.[a-z0-9]+\.[a-z0-9]+", "a SageMaker instance type"),
+    "The instance the export and drift processing jobs run on (2 vCPU, 4 GiB by default: "
+    "a day of the log is read and written in 50,000-row groups).",
+    ANALYTICS,
 )
 
 MOTO_PORT: Final = Setting(

@@ -36,6 +36,30 @@ ROTATE_API_KEYS: Final = "rotate_api_keys"
 # Calls the stage's API with the old system's test event (the old system named it
 # `test-api-lambda-{stage}`; docs/test-events.md maps the names).
 TEST_INVOKER: Final = "test_invoker"
+# The analytics functions: a schedule that starts the day's export and drift jobs, and
+# the one that turns a finished drift job's report into metrics (EMF needs a Lambda's
+# log pipeline: a processing job's output is not read for EMF).
+ANALYTICS_SCHEDULE: Final = "analytics_schedule"
+DRIFT_METRICS: Final = "drift_metrics"
+
+# The prediction log as data, in the stage's bucket: one Parquet object per UTC day
+# under `{PREDICTIONS_EXPORT_PREFIX}/day=YYYY-MM-DD/` (the Glue table's partitions), and
+# the drift jobs' reports.
+ANALYTICS_PREFIX: Final = "analytics"
+PREDICTIONS_EXPORT_PREFIX: Final = f"{ANALYTICS_PREFIX}/predictions"
+DRIFT_REPORT_PREFIX: Final = f"{ANALYTICS_PREFIX}/drift"
+# The Glue table over the export, in the stage's `analytics_database`, and where its
+# Athena workgroup keeps query results.
+PREDICTIONS_GLUE_TABLE: Final = "predictions"
+ATHENA_RESULTS_PREFIX: Final = f"{ANALYTICS_PREFIX}/athena"
+# The analytics jobs, by kind (a processing job's name says which it is).
+EXPORT_JOB: Final = "export"
+DRIFT_JOB: Final = "drift"
+# The drift metrics (in METRICS_NAMESPACE): each feature's PSI (dimension `feature`),
+# and how many features are past the drift band, which the alarm watches.
+FEATURE_PSI_METRIC: Final = "feature_psi"
+DRIFTED_FEATURES_METRIC: Final = "drifted_features"
+FEATURE_DIMENSION: Final = "feature"
 
 # The stage bucket's data: the old system's locations, the API's default training data.
 TRAIN_KEY: Final = "data/training_data/train.csv"
@@ -100,6 +124,33 @@ class StageNames:
     def function(self, name: str) -> str:
         """A Chalice Lambda function's deployed name."""
         return f"{APP_NAME}-{self.stage}-{name}"
+
+    def analytics_job_prefix(self, kind: str) -> str:
+        """What every processing job of this kind (EXPORT_JOB, DRIFT_JOB) starts with."""
+        return f"{APP_NAME}-{self.stage}-{kind}-"
+
+    def analytics_job(self, kind: str, stamp: str) -> str:
+        """A processing job's name: 63 characters at most, unique per account and region
+        for ever (SageMaker refuses a name used before), hence the start time `stamp`
+        (YYMMDDhhmmss: 61 characters with a 16-character stage)."""
+        return f"{self.analytics_job_prefix(kind)}{stamp}"
+
+    def drift_report_key(self, job: str) -> str:
+        """Where drift job `job` writes its report (the metrics function reads it there)."""
+        return f"{DRIFT_REPORT_PREFIX}/{job}.json"
+
+    @property
+    def analytics_database(self) -> str:
+        """The Glue database of the stage's analytics tables (Athena wants no hyphens)."""
+        return f"{APP_NAME}_{self.stage}".replace("-", "_")
+
+    @property
+    def analytics_workgroup(self) -> str:
+        return f"{APP_NAME}-{self.stage}-analytics"
+
+    @property
+    def drift_alarm(self) -> str:
+        return f"{APP_NAME}-{self.stage}-input-drift"
 
     def served(self, version: str) -> str:
         """The SageMaker Model and endpoint config the deploy makes for a version (both)."""

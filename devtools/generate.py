@@ -26,9 +26,16 @@ def _configuration() -> str:
     return render()
 
 
+def _analytics_template() -> str:
+    from devtools.analytics_template import render
+
+    return render()
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "chalice_app/openapi.json": _openapi,
     "docs/configuration.md": _configuration,
+    "infra/analytics.yaml": _analytics_template,
 }
 
 

@@ -1,4 +1,5 @@
-"""`python -m ops ...`: a stage's training runs and its prediction log, from a shell."""
+"""`python -m ops ...`: a stage's training runs and its prediction log, from a shell:
+replayed, exported, compared with the training data (drift) and reported on."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from contract.settings import ConfigurationError
-from ops import replay, stage_runs
+from ops import drift, export, replay, report, stage_runs
 from ops.errors import OperatorError
 
 EXIT_FAILED = 1
@@ -18,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     stage_runs.add_commands(commands)
     replay.add_commands(commands)
+    export.add_commands(commands)
+    drift.add_commands(commands)
+    report.add_commands(commands)
     return parser
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ops.errors import OperatorError
+from ops.prediction_logs import open_log
 
 FIELD = "recoverable_prediction"
 
@@ -28,7 +28,7 @@ class ReplayCount:
     skipped: int  # lines that are not a recoverable entry
 
 
-def _json_objects(lines: Iterable[str]) -> Iterator[dict[str, Any] | None]:
+def json_objects(lines: Iterable[str]) -> Iterator[dict[str, Any] | None]:
     for line in lines:
         start = line.find("{")  # a log export may put a timestamp before the JSON
         try:
@@ -44,7 +44,7 @@ def replay(lines: Iterable[str], log: Any) -> ReplayCount:
     from chalice_app.ports import PredictionEntry
 
     written = skipped = 0
-    for number, found in enumerate(_json_objects(lines), start=1):
+    for number, found in enumerate(json_objects(lines), start=1):
         record = found.get(FIELD) if found is not None else None
         if not isinstance(record, dict):
             skipped += 1
@@ -64,25 +64,9 @@ def replay(lines: Iterable[str], log: Any) -> ReplayCount:
     return ReplayCount(written, skipped)
 
 
-def _log_for(stage: str | None) -> tuple[Any, str]:
-    if stage is None:
-        from chalice_app.config import load_local_settings
-        from chalice_app.local.prediction_log import SqlitePredictionLog
-
-        path = load_local_settings().prediction_log_path
-        return SqlitePredictionLog(path), str(path)
-    from chalice_app.aws.clients import AwsClients
-    from chalice_app.aws.prediction_log import DynamoPredictionLog
-    from chalice_app.config import load_aws_settings
-
-    aws = load_aws_settings(os.environ, stage=stage)
-    return DynamoPredictionLog(AwsClients(aws).source("dynamodb"), aws.prediction_table), (
-        aws.prediction_table
-    )
-
-
 def _replay(args: argparse.Namespace) -> int:
-    log, where = _log_for(args.stage)
+    opened = open_log(args.stage)
+    log, where = opened.log, opened.where
     if args.file == "-":
         count = replay(sys.stdin, log)
     else:

@@ -18,7 +18,7 @@ from typing import Any
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if_new
 from chalice_app.errors import PredictionLogError
-from chalice_app.ports import PredictionEntry
+from chalice_app.ports import PredictionEntry, PriceRange
 
 SHARDS = 10
 PARTITION_KEY, SORT_KEY = "day_shard", "created_id"
@@ -76,10 +76,23 @@ class DynamoPredictionLog:
         except BotoCoreError as exc:
             raise PredictionLogError(f"{self._table}: {type(exc).__name__}: {exc}") from None
 
-    def read_day(self, day: str) -> Iterator[dict[str, Any]]:
-        """Every prediction of one UTC day (YYYY-MM-DD), oldest first, without a Scan."""
+    def read_day(self, day: str) -> Iterator[PredictionEntry]:
+        """Every prediction of one UTC day (YYYY-MM-DD), oldest first (PredictionReader).
+
+        SHARDS Query calls merged on the sort key, never a Scan: a day costs what it
+        holds, whatever the table's size. Eventually consistent reads (half the price):
+        a day is read once it is over.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
         shards = [self._query(f"{day}#{shard:02d}") for shard in range(SHARDS)]
-        yield from heapq.merge(*shards, key=lambda item: item[SORT_KEY])
+        try:
+            for item in heapq.merge(*shards, key=lambda item: item[SORT_KEY]):
+                yield entry_of(item)
+        except ClientError as exc:
+            raise PredictionLogError(f"{self._table}: {exc.response['Error']['Code']}") from None
+        except BotoCoreError as exc:
+            raise PredictionLogError(f"{self._table}: {type(exc).__name__}: {exc}") from None
 
     def _query(self, partition: str) -> Iterator[dict[str, Any]]:
         pages = (
@@ -94,3 +107,25 @@ class DynamoPredictionLog:
         for page in pages:
             for item in page["Items"]:
                 yield from_item(item)
+
+
+def entry_of(item: dict[str, Any]) -> PredictionEntry:
+    """The entry an item holds (`record` wrote it). DynamoDB gives numbers back without
+    trailing zeroes (3500.0 reads 3500): floats are floats again here."""
+    low, high, level = (item.get(name) for name in ("range_low", "range_high", "range_level"))
+    inputs = {
+        name: float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        for name, value in item["inputs"].items()
+    }
+    return PredictionEntry(
+        prediction_id=str(item["prediction_id"]),
+        created_at=str(item["created_at"]),
+        inputs=inputs,
+        value=float(item["value"]),
+        model_version=str(item["model_version"]),
+        latency_ms=float(item["latency_ms"]),
+        range=None
+        if low is None or high is None or level is None
+        else PriceRange(float(low), float(high), float(level)),
+        client=item.get("client"),
+    )

@@ -14,10 +14,12 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from chalice_app.errors import PredictionLogError
-from chalice_app.ports import PredictionEntry
+from chalice_app.ports import PredictionEntry, PriceRange
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -52,6 +54,12 @@ _COLUMNS = (
 # an earlier try or replayed from a recoverable log line: a no-op, as on DynamoDB.
 _PLACES = ", ".join("?" for _ in _COLUMNS)
 _INSERT = f"INSERT OR IGNORE INTO predictions ({', '.join(_COLUMNS)}) VALUES ({_PLACES})"
+# One UTC day, as DynamoDB's adapter reads it (the day is created_at's first ten
+# characters) and in its order (created_at, then the id).
+_SELECT_DAY = (
+    f"SELECT {', '.join(_COLUMNS)} FROM predictions WHERE substr(created_at, 1, 10) = ? "
+    "ORDER BY created_at, prediction_id"
+)
 # Writers queue behind each other instead of failing with "database is locked".
 BUSY_TIMEOUT_MS = 10_000
 # How often each process's checkpointer copies the WAL back into the database file.
@@ -168,3 +176,42 @@ class SqlitePredictionLog:
                 # A full disk or a broken file: the caller answers and keeps the entry.
                 self._conn = None  # reconnect next time; the file may come back
                 raise PredictionLogError(f"{type(exc).__name__}: {exc}") from None
+
+    def read_day(self, day: str) -> Iterator[PredictionEntry]:
+        """Every prediction of one UTC day (YYYY-MM-DD), oldest first (PredictionReader).
+
+        Reads on its own read-only connection: a WAL reader never blocks the writers, and
+        a log that does not exist yet is an empty day, not a new file.
+        """
+        if not self._path.exists():
+            return
+        try:
+            conn = sqlite3.connect(
+                f"{self._path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )
+        except sqlite3.Error as exc:
+            raise PredictionLogError(f"{self._path}: {exc}") from None
+        try:
+            for row in conn.execute(_SELECT_DAY, (day,)):
+                yield _entry(row)
+        except sqlite3.Error as exc:
+            raise PredictionLogError(f"{self._path}: {exc}") from None
+        finally:
+            conn.close()
+
+
+def _entry(row: tuple[Any, ...]) -> PredictionEntry:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    low, high, level = values["range_low"], values["range_high"], values["range_level"]
+    return PredictionEntry(
+        prediction_id=values["prediction_id"],
+        created_at=values["created_at"],
+        inputs=json.loads(values["inputs"]),
+        value=values["value"],
+        model_version=values["model_version"],
+        latency_ms=values["latency_ms"],
+        range=None if low is None or high is None else PriceRange(low, high, level),
+        client=values["client"],
+    )

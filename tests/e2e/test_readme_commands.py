@@ -139,6 +139,10 @@ def test_the_local_pipeline_block_runs_as_printed(tmp_path: Path) -> None:
     assert f"scored 800 rows with v0001 into {home}/scored.csv" in out, out
     assert re.search(r"^run-\S+ +accepted +v0001 +MAE [\d,]+$", out, re.MULTILINE), out
     assert re.search(r"^\* v0001 +accepted +MAE [\d,]+ +run run-\S+$", out, re.MULTILINE), out
+    # The analytics commands run on a fresh clone too: no prediction is logged yet.
+    assert "drift: not enough data (0 rows, against v0001's training data)" in out, out
+    assert re.search(r"^0 predictions from \S+ to \S+ in .*predictions.sqlite$", out, re.MULTILINE)
+    assert re.search(rf"^figure: {home}/analytics/reports/predictions-\S+\.png$", out, re.MULTILINE)
     with open(home / "scored.csv", newline="") as scored:
         rows = list(csv.DictReader(scored))
     assert len(rows) == 800

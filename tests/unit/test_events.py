@@ -87,3 +87,19 @@ def test_the_schedule_event_is_eventbridges() -> None:
         {},
     )
     assert event["resources"][0].startswith("arn:aws:events:")
+
+
+def test_the_drift_event_is_sagemakers_for_a_completed_drift_job_of_the_stage() -> None:
+    from chalice_app.analytics.functions import DRIFT_DONE
+    from contract.resources import DRIFT_JOB
+
+    (name,) = events.names("drift_metrics")
+    event = events.load(name)
+    # What the function's EventBridge pattern matches, from a job the schedule names.
+    assert (event["source"], event["detail-type"]) == (
+        DRIFT_DONE["source"][0],
+        DRIFT_DONE["detail-type"][0],
+    )
+    assert event["detail"]["ProcessingJobStatus"] == "Completed"
+    assert event["detail"]["ProcessingJobName"].startswith(DEV.analytics_job_prefix(DRIFT_JOB))
+    assert event["detail"]["AppSpecification"]["ContainerEntrypoint"][-1] == DRIFT_JOB

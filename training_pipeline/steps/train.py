@@ -19,7 +19,8 @@ import pandas as pd
 
 from training_pipeline.data import load_dataset
 from training_pipeline.model import ModelParams, PriceModel
-from training_pipeline.schema import TARGET
+from training_pipeline.profile import build_profile, write_profile
+from training_pipeline.schema import FEATURES, TARGET
 from training_pipeline.training import fit_model
 
 PARAMS_FILENAME = "params.json"
@@ -52,10 +53,13 @@ def train(train_location: Path, model_dir: Path, params: ModelParams) -> PriceMo
 
 
 def fit_and_save(frame: pd.DataFrame, model_dir: Path, params: ModelParams) -> PriceModel:
-    """Fit on an already validated frame and write the model with its parameters."""
+    """Fit on an already validated frame and write the model with its parameters and
+    the training data's profile (the drift job's reference) beside it."""
     model = fit_model(frame, frame[TARGET], params)
     model.save(model_dir)
     (model_dir / PARAMS_FILENAME).write_text(json.dumps(params.as_dict(), indent=2))
+    predicted, _ = model.predict_frame(frame[list(FEATURES)])
+    write_profile(model_dir, build_profile(frame, predicted))
     return model
 
 

@@ -109,9 +109,9 @@ def test_replaying_into_a_stage_table_is_idempotent(
 
         log = DynamoPredictionLog(dynamodb, settings.prediction_table)
         stored = [item for day in ("2026-12-01", "2026-12-02") for item in log.read_day(day)]
-    assert sorted(item["prediction_id"] for item in stored) == [
+    assert sorted(item.prediction_id for item in stored) == [
         _entry(1).prediction_id,
         _entry(2).prediction_id,
     ]
-    assert json.loads(json.dumps(stored[0]["inputs"]))["sector"] == "la reina"
+    assert json.loads(json.dumps(dict(stored[0].inputs)))["sector"] == "la reina"
     assert capsys.readouterr().out.count("2 predictions written to inference-results") == 2

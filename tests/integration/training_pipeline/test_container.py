@@ -68,6 +68,24 @@ def test_train_maps_hyperparameters_onto_the_step_flags(trained: OptMl) -> None:
     assert not trained.training_failure.exists()
 
 
+def test_train_leaves_the_profile_beside_the_model_so_model_tar_gz_carries_it(
+    trained: OptMl, tmp_path: Path
+) -> None:
+    from training_pipeline.model import load_model, pack_model
+    from training_pipeline.profile import profile_in_archive, read_profile
+
+    archive = tmp_path / "model.tar.gz"
+    pack_model(trained.model, archive)  # what SageMaker does with /opt/ml/model
+    profile = profile_in_archive(archive.read_bytes())
+    assert profile is not None and profile == read_profile(trained.model)
+    assert profile.rows == 1600
+    # The model itself is untouched: the archive still loads as before.
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    (unpacked / "model.tar.gz").write_bytes(archive.read_bytes())
+    assert load_model(unpacked).known_categories()["type"] == ["casa", "departamento"]
+
+
 @pytest.mark.parametrize(
     ("hyperparameters", "reason"),
     [
@@ -223,5 +241,11 @@ def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pin
     installs = [line for line in text.splitlines() if "pip install" in line]
     assert installs == ["RUN pip install --no-cache-dir -r training_pipeline/requirements.txt"]
     # The build context is an allow-list: the training package and the contract it
-    # imports, nothing else.
-    assert ignore_rules(DOCKERFILE)[:3] == ["**", "!contract/", "!training_pipeline/"]
+    # imports, and what the analytics jobs run (the log's adapters, the operator CLI).
+    assert ignore_rules(DOCKERFILE)[:5] == [
+        "**",
+        "!contract/",
+        "!training_pipeline/",
+        "!chalice_app/",
+        "!ops/",
+    ]

@@ -11,8 +11,10 @@ import pytest
 from chalice_app.invoker.service import MARGIN_SECONDS
 from contract.environment import DEPLOY_WAIT_SECONDS
 from contract.resources import (
+    ANALYTICS_SCHEDULE,
     DEPLOY_CALLBACK,
     DEPLOY_WATCH,
+    DRIFT_METRICS,
     RECORD_REJECTION,
     TEST_INVOKER,
     StageNames,
@@ -61,6 +63,9 @@ FUNCTION_CALLS = {
     },
     RECORD_REJECTION: {"s3:GetObject", "dynamodb:UpdateItem"},
     DEPLOY_WATCH: ROLLOUT,
+    # chalice_app/analytics: start the nightly jobs as the SageMaker role; read reports.
+    ANALYTICS_SCHEDULE: {"sagemaker:CreateProcessingJob", "iam:PassRole"},
+    DRIFT_METRICS: {"s3:GetObject"},
 }
 # A SageMaker Lambda step gives up after 10 minutes.
 LAMBDA_STEP_LIMIT_SECONDS = 600

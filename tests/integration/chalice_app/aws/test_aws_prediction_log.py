@@ -45,7 +45,7 @@ def test_concurrent_puts_in_the_same_instant_each_keep_their_own_item(
         thread.join()
     # THEN every one is stored (the old table's bare-timestamp key kept one of them)
     stored = list(log.read_day("2026-11-30"))
-    assert sorted(item["prediction_id"] for item in stored) == sorted(
+    assert sorted(item.prediction_id for item in stored) == sorted(
         e.prediction_id for batch in entries for e in batch
     )
     assert aws.get("dynamodb").scan(TableName=settings.prediction_table, Select="COUNT")[
@@ -59,10 +59,10 @@ def test_a_day_reads_back_in_time_order_with_its_values(log: DynamoPredictionLog
         log.record(_entry(created_at))
     log.record(_entry("2026-12-01T00:00:00.000000+00:00"))  # another day, not read
     day = list(log.read_day("2026-11-30"))
-    assert [item["created_at"] for item in day] == sorted(times)
+    assert [item.created_at for item in day] == sorted(times)
     first = day[0]
-    assert first["inputs"] == EXAMPLE_RECORD and first["value"] == 4321.5
-    assert first["model_version"] == "v0001" and first["latency_ms"] == 1.25
+    assert first.inputs == EXAMPLE_RECORD and first.value == 4321.5
+    assert first.model_version == "v0001" and first.latency_ms == 1.25
 
 
 def test_floats_are_stored_as_decimals_exactly(
