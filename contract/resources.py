@@ -33,10 +33,22 @@ RECORD_REJECTION: Final = "record_rejection"
 DEPLOY_WATCH: Final = "deploy_watch"
 # Secrets Manager's rotation hook for the API keys secret.
 ROTATE_API_KEYS: Final = "rotate_api_keys"
+# Every `@app.lambda_function`/schedule of the app, as Chalice names them.
+LAMBDA_FUNCTIONS: Final = (DEPLOY_CALLBACK, RECORD_REJECTION, DEPLOY_WATCH, ROTATE_API_KEYS)
+# The API keys secret is a JSON object {client name: key}; a new stage's first key is
+# generated under this client name.
+FIRST_CLIENT: Final = "default"
+# The account-wide stack (image repositories, API Gateway's logging role): every stage of
+# an account shares it.
+ACCOUNT_STACK: Final = f"{APP_NAME}-account"
+# How CloudFormation templates spell the stage: their `Stage` parameter, inside Fn::Sub.
+TEMPLATE_STAGE: Final = "${Stage}"
 
 # The stage bucket's data: the old system's locations, the API's default training data.
-TRAIN_KEY: Final = "data/training_data/train.csv"
-VALIDATION_KEY: Final = "data/validation_data/test.csv"
+# The API may read only below DATA_PREFIX (its policy says so).
+DATA_PREFIX: Final = "data"
+TRAIN_KEY: Final = f"{DATA_PREFIX}/training_data/train.csv"
+VALIDATION_KEY: Final = f"{DATA_PREFIX}/validation_data/test.csv"
 # A champion input must name an S3 object; this one says "no champion yet".
 NO_CHAMPION_MARKER: Final = "NO_CHAMPION"
 # AWS's documentation account (and moto's): what an offline definition names.
@@ -94,9 +106,41 @@ class StageNames:
     def model_image_repository(self) -> str:
         return f"{APP_NAME}-training"
 
+    @property
+    def proxy_image_repository(self) -> str:
+        """The ECS proxy's image (shared by the stages, tagged per stage, like the model's)."""
+        return f"{APP_NAME}-proxy"
+
     def function(self, name: str) -> str:
         """A Chalice Lambda function's deployed name."""
         return f"{APP_NAME}-{self.stage}-{name}"
+
+    @property
+    def api_function(self) -> str:
+        """The API handler's deployed name (`chalice deploy` names it after app and stage)."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def layer(self) -> str:
+        """The shared dependencies layer every function of the stage references."""
+        return f"{APP_NAME}-{self.stage}-dependencies"
+
+    @property
+    def data_stack(self) -> str:
+        """The CloudFormation stack of what outlives deploys (bucket, tables, secret...)."""
+        return f"{APP_NAME}-{self.stage}-data"
+
+    @property
+    def functions_stack(self) -> str:
+        """The CloudFormation stack of the Chalice app (functions, API, their log groups)."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @classmethod
+    def template(cls) -> StageNames:
+        """The names with the stage left as CloudFormation's `${Stage}` (inside Fn::Sub)."""
+        names = object.__new__(cls)
+        object.__setattr__(names, "stage", TEMPLATE_STAGE)  # the one name not checked
+        return names
 
     def served(self, version: str) -> str:
         """The SageMaker Model and endpoint config the deploy makes for a version (both)."""

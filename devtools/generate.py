@@ -7,6 +7,7 @@ and exits 1 naming the stale files, which is what the drift tests do.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,9 +27,25 @@ def _configuration() -> str:
     return render()
 
 
+def _policies() -> dict[str, Callable[[], str]]:
+    """Each deployable stage's policy files, one per function, from infra/policies/."""
+    from contract.resources import LAMBDA_FUNCTIONS
+    from devtools.infra.policies import API, chalice_file, render_chalice
+    from devtools.infra.stages import aws_stages
+
+    return {
+        f".chalice/{chalice_file(stage, function)}": functools.partial(
+            render_chalice, function, stage
+        )
+        for stage in aws_stages()
+        for function in (API, *LAMBDA_FUNCTIONS)
+    }
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "chalice_app/openapi.json": _openapi,
     "docs/configuration.md": _configuration,
+    **_policies(),
 }
 
 
