@@ -38,6 +38,10 @@ LAMBDA_FUNCTIONS: Final = (DEPLOY_CALLBACK, RECORD_REJECTION, DEPLOY_WATCH, ROTA
 # The API keys secret is a JSON object {client name: key}; a new stage's first key is
 # generated under this client name.
 FIRST_CLIENT: Final = "default"
+# The epoch-seconds attribute DynamoDB's TTL reads in both tables: an item that carries
+# it expires (the run table's idempotency items); one without it never does. The
+# prediction log's TTL is off until its retention is decided.
+TTL_ATTRIBUTE: Final = "expires_at"
 # The account-wide stack (image repositories, API Gateway's logging role): every stage of
 # an account shares it.
 ACCOUNT_STACK: Final = f"{APP_NAME}-account"

@@ -42,10 +42,21 @@ def _policies() -> dict[str, Callable[[], str]]:
     }
 
 
+def _templates() -> dict[str, Callable[[], str]]:
+    from devtools.infra import account_stack, data_stack, functions_stack
+
+    return {
+        "infra/account.yaml": account_stack.render,
+        "infra/data.yaml": data_stack.render,
+        "infra/functions-merge.yaml": functions_stack.render,
+    }
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "chalice_app/openapi.json": _openapi,
     "docs/configuration.md": _configuration,
     **_policies(),
+    **_templates(),
 }
 
 
