@@ -32,11 +32,6 @@ dev: $(VENV)/.dev-installed
 run: local
 	$(PY) -m devtools.serve_local
 
-# The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
-# the endpoint; moto comes with the dev requirements.
-run-moto: dev
-	$(PY) -m devtools.serve_moto
-
 test: dev lint-infra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -97,6 +92,11 @@ lint-infra: dev $(LAYER_ZIP) $(INFRA_TOOLS)
 		$(addprefix -f ,$(INFRA_TEMPLATES)) -f build/dev/sam.yaml -f build/stg/sam.yaml \
 		-f build/prd/sam.yaml
 	$(BIN)/hadolint ecs_proxy/Dockerfile training_pipeline/Dockerfile
+
+# The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
+# the endpoint: the account, data and functions stacks from infra/ and `make package`.
+run-moto: dev $(INFRA_TOOLS) package
+	PVP_STAGE=$(STAGE) $(PY) -m devtools.serve_moto --package build/$(STAGE)
 
 # The only targets that need an AWS account (credentials and region from the usual AWS
 # variables or profile). TRAIN=... VALIDATION=... upload data; DATA=1 on destroy also

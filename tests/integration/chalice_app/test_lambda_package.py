@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devtools.infra.package import Package, build
+from devtools.infra.package import Package
 from tests.conftest import EXAMPLE_RECORD, AwsStack, logged_predictions
 from tests.secrets_watch import json_lines, metric_documents
 
@@ -61,8 +61,8 @@ print("PROBE " + json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Package:
-    return build("dev", tmp_path_factory.mktemp("package") / "out")
+def built(dev_package: Package) -> Package:
+    return dev_package
 
 
 @pytest.fixture(scope="module")
