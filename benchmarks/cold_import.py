@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from contract.environment import BACKEND, BACKEND_LOCAL
 from devtools.infra.package import build
 
 PROBE = (
@@ -70,7 +71,7 @@ def import_ms(paths: list[Path]) -> float:
         text=True,
         check=True,
         cwd=paths[0],
-        env={"PVP_BACKEND": "local"},
+        env={BACKEND.name: BACKEND_LOCAL},
     )
     return float(ran.stdout.strip())
 

@@ -5,8 +5,10 @@ here runs anything (devtools/infra/deploy.py does), so the plan is tested offlin
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from contract.resources import (
     ACCOUNT_STACK,
@@ -18,7 +20,7 @@ from contract.resources import (
 from devtools.infra.layer import RUNTIME
 from devtools.infra.stages import REPO_ROOT, settings_of
 
-BASE_IMAGE = "python:3.11-slim"  # both Dockerfiles' default BASE_IMAGE
+MODEL_DOCKERFILE = REPO_ROOT / "training_pipeline" / "Dockerfile"
 LAYER_ZIP = "build/layer/layer.zip"
 # Only dev gets the synthetic sample: another stage trains on data someone chose.
 SAMPLE_STAGES = ("dev",)
@@ -92,13 +94,22 @@ def stacks_plan(context: Context) -> list[Step]:
     ]
 
 
+def base_image(dockerfile: Path = MODEL_DOCKERFILE) -> str:
+    """The image's BASE_IMAGE default (a tag), which the deploy resolves to a digest."""
+    found = re.search(r"^ARG BASE_IMAGE=(\S+)$", dockerfile.read_text(), flags=re.MULTILINE)
+    if found is None:
+        raise ValueError(f"{dockerfile} declares no ARG BASE_IMAGE=<image>")
+    return found.group(1)
+
+
 def image_plan(context: Context) -> list[Step]:
-    digest = context.answers.get("base_digest") or f"{BASE_IMAGE.split(':')[0]}@sha256:<digest>"
+    base = base_image()
+    digest = context.answers.get("base_digest") or f"{base.split(':')[0]}@sha256:<digest>"
     return [
-        Step("pull the base image", ["docker", "pull", BASE_IMAGE]),
+        Step("pull the base image", ["docker", "pull", base]),
         Step(
             "the base image's digest",
-            ["docker", "inspect", "--format", "{{index .RepoDigests 0}}", BASE_IMAGE],
+            ["docker", "inspect", "--format", "{{index .RepoDigests 0}}", base],
             query=True,
         ),
         Step(

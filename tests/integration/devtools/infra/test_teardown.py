@@ -45,12 +45,13 @@ def test_a_stage_s_bucket_layers_and_served_models_are_emptied(
             LayerName=NAMES.layer, Content={"ZipFile": b"PK\x05\x06" + b"\x00" * 18}
         )
     sagemaker = clients("sagemaker")
-    served = NAMES.served("v0001")
-    sagemaker.create_model(
-        ModelName=served,
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
-        PrimaryContainer={"Image": "img"},
-    )
+    served, other = NAMES.served("v0001"), StageNames("kept").served("v0001")
+    for model in (served, other):
+        sagemaker.create_model(
+            ModelName=model,
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+            PrimaryContainer={"Image": "img"},
+        )
     sagemaker.create_endpoint_config(
         EndpointConfigName=served,
         ProductionVariants=[
@@ -73,7 +74,8 @@ def test_a_stage_s_bucket_layers_and_served_models_are_emptied(
     assert "Versions" not in s3.list_object_versions(Bucket=NAMES.bucket)
     assert not clients("lambda").list_layer_versions(LayerName=NAMES.layer)["LayerVersions"]
     assert not sagemaker.list_endpoints(NameContains=NAMES.endpoint)["Endpoints"]
-    assert not sagemaker.list_models(NameContains=NAMES.served_prefix)["Models"]
+    models = {m["ModelName"] for m in sagemaker.list_models()["Models"]}
+    assert served not in models and other in models  # another stage's are not its own
     # AND a second teardown finds nothing and fails on nothing
     teardown.delete_served(sagemaker, NAMES)
     assert teardown.empty_bucket(s3, NAMES) == 0
