@@ -59,13 +59,13 @@ def _answer(
     try:
         return _json(200, handle())
     except ApiError as exc:
-        observability.count(f"error.{type(exc).__name__}")
+        observability.count_error(type(exc).__name__)
         if exc.STATUS_CODE >= 500:
             # Lets an operator find the log lines of a failure a client reports.
             extra["request_id"] = _request_id()
         return _json(exc.STATUS_CODE, {**exc.body(), **extra})
     except Exception:
-        observability.count("error.unhandled")
+        observability.count_error("unhandled")
         log.exception("unhandled error")
         return _json(500, error_body("internal error", **extra, request_id=_request_id()))
 
@@ -73,7 +73,8 @@ def _answer(
 @app.middleware("http")
 def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Every log line of a request carries its id; its metrics leave when it ends."""
-    with observability.request(_request_id(event)):
+    function = getattr(app.lambda_context, "function_name", None)
+    with observability.request(_request_id(event), function):
         return get_response(event)
 
 
@@ -93,11 +94,11 @@ def _request() -> Request:
     return request
 
 
-def _authorized() -> Backends:
-    """The backends, once the request's API key is accepted (before any body is read)."""
+def _authorized() -> tuple[Backends, str]:
+    """The backends and the client's name, once the request's API key is accepted
+    (before any body is read)."""
     backends = get_backends()
-    backends.keys.check(_request().headers.get(API_KEY_HEADER))
-    return backends
+    return backends, backends.keys.check(_request().headers.get(API_KEY_HEADER))
 
 
 def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = False) -> Contract:
@@ -129,8 +130,9 @@ def _openapi_text() -> str:
 @app.route("/get_prediction", methods=["POST"], content_types=ANY_CONTENT)
 def get_prediction() -> Response:
     def handle() -> Mapping[str, Any]:
-        backends = _authorized()
-        return services.predict(backends, _parsed(backends, contracts.PredictionRequest))
+        backends, client = _authorized()
+        request = _parsed(backends, contracts.PredictionRequest)
+        return services.predict(backends, request, client=client)
 
     return _answer(handle)
 
@@ -138,10 +140,10 @@ def get_prediction() -> Response:
 @app.route("/start_training", methods=["GET", "POST"], content_types=ANY_CONTENT)
 def start_training() -> Response:
     def handle() -> Mapping[str, Any]:
-        backends = _authorized()
+        backends, client = _authorized()
         request = _parsed(backends, contracts.TrainingRequest, empty_ok=True)
         idempotency_key = _request().headers.get(IDEMPOTENCY_KEY_HEADER)
-        return services.start_training(backends, request, idempotency_key)
+        return services.start_training(backends, request, idempotency_key, client=client)
 
     return _answer(handle, on_error=TRAINING_FAILURE)
 
@@ -149,7 +151,7 @@ def start_training() -> Response:
 @app.route("/training/{execution_id}", methods=["GET"], content_types=ANY_CONTENT)
 def training_status(execution_id: str) -> Response:
     def handle() -> Mapping[str, Any]:
-        return services.training_status(_authorized(), execution_id)
+        return services.training_status(_authorized()[0], execution_id)
 
     return _answer(handle)
 

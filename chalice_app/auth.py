@@ -1,4 +1,10 @@
-"""API-key check: constant-time comparison and a rate-limited refresh on a miss."""
+"""API-key check: constant-time comparison and a rate-limited refresh on a miss.
+
+A key store is a JSON object `{"client name": "key", ...}` (the old system's shape); a
+checked key answers with its client's name, which the prediction log records and the
+idempotency of /start_training is scoped by. The name survives a key's rotation; the key
+itself is never logged.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice_app import observability
@@ -18,19 +24,29 @@ log = logging.getLogger(__name__)
 KEYS_UNAVAILABLE = "API keys cannot be checked now; try again later"
 
 
-def keys_in(data: Any, where: str) -> frozenset[str]:
-    """The accepted keys of a key store's JSON object: its non-empty string values."""
+def keys_in(data: Any, where: str) -> dict[str, str]:
+    """The accepted keys of a key store's JSON object, each with its client's name.
+
+    Values that are not non-empty strings are not keys. A key listed under two names
+    answers as the first name in sorted order, the same on every read.
+    """
     if not isinstance(data, dict):
         raise KeyStoreUnavailableError(f"{where} must hold a JSON object")
-    return frozenset(v for v in data.values() if isinstance(v, str) and v)
+    accepted: dict[str, str] = {}
+    for name in sorted(data, key=str):
+        key = data[name]
+        if isinstance(key, str) and key and key not in accepted:
+            accepted[key] = str(name)
+    return accepted
 
 
-def _matches(candidate: str, accepted: frozenset[str]) -> bool:
+def _client_of(candidate: str, accepted: Mapping[str, str]) -> str | None:
     given = candidate.encode()
-    found = False
+    found: str | None = None
     # No early exit: the time taken must not tell which (or whether a) key was close.
-    for key in accepted:
-        found |= hmac.compare_digest(given, key.encode())
+    for key, name in accepted.items():
+        if hmac.compare_digest(given, key.encode()):
+            found = name
     return found
 
 
@@ -49,7 +65,8 @@ class KeyChecker:
         self._last_refresh: float | None = None
         self._lock = threading.Lock()
 
-    def check(self, candidate: str | None) -> None:
+    def check(self, candidate: str | None) -> str:
+        """The name of the client whose key this is; ForbiddenError or a 503 otherwise."""
         if not candidate:
             raise ForbiddenError("missing API key")
         try:
@@ -59,13 +76,15 @@ class KeyChecker:
             if not accepted:
                 # A store with no key refuses everyone: that is a broken store, not bad keys.
                 raise KeyStoreUnavailableError("the key store holds no key")
-            if _matches(candidate, accepted):
-                return
+            client = _client_of(candidate, accepted)
+            if client is not None:
+                return client
             # A key just added to the store (rotation) must work without a restart.
             if self._may_refresh():
                 observability.count("key_refreshes")
-                if _matches(candidate, self._store.refresh()):
-                    return
+                client = _client_of(candidate, self._store.refresh())
+                if client is not None:
+                    return client
         except KeyStoreUnavailableError as exc:
             # Not the client's fault, and no reason to call a key invalid: the service
             # cannot tell. The detail (a file path, an AWS error) is for operators.

@@ -37,6 +37,8 @@ class PredictionEntry:
     latency_ms: float
     # Kept with the value so the log can show, later, how often prices fell inside.
     range: PriceRange | None = None
+    # The name of the client's key (never the key): who asked, for the reports.
+    client: str | None = None
 
     def as_record(self) -> dict[str, Any]:
         """The entry as plain JSON values (what a recoverable log line carries)."""
@@ -54,6 +56,7 @@ class PredictionEntry:
             model_version=str(record["model_version"]),
             latency_ms=float(record["latency_ms"]),
             range=None if bounds is None else PriceRange(**bounds),
+            client=None if record.get("client") is None else str(record["client"]),
         )
 
     def range_columns(self) -> dict[str, float | None]:
@@ -73,11 +76,11 @@ class Execution:
 
 
 class KeyStore(Protocol):
-    def accepted_keys(self) -> frozenset[str]:
-        """The accepted keys; may be served from a cache."""
+    def accepted_keys(self) -> Mapping[str, str]:
+        """Each accepted key with its client's name; may be served from a cache."""
         ...
 
-    def refresh(self) -> frozenset[str]:
+    def refresh(self) -> Mapping[str, str]:
         """Re-read the store, bypassing any cache (callers rate-limit this)."""
         ...
 
@@ -103,11 +106,13 @@ class TrainingLauncher(Protocol):
         validation_path: str | None,
         *,
         idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> Execution:
         """Start a run in the background on the given data, or the backend's defaults.
 
-        The same idempotency key never starts a second run. Raises TrainingInputError
-        for unusable locations, TrainingUnavailableError when no run can start now.
+        The same idempotency key from the same client never starts a second run. Raises
+        TrainingInputError for unusable locations, TrainingUnavailableError when no run
+        can start now.
         """
         ...
 

@@ -60,7 +60,9 @@ def ping(backends: Backends) -> dict[str, Any]:
     return answer.model_dump(exclude_none=True)
 
 
-def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
+def predict(
+    backends: Backends, request: PredictionRequest, *, client: str | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
     record = request.to_record()
     try:
@@ -84,6 +86,7 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
         model_version=prediction.model_version,
         latency_ms=(time.perf_counter() - started) * 1000.0,
         range=prediction.range,
+        client=client,
     )
     try:
         backends.prediction_log.record(entry)
@@ -106,13 +109,18 @@ def predict(backends: Backends, request: PredictionRequest) -> dict[str, Any]:
 
 
 def start_training(
-    backends: Backends, request: TrainingRequest, idempotency_key: str | None = None
+    backends: Backends,
+    request: TrainingRequest,
+    idempotency_key: str | None = None,
+    *,
+    client: str | None = None,
 ) -> dict[str, Any]:
     try:
         execution = backends.launcher.start(
             request.TrainingDataS3Path,
             request.ValidationDataS3Path,
             idempotency_key=idempotency_key,
+            client=client,
         )
     except TrainingInputError as exc:
         field = _FIELD_FOR_INPUT.get(exc.field, exc.field)

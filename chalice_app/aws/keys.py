@@ -35,8 +35,8 @@ class _Version:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    current: frozenset[str]
-    previous: frozenset[str]
+    current: dict[str, str]  # key -> client name
+    previous: dict[str, str]
     current_created: float | None
     current_version: str | None
 
@@ -114,13 +114,13 @@ class SecretsManagerKeyStore:
         self._failed_at: float | None = None
         self._lock = threading.Lock()
 
-    def accepted_keys(self) -> frozenset[str]:
+    def accepted_keys(self) -> dict[str, str]:
         return self._load(force=False)
 
-    def refresh(self) -> frozenset[str]:
+    def refresh(self) -> dict[str, str]:
         return self._load(force=True)
 
-    def _load(self, force: bool) -> frozenset[str]:
+    def _load(self, force: bool) -> dict[str, str]:
         with self._lock:
             known = self._snapshot
             if known is not None and self._recently_failed():
@@ -135,7 +135,7 @@ class SecretsManagerKeyStore:
     def _recently_failed(self) -> bool:
         return self._failed_at is not None and self._clock() - self._failed_at < self._retry_after
 
-    def _fall_back(self, known: _Snapshot | None, exc: Exception) -> frozenset[str]:
+    def _fall_back(self, known: _Snapshot | None, exc: Exception) -> dict[str, str]:
         self._failed_at = self._clock()
         observability.count("key_store_errors")
         reason = f"secret {self._name} unreadable: {type(exc).__name__}: {exc}"
@@ -149,7 +149,7 @@ class SecretsManagerKeyStore:
             self._providers[stage] = _stage_provider(self._client())
         return self._providers[stage]
 
-    def _fetch(self, stage: str, force: bool) -> tuple[frozenset[str], _Version]:
+    def _fetch(self, stage: str, force: bool) -> tuple[dict[str, str], _Version]:
         provider = self._provider(stage)
         data = provider.get(
             self._name, max_age=self._ttl, transform="json", force_fetch=force, VersionStage=stage
@@ -158,7 +158,7 @@ class SecretsManagerKeyStore:
 
     def _read(self, force: bool, known: _Snapshot | None) -> _Snapshot:
         current, version = self._fetch(CURRENT, force)
-        previous: frozenset[str] = frozenset()
+        previous: dict[str, str] = {}
         if self._in_grace(version.created):
             # AWSPREVIOUS moves only when AWSCURRENT does: re-read it on a new version.
             moved = known is None or known.current_version != version.version_id
@@ -168,7 +168,7 @@ class SecretsManagerKeyStore:
     def _in_grace(self, created: float | None) -> bool:
         return created is not None and self._wall_clock() < created + self._grace
 
-    def _accepted(self, snapshot: _Snapshot) -> frozenset[str]:
+    def _accepted(self, snapshot: _Snapshot) -> dict[str, str]:
         if snapshot.previous and self._in_grace(snapshot.current_created):
-            return snapshot.current | snapshot.previous
+            return snapshot.previous | snapshot.current  # a key in both: its current name
         return snapshot.current

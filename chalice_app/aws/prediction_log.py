@@ -65,6 +65,7 @@ class DynamoPredictionLog:
             "model_version": entry.model_version,
             "latency_ms": entry.latency_ms,
             **{name: value for name, value in entry.range_columns().items() if value is not None},
+            "client": entry.client,  # None is left out (to_item)
         }
         try:
             # botocore retries throttling and timeouts (standard mode, see clients.py);

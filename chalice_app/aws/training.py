@@ -70,6 +70,7 @@ class PipelineLauncher:
         validation_path: str | None,
         *,
         idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> Execution:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -80,7 +81,8 @@ class PipelineLauncher:
                 self._check_object(uri, field)
             digest = None
             if idempotency_key is not None:
-                seed = f"{self._pipeline}\n{idempotency_key}".encode()
+                # Scoped by the client's name (not its key: a rotation keeps the name).
+                seed = f"{self._pipeline}\n{client or ''}\n{idempotency_key}".encode()
                 digest = hashlib.sha256(seed).hexdigest()
                 known = self._runs.started_by(digest)
                 if known is not None:

@@ -13,7 +13,7 @@ from chalice_app.auth import keys_in
 from chalice_app.errors import KeyStoreUnavailableError
 
 
-def read_key_file(path: Path) -> frozenset[str]:
+def read_key_file(path: Path) -> dict[str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -47,17 +47,17 @@ class JsonKeyFileStore:
     def __init__(self, path: Path, ttl: float) -> None:
         self._path = path
         self._ttl = ttl
-        self._keys: frozenset[str] | None = None
+        self._keys: dict[str, str] | None = None
         self._read_at = 0.0
         self._lock = threading.Lock()
         self.reads = 0
 
-    def accepted_keys(self) -> frozenset[str]:
+    def accepted_keys(self) -> dict[str, str]:
         if self._keys is None or time.monotonic() - self._read_at >= self._ttl:
             return self.refresh()
         return self._keys
 
-    def refresh(self) -> frozenset[str]:
+    def refresh(self) -> dict[str, str]:
         with self._lock:
             self._keys = read_key_file(self._path)
             self._read_at = time.monotonic()

@@ -29,11 +29,13 @@ CREATE TABLE IF NOT EXISTS predictions (
     latency_ms REAL NOT NULL,
     range_low REAL,
     range_high REAL,
-    range_level REAL
+    range_level REAL,
+    client TEXT
 )
 """
-# Logs written before the price range existed get its columns (empty for old rows).
-_ADDED_COLUMNS = ("range_low REAL", "range_high REAL", "range_level REAL")
+# Logs written before the price range (or the client) existed get its columns (empty
+# for old rows).
+_ADDED_COLUMNS = ("range_low REAL", "range_high REAL", "range_level REAL", "client TEXT")
 _COLUMNS = (
     "prediction_id",
     "created_at",
@@ -44,6 +46,7 @@ _COLUMNS = (
     "range_low",
     "range_high",
     "range_level",
+    "client",
 )
 # OR IGNORE: an entry already there is this very entry (its id is unique), written by
 # an earlier try or replayed from a recoverable log line: a no-op, as on DynamoDB.
@@ -156,6 +159,7 @@ class SqlitePredictionLog:
             entry.model_version,
             entry.latency_ms,
             *entry.range_columns().values(),
+            entry.client,
         )
         with self._lock:
             try:

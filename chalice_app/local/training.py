@@ -44,13 +44,15 @@ def _code_root() -> str:
     return str(Path(next(iter(spec.submodule_search_locations))).parent)
 
 
-def _run_id_for(idempotency_key: str | None) -> str:
+def _run_id_for(idempotency_key: str | None, client: str | None) -> str:
     from training_pipeline.run_log import new_run_id
 
     if idempotency_key is None:
         return new_run_id()
-    # Same key, same run id: a retried request finds the run its first try started.
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    # Same client and key, same run id: a retried request finds the run its first try
+    # started; another client's same key is another request.
+    seed = f"{client or ''}\n{idempotency_key}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
     return f"run-key-{digest}"
 
 
@@ -87,13 +89,14 @@ class LocalTrainingLauncher:
         validation_path: str | None,
         *,
         idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> Execution:
         from training_pipeline.run_log import RunLog
         from training_pipeline.run_slots import claim_within_limit
 
         train = self._input(train_path, 0, "train")
         validation = self._input(validation_path, 1, "validation")
-        run_id = _run_id_for(idempotency_key)
+        run_id = _run_id_for(idempotency_key, client)
         execution = Execution(execution_id=run_id, execution_arn=f"local:training:{run_id}")
         # The row exists before the process does, so a status query right after this
         # answers 'pending' instead of 404; only the request that wrote it starts a run.

@@ -52,6 +52,9 @@ def test_prediction_is_answered_and_logged(front: Any) -> None:
         bounds["high"],
         bounds["level"],
     )
+    # Who asked: the name of the key (the key stores' "default"), never the key itself.
+    assert logged["client"] == "default"
+    assert front.key not in repr(logged)
 
 
 def test_categories_match_ignoring_case_and_accents(front: Any) -> None:

@@ -23,16 +23,18 @@ KNOWN_SECTORS = ["nunoa", "vitacura"]
 
 
 class FakeKeyStore:
-    def __init__(self, keys: set[str]) -> None:
-        self.keys = set(keys)
+    """Keys given as a set belong to a client named after the key's first letter."""
+
+    def __init__(self, keys: set[str] | dict[str, str]) -> None:
+        self.keys = dict(keys) if isinstance(keys, dict) else {k: f"client-{k[:1]}" for k in keys}
         self.reads = 0
 
-    def accepted_keys(self) -> frozenset[str]:
-        return frozenset(self.keys)
+    def accepted_keys(self) -> dict[str, str]:
+        return dict(self.keys)
 
-    def refresh(self) -> frozenset[str]:
+    def refresh(self) -> dict[str, str]:
         self.reads += 1
-        return frozenset(self.keys)
+        return dict(self.keys)
 
 
 class FakePredictor:
@@ -68,7 +70,7 @@ class FakeLog:
 
 class FakeLauncher:
     def __init__(self) -> None:
-        self.started: list[tuple[str | None, str | None, str | None]] = []
+        self.started: list[tuple[str | None, ...]] = []
 
     def start(
         self,
@@ -76,10 +78,11 @@ class FakeLauncher:
         validation_path: str | None,
         *,
         idempotency_key: str | None = None,
+        client: str | None = None,
     ) -> Execution:
         if train_path and "missing" in train_path:
             raise TrainingInputError("train", f"no such file: {train_path}")
-        self.started.append((train_path, validation_path, idempotency_key))
+        self.started.append((train_path, validation_path, idempotency_key, client))
         return Execution(execution_id="run-1", execution_arn="local:training:run-1")
 
 

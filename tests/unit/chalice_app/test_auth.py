@@ -15,12 +15,18 @@ class Clock:
         return self.now
 
 
-def test_accepts_any_accepted_key_without_refreshing() -> None:
-    store = FakeKeyStore({"a", "b"})
+def test_accepts_any_accepted_key_without_refreshing_and_names_its_client() -> None:
+    store = FakeKeyStore({"key-a": "alice", "key-b": "bob"})
     checker = KeyChecker(store, refresh_interval=5.0)
-    checker.check("a")
-    checker.check("b")
+    assert checker.check("key-a") == "alice"
+    assert checker.check("key-b") == "bob"
     assert store.reads == 0
+
+
+def test_a_key_listed_under_two_names_answers_as_the_same_one_every_time() -> None:
+    from chalice_app.auth import keys_in
+
+    assert keys_in({"zoe": "k", "ana": "k", "bob": "", "eve": 7}, "store") == {"k": "ana"}
 
 
 @pytest.mark.parametrize("key", [None, ""])
@@ -44,11 +50,11 @@ def test_a_flood_of_bad_keys_refreshes_at_most_once_per_interval() -> None:
 
 def test_a_key_added_to_the_store_is_accepted_after_a_refresh() -> None:
     class RotatingStore(FakeKeyStore):
-        def accepted_keys(self) -> frozenset[str]:
-            return frozenset({"old"})  # a stale cache
+        def accepted_keys(self) -> dict[str, str]:
+            return {"old": "alice"}  # a stale cache
 
-    store = RotatingStore({"old", "new"})
-    KeyChecker(store, refresh_interval=5.0).check("new")
+    store = RotatingStore({"old": "alice", "new": "alice"})
+    assert KeyChecker(store, refresh_interval=5.0).check("new") == "alice"
     assert store.reads == 1
 
 
@@ -56,7 +62,7 @@ def test_unreadable_store_is_a_503_not_a_403_and_only_the_log_says_why(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class BrokenStore(FakeKeyStore):
-        def accepted_keys(self) -> frozenset[str]:
+        def accepted_keys(self) -> dict[str, str]:
             raise KeyStoreUnavailableError("/secret/place/api-keys.json is gone")
 
     with pytest.raises(ServiceUnavailableError) as caught:

@@ -28,12 +28,13 @@ def _request(**change: Any) -> PredictionRequest:
     return PredictionRequest.model_validate({**BODY, **change})
 
 
-def test_predict_answers_and_logs_once(fake_backends: Backends) -> None:
-    answer = services.predict(fake_backends, _request())
+def test_predict_answers_and_logs_once_with_who_asked(fake_backends: Backends) -> None:
+    answer = services.predict(fake_backends, _request(), client="alice")
     assert answer["value"] == 1234.5 and answer["model_version"] == "v0001"
     (entry,) = fake_backends.prediction_log.entries  # type: ignore[attr-defined]
     assert entry.prediction_id == answer["prediction_id"]
     assert entry.inputs["sector"] == "Nunoa" and entry.latency_ms >= 0
+    assert entry.client == "alice"
 
 
 def test_unknown_sector_is_422_listing_known_ones(fake_backends: Backends) -> None:
@@ -57,14 +58,15 @@ def test_no_model_is_503_and_nothing_is_logged(fake_backends: Backends) -> None:
 def test_start_training_passes_the_request_and_the_idempotency_key(
     fake_backends: Backends,
 ) -> None:
-    answer = services.start_training(fake_backends, TrainingRequest(), "retry-1")
+    answer = services.start_training(fake_backends, TrainingRequest(), "retry-1", client="bob")
     assert answer == {
         "result": "SUCCESS",
         "execution_arn": "local:training:run-1",
         "execution_id": "run-1",
     }
     # None means "the backend's defaults": each backend knows its own.
-    assert fake_backends.launcher.started == [(None, None, "retry-1")]  # type: ignore[attr-defined]
+    started = fake_backends.launcher.started  # type: ignore[attr-defined]
+    assert started == [(None, None, "retry-1", "bob")]
 
 
 def test_start_training_failure_names_the_request_field(fake_backends: Backends) -> None:
