@@ -31,8 +31,10 @@ from chalice.utils import to_cfn_resource_name
 from contract.resources import LAMBDA_FUNCTIONS, ROTATE_API_KEYS, STAGE_PATTERN, StageNames
 from devtools.infra import policies
 from devtools.infra.cfn import Template, checkov_skips, get_att, ref, sub
+from devtools.infra.stages import StageSettings
 
 SOURCE = "devtools/infra/functions_stack.py"
+DEFAULTS = StageSettings()
 NAMES = StageNames.template()
 # Chalice's logical ids for the API handler, its role and its log group.
 API_HANDLER, API_ROLE, API_LOG_GROUP = "APIHandler", "ApiHandlerRole", "ApiHandlerLogGroup"
@@ -218,9 +220,10 @@ def template(functions: list[str] | None = None) -> Template:
                 "Type": "String",
                 "Description": "ARN of the shared layer version (layers/, make layer)",
             },
-            "ThrottleRate": {"Type": "Number", "Default": 10, "MinValue": 1},
-            "ThrottleBurst": {"Type": "Number", "Default": 20, "MinValue": 1},
-            "AccessLogDays": {"Type": "Number", "Default": 14},
+            # A stage devtools/infra/stages.py does not name gets these.
+            "ThrottleRate": {"Type": "Number", "Default": DEFAULTS.throttle_rate, "MinValue": 1},
+            "ThrottleBurst": {"Type": "Number", "Default": DEFAULTS.throttle_burst, "MinValue": 1},
+            "AccessLogDays": {"Type": "Number", "Default": DEFAULTS.access_log_days},
         },
         "Resources": resources,
     }
