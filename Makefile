@@ -7,13 +7,14 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 # Two cores: one OpenMP thread per process keeps scikit-learn from fighting itself.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run run-moto test bench lint typecheck generate dev local clean
+.PHONY: run run-moto test bench lint typecheck generate dev local clean layer package \
+	lint-infra infra-tools deploy destroy
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-LOCAL_REQUIREMENTS := requirements.txt ecs_proxy/requirements.txt requirements-local.txt \
+LOCAL_REQUIREMENTS := layers/requirements.txt ecs_proxy/requirements.txt requirements-local.txt \
 	training_pipeline/requirements.txt
 DEV_REQUIREMENTS := $(LOCAL_REQUIREMENTS) requirements-sagemaker.txt requirements-dev.txt
 
@@ -31,12 +32,7 @@ dev: $(VENV)/.dev-installed
 run: local
 	$(PY) -m devtools.serve_local
 
-# The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
-# the endpoint; moto comes with the dev requirements.
-run-moto: dev
-	$(PY) -m devtools.serve_moto
-
-test: dev
+test: dev lint-infra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contract chalice_app ecs_proxy training_pipeline ops devtools benchmarks
@@ -65,5 +61,54 @@ bench: dev
 	$(PY) -m benchmarks.api_speed_aws
 	$(PY) -m benchmarks.analytics
 
+# The shared dependencies layer (layers/): hashed pins, Lambda's platform, bytecode.
+LAYER_ZIP := build/layer/layer.zip
+$(LAYER_ZIP): layers/requirements.lock devtools/infra/layer.py | $(VENV)/.dev-installed
+	$(PY) -m devtools.infra.layer build
+layer: $(LAYER_ZIP)
+
+# Offline: build/$(STAGE)/ gets the merged template, the function zip and the layer zip.
+STAGE ?= dev
+package: dev $(LAYER_ZIP)
+	$(PY) -m devtools.infra.package --stage $(STAGE) --layer $(LAYER_ZIP)
+
+# cfn-lint, aws-sam-translator and checkov: their own environment (requirements-infra.txt).
+TOOLS := .venv-tools
+INFRA_TOOLS := $(TOOLS)/infra/.installed
+$(INFRA_TOOLS): requirements-infra.txt
+	$(PYTHON) -m venv $(TOOLS)/infra
+	$(TOOLS)/infra/bin/pip install --quiet --disable-pip-version-check -r requirements-infra.txt
+	touch $@
+infra-tools: $(INFRA_TOOLS)
+
+# cfn-lint and checkov on every template (each shipped stage packaged and merged),
+# hadolint on both Dockerfiles. checkov skips carry their reasons in each resource.
+INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml
+lint-infra: dev $(LAYER_ZIP) $(INFRA_TOOLS)
+	for stage in dev stg prd; do \
+		$(PY) -m devtools.infra.package --stage $$stage --layer $(LAYER_ZIP) >/dev/null || exit 1; \
+	done
+	$(TOOLS)/infra/bin/cfn-lint $(INFRA_TEMPLATES) build/dev/sam.yaml build/stg/sam.yaml build/prd/sam.yaml
+	$(TOOLS)/infra/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		$(addprefix -f ,$(INFRA_TEMPLATES)) -f build/dev/sam.yaml -f build/stg/sam.yaml \
+		-f build/prd/sam.yaml
+	$(BIN)/hadolint ecs_proxy/Dockerfile training_pipeline/Dockerfile
+
+# The AWS backend on moto_server (MOTO_PORT, default 5000) with the real model behind
+# the endpoint: the account, data and functions stacks from infra/ and `make package`.
+run-moto: dev $(INFRA_TOOLS) package
+	PVP_STAGE=$(STAGE) $(PY) -m devtools.serve_moto --package build/$(STAGE)
+
+# The only targets that need an AWS account (credentials and region from the usual AWS
+# variables or profile). TRAIN=... VALIDATION=... upload data; DATA=1 on destroy also
+# deletes the stage's data stack. DRY_RUN=1 prints the commands instead.
+deploy: dev $(LAYER_ZIP)
+	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
+		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run)
+
+destroy: dev
+	$(PY) -m devtools.infra.deploy destroy --stage $(STAGE) $(if $(DATA),--data) \
+		$(if $(DRY_RUN),--dry-run)
+
 clean:
-	rm -rf $(VENV) .pvp .chalice/deployments
+	rm -rf $(VENV) $(TOOLS) .pvp .chalice/deployments build

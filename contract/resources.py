@@ -61,9 +61,34 @@ FEATURE_PSI_METRIC: Final = "feature_psi"
 DRIFTED_FEATURES_METRIC: Final = "drifted_features"
 FEATURE_DIMENSION: Final = "feature"
 
+# Every `@app.lambda_function`/schedule of the app, as Chalice names them.
+LAMBDA_FUNCTIONS: Final = (
+    DEPLOY_CALLBACK,
+    RECORD_REJECTION,
+    DEPLOY_WATCH,
+    ROTATE_API_KEYS,
+    TEST_INVOKER,
+    ANALYTICS_SCHEDULE,
+    DRIFT_METRICS,
+)
+# The API keys secret is a JSON object {client name: key}; a new stage's first key is
+# generated under this client name.
+FIRST_CLIENT: Final = "default"
+# The epoch-seconds attribute DynamoDB's TTL reads in both tables: an item that carries
+# it expires (the run table's idempotency items); one without it never does. The
+# prediction log's TTL is off until its retention is decided.
+TTL_ATTRIBUTE: Final = "expires_at"
+# The account-wide stack (image repositories, API Gateway's logging role): every stage of
+# an account shares it.
+ACCOUNT_STACK: Final = f"{APP_NAME}-account"
+# How CloudFormation templates spell the stage: their `Stage` parameter, inside Fn::Sub.
+TEMPLATE_STAGE: Final = "${Stage}"
+
 # The stage bucket's data: the old system's locations, the API's default training data.
-TRAIN_KEY: Final = "data/training_data/train.csv"
-VALIDATION_KEY: Final = "data/validation_data/test.csv"
+# The API may read only below DATA_PREFIX (its policy says so).
+DATA_PREFIX: Final = "data"
+TRAIN_KEY: Final = f"{DATA_PREFIX}/training_data/train.csv"
+VALIDATION_KEY: Final = f"{DATA_PREFIX}/validation_data/test.csv"
 # A champion input must name an S3 object; this one says "no champion yet".
 NO_CHAMPION_MARKER: Final = "NO_CHAMPION"
 # AWS's documentation account (and moto's): what an offline definition names.
@@ -121,6 +146,11 @@ class StageNames:
     def model_image_repository(self) -> str:
         return f"{APP_NAME}-training"
 
+    @property
+    def proxy_image_repository(self) -> str:
+        """The ECS proxy's image (shared by the stages, tagged per stage, like the model's)."""
+        return f"{APP_NAME}-proxy"
+
     def function(self, name: str) -> str:
         """A Chalice Lambda function's deployed name."""
         return f"{APP_NAME}-{self.stage}-{name}"
@@ -151,6 +181,33 @@ class StageNames:
     @property
     def drift_alarm(self) -> str:
         return f"{APP_NAME}-{self.stage}-input-drift"
+
+    @property
+    def api_function(self) -> str:
+        """The API handler's deployed name (`chalice deploy` names it after app and stage)."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def layer(self) -> str:
+        """The shared dependencies layer every function of the stage references."""
+        return f"{APP_NAME}-{self.stage}-dependencies"
+
+    @property
+    def data_stack(self) -> str:
+        """The CloudFormation stack of what outlives deploys (bucket, tables, secret...)."""
+        return f"{APP_NAME}-{self.stage}-data"
+
+    @property
+    def functions_stack(self) -> str:
+        """The CloudFormation stack of the Chalice app (functions, API, their log groups)."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @classmethod
+    def template(cls) -> StageNames:
+        """The names with the stage left as CloudFormation's `${Stage}` (inside Fn::Sub)."""
+        names = object.__new__(cls)
+        object.__setattr__(names, "stage", TEMPLATE_STAGE)  # the one name not checked
+        return names
 
     def served(self, version: str) -> str:
         """The SageMaker Model and endpoint config the deploy makes for a version (both)."""

@@ -7,6 +7,7 @@ and exits 1 naming the stale files, which is what the drift tests do.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,10 +33,37 @@ def _analytics_template() -> str:
     return render()
 
 
+def _policies() -> dict[str, Callable[[], str]]:
+    """Each deployable stage's policy files, one per function, from infra/policies/."""
+    from contract.resources import LAMBDA_FUNCTIONS
+    from devtools.infra.policies import API, chalice_file, render_chalice
+    from devtools.infra.stages import aws_stages
+
+    return {
+        f".chalice/{chalice_file(stage, function)}": functools.partial(
+            render_chalice, function, stage
+        )
+        for stage in aws_stages()
+        for function in (API, *LAMBDA_FUNCTIONS)
+    }
+
+
+def _templates() -> dict[str, Callable[[], str]]:
+    from devtools.infra import account_stack, data_stack, functions_stack
+
+    return {
+        "infra/account.yaml": account_stack.render,
+        "infra/data.yaml": data_stack.render,
+        "infra/functions-merge.yaml": functions_stack.render,
+    }
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "chalice_app/openapi.json": _openapi,
     "docs/configuration.md": _configuration,
     "infra/analytics.yaml": _analytics_template,
+    **_policies(),
+    **_templates(),
 }
 
 

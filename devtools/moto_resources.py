@@ -1,21 +1,21 @@
-"""Creates the AWS backend's resources on moto, with the project's own table schemas.
+"""A stage on moto, made as `make deploy` makes it on AWS.
 
-On AWS, CloudFormation creates them and `sagemaker upsert` the pipeline; here one call
-makes a stage usable: the secret (one key), both tables, the bucket with the training
-data at its default keys, the pipeline from its real definition (get_pipeline, so the
-SageMaker SDK is imported: this is a dev launcher, nothing that serves imports it), and
-the endpoint (a model carrying its version, a serverless config).
+The account's and the stage's data stacks are the infra/ templates, deployed into
+moto's CloudFormation (devtools/infra/moto_deploy.py: the secret and the Model Package
+Group, which moto's CloudFormation lacks, from the same template in Python). Then what
+`make deploy` does after the stacks: the training data at its default keys, the
+pipeline from its real definition (`sagemaker upsert`: get_pipeline, so the SageMaker
+SDK is imported; this is a dev launcher, nothing that serves imports it), and the
+endpoint serving a first model (a model carrying its version, a serverless config).
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import json
 from pathlib import Path
 from typing import Any
 
-from chalice_app.aws import prediction_log, run_table
 from chalice_app.aws.clients import AwsClients
 from chalice_app.aws.endpoints import SageMakerEndpoints
 from chalice_app.aws.training import s3_location
@@ -101,19 +101,17 @@ def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Pat
 def provision(
     clients: AwsClients, settings: AwsSettings, *, key: str, sample: Path, model_dir: Path
 ) -> str:
-    """Everything the stage needs, its first model serving; that model's version."""
+    """Everything the stage needs, its first model serving; that model's version. `key`
+    plays the first key the secret's template generates."""
     import boto3
 
+    from devtools.infra.moto_deploy import deploy_data
     from training_pipeline.sagemaker.harness import upsert
 
-    clients.get("secretsmanager").create_secret(
-        Name=settings.secret_name, SecretString=json.dumps({"default": key})
-    )
-    dynamodb = clients.get("dynamodb")
-    dynamodb.create_table(TableName=settings.prediction_table, **prediction_log.TABLE_SCHEMA)
-    dynamodb.create_table(TableName=settings.run_table, **run_table.TABLE_SCHEMA)
+    if settings.bucket != settings.names.bucket:
+        raise ValueError(f"the data stack makes {settings.names.bucket}, not {settings.bucket}")
+    deploy_data(clients.get, settings.names.stage, key)
     s3 = clients.get("s3")
-    s3.create_bucket(Bucket=settings.bucket)
     for uri, name in [
         (settings.train_uri, TRAIN_FILENAME),
         (settings.validation_uri, VALIDATION_FILENAME),

@@ -1,9 +1,12 @@
-"""`python -m devtools.serve_moto` (make run-moto): the API on its AWS backend, no account.
+"""`python -m devtools.serve_moto [--package build/dev]` (make run-moto): the API on its
+AWS backend, no account.
 
 Starts moto_server on 127.0.0.1:${MOTO_PORT:-5000}, deploys a first model locally if
 none is (as `make run` does), serves it as the SageMaker endpoint through the model
-server, creates the stage's secret (one random key, shown once), tables, bucket (with
-the sample data), pipeline and endpoint on moto, then serves the API with
+server, deploys the account's and the stage's data stacks (infra/) into moto's
+CloudFormation (the secret's first key is random and shown once), uploads the sample
+data, upserts the pipeline and serves the endpoint; with --package (`make package`'s
+output), deploys the functions' stack from it too. Then it serves the API with
 PVP_BACKEND=aws through the ECS proxy on 127.0.0.1:${PORT:-8080}. Runs started through
 the API are played by a stand-in for SageMaker Pipelines (moto_player.py), so their
 status tells a real outcome. Ctrl-C stops all.
@@ -11,6 +14,7 @@ status tells a real outcome. Ctrl-C stops all.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import secrets
@@ -82,8 +86,11 @@ class MotoStack:
 
 
 @contextmanager
-def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterator[MotoStack]:
-    """moto_server and the model server, with the stage provisioned (a fresh key)."""
+def running_stack(
+    local: LocalSettings, moto_port: int | None = None, package: Path | None = None
+) -> Iterator[MotoStack]:
+    """moto_server and the model server, with the stage provisioned (a fresh key) and,
+    given a package directory, its functions' stack deployed."""
     deploy_first_model(local)
     model_dir = deployed_model_dir(local.home)
     logs = local.home / "moto"
@@ -106,18 +113,34 @@ def running_stack(local: LocalSettings, moto_port: int | None = None) -> Iterato
                 clients, settings, key=key, sample=ensure_sample(local), model_dir=model_dir
             )
             assert provisioned == FIRST_VERSION, provisioned
+            if package is not None:
+                _deploy_functions(clients, stage, package, env)
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
         print(f"endpoint {settings.endpoint_name}: model {FIRST_VERSION} at {endpoint.base_url}")
         yield MotoStack(env, settings, key, endpoint)
 
 
-def main() -> None:
+def _deploy_functions(
+    clients: AwsClients, stage: str, directory: Path, env: dict[str, str]
+) -> None:
+    from devtools.infra.moto_deploy import deploy_functions
+    from devtools.infra.package import Package
+
+    package = Package(directory / "sam.yaml", directory / "deployment.zip", directory / "layer.zip")
+    created = deploy_functions(clients.get, stage, package, env)
+    print(f"functions' stack from {directory}: {len(created)} resources", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.serve_moto", description=__doc__)
+    parser.add_argument("--package", type=Path, help="deploy this package's functions' stack")
+    args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     local = load_local_settings()
     with ExitStack() as stack:
         moto_port = MOTO_PORT.read(os.environ)
-        aws = stack.enter_context(running_stack(local, moto_port))
+        aws = stack.enter_context(running_stack(local, moto_port, args.package))
         print(f"secret {aws.settings.secret_name}: your API key (shown once): {aws.key}")
         print("try:\n  " + curl_example(aws.key), flush=True)
         with environ(aws.env):  # the player's clients, pointed at moto_server

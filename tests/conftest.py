@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from chalice_app.config import AwsSettings
+from devtools.infra.package import Package
 from devtools.launch import RunningServer
 from devtools.moto_stack import environ
 
@@ -210,6 +211,14 @@ def aws_stack(
         )
     assert version == "v0001"  # what the model server reports
     return AwsStack(env, settings, key)
+
+
+@pytest.fixture(scope="session")
+def dev_package(tmp_path_factory: pytest.TempPathFactory) -> Package:
+    """`make package STAGE=dev` into the session's directory (the real chalice package)."""
+    from devtools.infra.package import build
+
+    return build(TEST_STAGE, tmp_path_factory.mktemp("package") / TEST_STAGE)
 
 
 def logged_predictions(stack: AwsStack) -> dict[str, dict[str, Any]]:

@@ -1,13 +1,13 @@
-"""`chalice package` builds a small zip whose app answers in a bare interpreter: on the
-local backend (a plain 503: no model code in the zip) and on the AWS backend against
-moto_server and the model server, with only the boto3 the Lambda runtime provides."""
+"""`make package` (the real `chalice package`, merged) builds a small function zip and
+the shared layer; together, in a bare interpreter, the app answers: on the local backend
+(a plain 503: no model code in either) and on the AWS backend against moto_server and
+the model server, with only the boto3 the Lambda runtime provides."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from devtools.infra.package import Package
 from tests import events
 from tests.conftest import AwsStack, logged_predictions
 from tests.secrets_watch import json_lines, metric_documents
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CHALICE = Path(sys.executable).with_name("chalice")
 # What the Lambda Python runtime ships beside the function's code.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
@@ -66,23 +66,24 @@ print("PROBE " + json.dumps([handler(event, Context()) for event in json.loads(s
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    shutil.rmtree(REPO_ROOT / ".chalice" / "deployments", ignore_errors=True)
-    tmp = tmp_path_factory.mktemp("package")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_DEFAULT_REGION="us-east-1", PYTHONDONTWRITEBYTECODE="1")
-    built = subprocess.run(
-        [str(CHALICE), "package", "--stage", "dev", str(tmp / "out")],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
-    with zipfile.ZipFile(tmp / "out" / "deployment.zip") as archive:
-        archive.extractall(tmp / "pkg")
-    return tmp / "pkg"
+def built(dev_package: Package) -> Package:
+    return dev_package
+
+
+@pytest.fixture(scope="module")
+def package(built: Package) -> Path:
+    """The function zip, unzipped (Lambda's /var/task)."""
+    with zipfile.ZipFile(built.function_zip) as archive:
+        archive.extractall(built.function_zip.parent / "pkg")
+    return built.function_zip.parent / "pkg"
+
+
+@pytest.fixture(scope="module")
+def layer(built: Package) -> Path:
+    """The layer, unzipped: Lambda puts /opt/python on the path."""
+    with zipfile.ZipFile(built.layer_zip) as archive:
+        archive.extractall(built.layer_zip.parent / "opt")
+    return built.layer_zip.parent / "opt" / "python"
 
 
 def _runtime_boto3(target: Path) -> Path:
@@ -116,16 +117,22 @@ def _probe(paths: list[Path], env: dict[str, str], sent: dict[str, Any] | None =
     return json.loads(line.removeprefix("PROBE ")), ran.stdout
 
 
-def _handler(package: Path, function: str) -> str:
+def _handler(built: Package, function: str) -> str:
     """The handler string the packaged template gives a function (its logical id)."""
-    template = json.loads((package.parent / "out" / "sam.json").read_text())
+    from devtools.infra.cfn import load
+
+    template = load(built.template.read_text())
     logical = "".join(part.title() for part in function.split("_"))
     return str(template["Resources"][logical]["Properties"]["Handler"])
 
 
+def _tops(root: Path) -> set[str]:
+    return {str(p.relative_to(root)).split("/")[0] for p in root.rglob("*")}
+
+
 @pytest.mark.slow
 def test_the_test_invoker_runs_from_the_zip_as_lambda_loads_it(
-    package: Path, tmp_path: Path
+    built: Package, package: Path, layer: Path, tmp_path: Path
 ) -> None:
     from contract.environment import API_URL
     from contract.resources import TEST_INVOKER
@@ -133,9 +140,9 @@ def test_the_test_invoker_runs_from_the_zip_as_lambda_loads_it(
 
     sent = events.load("test_invoker/ping")
     refused = events.load("test_invoker/refused/unknown_endpoint")
-    paths = [package, _runtime_boto3(tmp_path / "runtime")]
+    paths = [package, layer, _runtime_boto3(tmp_path / "runtime")]
     ran = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", FUNCTION_PROBE, _handler(package, TEST_INVOKER)]
+        [sys.executable, "-I", "-S", "-c", FUNCTION_PROBE, _handler(built, TEST_INVOKER)]
         + [str(path) for path in paths],
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"], API_URL.name: f"http://127.0.0.1:{free_port()}"},
@@ -152,20 +159,26 @@ def test_the_test_invoker_runs_from_the_zip_as_lambda_loads_it(
 
 
 @pytest.mark.slow
-def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path) -> None:
+def test_the_function_zip_is_the_app_and_the_layer_its_dependencies(
+    built: Package, package: Path, layer: Path, tmp_path: Path
+) -> None:
     names = {str(p.relative_to(package)) for p in package.rglob("*")}
-    tops = {name.split("/")[0] for name in names}
-    shipped = {"app.py", "chalice_app", "contract", "pydantic", "pydantic_core"}
-    assert shipped | {"aws_lambda_powertools"} <= tops
+    # The app's code and Chalice's runtime (chalice package adds it), compiled for the
+    # runtime; its dependencies are the layer's.
+    assert _tops(package) == {"app.py", "__pycache__", "chalice_app", "contract", "chalice"}
     assert {"chalice_app/local/predictor.py", "chalice_app/aws/predictor.py"} <= names
-    assert not {t for t in tops if t.startswith(("pandas", "sklearn", "scikit", "numpy"))}
-    assert not {"training_pipeline", "boto3", "botocore"} & tops
-    size = sum(p.stat().st_size for p in package.rglob("*") if p.is_file())
-    assert size < 20 * 1024 * 1024
+    assert f"__pycache__/app.cpython-{sys.version_info[0]}{sys.version_info[1]}.pyc" in names
+    assert {"pydantic", "pydantic_core", "aws_lambda_powertools"} <= _tops(layer)
+    for root in (package, layer):
+        tops = _tops(root)
+        assert not {t for t in tops if t.startswith(("pandas", "sklearn", "scikit", "numpy"))}
+        assert not {"training_pipeline", "boto3", "botocore"} & tops
+    assert built.function_zip.stat().st_size < 1024 * 1024
+    assert built.layer_zip.stat().st_size < 20 * 1024 * 1024
 
     home = tmp_path / "home"
     home.mkdir()
-    result, _ = _probe([package], {"PVP_HOME": str(home)})
+    result, _ = _probe([package, layer], {"PVP_HOME": str(home)})
     # The local backend cannot run without model code: a plain 503, no traceback.
     assert result["ping"]["statusCode"] == 503
     assert json.loads(result["ping"]["body"])["error"].startswith("the service is misconfigured")
@@ -179,14 +192,14 @@ def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path
 
 @pytest.mark.slow
 def test_packaged_app_serves_on_the_aws_backend(
-    package: Path, tmp_path: Path, aws_stack: AwsStack
+    package: Path, layer: Path, tmp_path: Path, aws_stack: AwsStack
 ) -> None:
     predict = events.load("api_handler/get_prediction")
     sent = {
         "predict": events.with_api_key(predict, aws_stack.key),
         "bad_key": events.with_api_key(predict, "not-the-key"),
     }
-    paths = [package, _runtime_boto3(tmp_path / "runtime")]
+    paths = [package, layer, _runtime_boto3(tmp_path / "runtime")]
     result, output = _probe(paths, aws_stack.env, sent)
     assert result["ping"]["statusCode"] == 200, result["ping"]
     assert json.loads(result["ping"]["body"]) == {"status": "ok", "model_version": "v0001"}

@@ -236,7 +236,8 @@ def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
 def test_the_dockerfile_puts_the_programs_on_path_and_installs_only_the_step_pins() -> None:
     text = DOCKERFILE.read_text()
 
-    assert "FROM python:3.11-slim" in text
+    # Python 3.11 (the pins'), by digest when `make deploy` builds it (a build argument).
+    assert "ARG BASE_IMAGE=python:3.11-slim\nFROM ${BASE_IMAGE}" in text
     assert "PATH=/opt/program/training_pipeline/container/bin:$PATH" in text
     installs = [line for line in text.splitlines() if "pip install" in line]
     assert installs == ["RUN pip install --no-cache-dir -r training_pipeline/requirements.txt"]

@@ -1,4 +1,8 @@
-"""Each stage's IAM policies grant exactly what each function calls, on its own names."""
+"""Each stage's IAM policies grant exactly what each function calls, on its own names.
+
+The files under .chalice/ are rendered from infra/policies/ (make generate; a test
+fails when they are stale); these tests read the rendered files, as Chalice does.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,28 @@ from chalice_app.invoker.service import MARGIN_SECONDS
 from contract.environment import DEPLOY_WAIT_SECONDS
 from contract.resources import (
     ANALYTICS_SCHEDULE,
+    DATA_PREFIX,
     DEPLOY_CALLBACK,
     DEPLOY_WATCH,
     DRIFT_METRICS,
+    LAMBDA_FUNCTIONS,
     RECORD_REJECTION,
+    ROTATE_API_KEYS,
     TEST_INVOKER,
     StageNames,
 )
+from devtools.infra import policies
+from devtools.infra.stages import aws_stages
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
-LOGS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+AWS_STAGES = aws_stages(CONFIG)
+# No logs:CreateLogGroup: the functions' stack (or `chalice deploy`) creates each group
+# with its retention, and a function that cannot create its own group cannot recreate
+# one a stack just deleted (which would collide with the next deploy's).
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# X-Ray has no resource-level permissions: these two take "*" and nothing else does.
+TRACES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # Every AWS call the API makes (chalice_app/aws), by the permission it needs.
 CALLED = {
     "secretsmanager:GetSecretValue",
@@ -52,6 +67,15 @@ ROLLOUT = {
     "sagemaker:DeleteEndpointConfig",
     "sagemaker:DeleteModel",
 }
+# What SageMaker names for the whole account (its jobs' log groups, the job names a
+# pipeline makes) and the model image's repository, which every stage's tag shares.
+SHARED_BY_THE_STAGES = (
+    ":log-group:/aws/sagemaker/TrainingJobs:*",
+    ":log-group:/aws/sagemaker/ProcessingJobs:*",
+    ":training-job/pipelines-*",
+    ":processing-job/pipelines-*",
+    f":repository/{StageNames.template().model_image_repository}",
+)
 FUNCTION_CALLS = {
     DEPLOY_CALLBACK: ROLLOUT
     | {
@@ -63,26 +87,22 @@ FUNCTION_CALLS = {
     },
     RECORD_REJECTION: {"s3:GetObject", "dynamodb:UpdateItem"},
     DEPLOY_WATCH: ROLLOUT,
+    # Secrets Manager's four rotation steps on the stage's secret.
+    ROTATE_API_KEYS: {
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+    },
+    # It calls the stage's API over HTTP, no AWS API: its logs and traces only. (Where a
+    # stage has the ECS front it runs in the VPC, and Lambda needs its network interfaces.)
+    TEST_INVOKER: set(),
     # chalice_app/analytics: start the nightly jobs as the SageMaker role; read reports.
     ANALYTICS_SCHEDULE: {"sagemaker:CreateProcessingJob", "iam:PassRole"},
     DRIFT_METRICS: {"s3:GetObject"},
 }
 # A SageMaker Lambda step gives up after 10 minutes.
 LAMBDA_STEP_LIMIT_SECONDS = 600
-# What Lambda calls with a function's role to attach it to a VPC (the Lambda developer
-# guide, "Required IAM permissions"; AWSLambdaVPCAccessExecutionRole v3 without logs).
-# DescribeNetworkInterfaces works only on "*"; the subnets are the stack's.
-NETWORK_INTERFACES = {
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-}
-# The stages whose invoker runs in the VPC (the stages with the ECS front): dev is
-# Lambda-only by default, and its invoker calls API Gateway from outside any VPC.
-INVOKER_IN_VPC = {"dev": False, "stg": True, "prd": True}
 # API Gateway gives up on an integration after 29 s: the invoker outwaits it, so a
 # gateway timeout comes back as the gateway's answer, not as the invoker's own.
 API_GATEWAY_TIMEOUT_SECONDS = 29
@@ -106,32 +126,52 @@ def _least_privilege(stage: str, document: dict[str, Any]) -> None:
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
         assert not [a for a in statement["Action"] if "*" in a]
+        if set(statement["Action"]) == TRACES:
+            assert statement["Resource"] == ["*"]
+            continue
         for resource in statement["Resource"]:
             # The stage's own resource names; wildcards only for account, region, the
             # secret's random suffix, and items below a named resource.
             assert f"-{stage}" in resource.split(":", 5)[5], resource
 
 
-@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+def _own_logs(document: dict[str, Any], function_name: str) -> None:
+    logs = next(s for s in document["Statement"] if set(s["Action"]) == LOGS)
+    assert logs["Resource"] == [f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}:*"]
+
+
+def test_every_deployable_stage_has_its_policies_and_local_does_not_deploy() -> None:
+    assert AWS_STAGES == ["dev", "stg", "prd"]
+    local = CONFIG["stages"]["local"]["environment_variables"]
+    assert local == {"PVP_BACKEND": "local", "PVP_STAGE": "local"}
+
+
+@pytest.mark.parametrize("stage", AWS_STAGES)
 def test_the_stage_runs_the_aws_backend_with_a_least_privilege_policy(stage: str) -> None:
     config = CONFIG["stages"][stage]
     assert config["environment_variables"]["PVP_BACKEND"] == "aws"
     assert config["environment_variables"]["PVP_STAGE"] == stage
-    assert granted(stage) - LOGS == CALLED
+    assert config["iam_policy_file"] == policies.chalice_file(stage, policies.API)
+    assert granted(stage) - LOGS - TRACES == CALLED
     _least_privilege(stage, policy(stage))
+    _own_logs(policy(stage), StageNames(stage).api_function)
+    # The API reads only the data prefix: it checks that a run's inputs exist.
+    (read,) = [s for s in policy(stage)["Statement"] if "s3:GetObject" in s["Action"]]
+    assert read["Resource"] == [f"arn:aws:s3:::{StageNames(stage).bucket}/{DATA_PREFIX}/*"]
 
 
-@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+@pytest.mark.parametrize("stage", AWS_STAGES)
 @pytest.mark.parametrize("function", sorted(FUNCTION_CALLS))
 def test_each_pipeline_function_has_its_own_least_privilege_policy(
     stage: str, function: str
 ) -> None:
     document = policy(stage, function)
+    config = CONFIG["stages"][stage]["lambda_functions"][function]
+    assert config["iam_policy_file"] == policies.chalice_file(stage, function)
 
-    assert granted(stage, function) - LOGS == FUNCTION_CALLS[function]
+    assert granted(stage, function) - LOGS - TRACES == FUNCTION_CALLS[function]
     _least_privilege(stage, document)
-    logs = next(s for s in document["Statement"] if set(s["Action"]) == LOGS)
-    assert all(f"property-value-predictor-{stage}-{function}" in r for r in logs["Resource"])
+    _own_logs(document, StageNames(stage).function(function))
     for statement in document["Statement"]:
         if "iam:PassRole" in statement["Action"]:  # only to SageMaker, only its role
             assert statement["Condition"] == {
@@ -139,38 +179,39 @@ def test_each_pipeline_function_has_its_own_least_privilege_policy(
             }
 
 
-@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
-def test_the_test_invoker_may_touch_nothing_but_its_logs_and_network_interfaces(
-    stage: str,
+@pytest.mark.parametrize("function", [policies.API, *LAMBDA_FUNCTIONS, policies.SAGEMAKER])
+def test_under_cloudformation_every_arn_names_the_stack_region_and_account(
+    function: str,
 ) -> None:
-    document = policy(stage, TEST_INVOKER)
-    function = StageNames(stage).function(TEST_INVOKER)
-    logs, *network = document["Statement"]
+    document = policies.for_cloudformation(function)
+    for statement in document["Statement"]:
+        for resource in statement["Resource"]:
+            if resource == "*":  # X-Ray, and ECR's login, take no resource
+                assert set(statement["Action"]) in (
+                    TRACES,
+                    {"ecr:GetAuthorizationToken"},
+                    {"cloudwatch:PutMetricData"},  # only to SageMaker's own namespaces
+                )
+                continue
+            arn = resource["Fn::Sub"]
+            service = arn.removeprefix("arn:${AWS::Partition}:").split(":")[0]
+            if service == "iam":  # IAM names no region
+                assert ":iam::${AWS::AccountId}:" in arn, arn
+            elif service != "s3":  # S3 ARNs name neither
+                assert ":${AWS::Region}:${AWS::AccountId}:" in arn, arn
+            if not arn.endswith(SHARED_BY_THE_STAGES):
+                assert "${Stage}" in arn, arn
 
-    assert (logs["Effect"], set(logs["Action"])) == ("Allow", LOGS)
-    assert all(f"/aws/lambda/{function}" in r for r in logs["Resource"])
-    if not INVOKER_IN_VPC[stage]:
-        assert network == []
-        return
-    allowed, denied = network
-    # Lambda attaches the function with these; its own code may not use them.
-    assert (allowed["Effect"], set(allowed["Action"])) == ("Allow", NETWORK_INTERFACES)
-    assert (denied["Effect"], set(denied["Action"])) == ("Deny", NETWORK_INTERFACES)
-    assert allowed["Resource"] == denied["Resource"] == ["*"]
-    assert "Condition" not in allowed
-    source = denied["Condition"]["ArnLike"]["lambda:SourceFunctionArn"]
-    assert source == f"arn:aws:lambda:*:*:function:{function}"
 
-
-@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+@pytest.mark.parametrize("stage", AWS_STAGES)
 def test_the_test_invoker_outwaits_api_gateway(stage: str) -> None:
     timeout = CONFIG["stages"][stage]["lambda_functions"][TEST_INVOKER]["lambda_timeout"]
     assert timeout - MARGIN_SECONDS > API_GATEWAY_TIMEOUT_SECONDS
 
 
-@pytest.mark.parametrize("stage", sorted(CONFIG["stages"]))
+@pytest.mark.parametrize("stage", AWS_STAGES)
 def test_the_deploy_callback_returns_before_the_lambda_step_gives_up(stage: str) -> None:
     functions = CONFIG["stages"][stage]["lambda_functions"]
-    assert set(functions) == set(FUNCTION_CALLS) | {TEST_INVOKER}
+    assert set(functions) == set(FUNCTION_CALLS)
     timeout = functions[DEPLOY_CALLBACK]["lambda_timeout"]
     assert DEPLOY_WAIT_SECONDS.default < timeout < LAMBDA_STEP_LIMIT_SECONDS

@@ -20,7 +20,7 @@ from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.run_table import TABLE_SCHEMA, RunTable
 from chalice_app.callbacks import service
 from chalice_app.callbacks.step_event import CallbackError
-from chalice_app.config import AwsSettings, load_aws_settings
+from chalice_app.config import AwsSettings, load_aws_settings, load_deploy_settings
 from chalice_app.wiring import build_callbacks, reset_callbacks
 from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
@@ -238,7 +238,12 @@ def test_the_first_model_creates_the_endpoint_and_the_run_is_recorded(stage: Sta
     assert (model["Image"], model["ModelDataUrl"]) == (event["image_uri"], event["model_data_url"])
     config = sagemaker.describe_endpoint_config(EndpointConfigName=name("v0001"))
     (variant,) = config["ProductionVariants"]
-    assert variant["ServerlessConfig"] == {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    # The stage's own endpoint settings (.chalice/config.json), as the callback reads them.
+    deploy = load_deploy_settings(ENV)
+    assert variant["ServerlessConfig"] == {
+        "MemorySizeInMB": deploy.memory_mb,
+        "MaxConcurrency": deploy.max_concurrency,
+    }
     run = stage.run(event)
     assert {k: run[k] for k in ("status", "step", "model_version", "reason")} == {
         "status": "accepted",
