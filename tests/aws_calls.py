@@ -35,3 +35,16 @@ class CallRecorder:
     def __exit__(self, *_: object) -> None:
         for client in self._clients:
             client.meta.events.unregister("before-call", self._seen)
+
+
+class RequestRecorder:
+    """The parameters of every request a real client sends for one operation, as sent
+    (botocore's own event hooks; the request still goes where the client points)."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self.requests: list[dict[str, Any]] = []
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"provide-client-params.{service}.{operation}", self._seen)
+
+    def _seen(self, params: dict[str, Any], **_: Any) -> None:
+        self.requests.append(dict(params))

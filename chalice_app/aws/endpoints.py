@@ -85,12 +85,16 @@ class SageMakerEndpoints:
                     "Environment": {MODEL_VERSION.name: version},
                 },
                 ExecutionRoleArn=role_arn,
-                # As registered by the pipeline: the model server needs no network.
-                EnableNetworkIsolation=True,
+                # No EnableNetworkIsolation (nor VpcConfig): serverless inference supports
+                # neither, and CreateEndpoint would fail on a Model asking for it. The
+                # training and evaluation jobs keep their isolation. Feature exclusions:
+                # https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html
             )
         )
 
     def create_config(self, name: str, *, model: str, memory_mb: int, max_concurrency: int) -> None:
+        # One variant, serverless, no DataCaptureConfig: serverless endpoints take no
+        # data capture (so no Model Monitor) and no second production variant (same page).
         serverless = {"MemorySizeInMB": memory_mb, "MaxConcurrency": max_concurrency}
         variant = {"VariantName": VARIANT, "ModelName": model, "ServerlessConfig": serverless}
         self._create(

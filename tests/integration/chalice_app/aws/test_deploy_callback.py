@@ -25,7 +25,7 @@ from chalice_app.wiring import build_callbacks, reset_callbacks
 from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import pipeline_targets
-from tests.aws_calls import CallRecorder
+from tests.aws_calls import CallRecorder, RequestRecorder
 from tests.conftest import stage_environment
 from tests.unit.chalice_app.test_iam_policies import granted
 
@@ -256,6 +256,38 @@ def test_the_first_model_creates_the_endpoint_and_the_run_is_recorded(stage: Sta
     assert run["model_package_arn"] == event["model_package_arn"]
     assert run["artifacts_dir"] == event["evaluation_uri"].removesuffix("evaluation.json")
     assert run["train_path"] == stage.settings.train_uri and run["finished_at"]
+
+
+# What serverless inference does not support, as the Model and EndpointConfig requests
+# would ask for it (moto accepts them all, and drops EnableNetworkIsolation silently):
+# https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html
+EXCLUDED_FROM_MODEL = (
+    "EnableNetworkIsolation",
+    "VpcConfig",
+    "Containers",
+    "InferenceExecutionConfig",
+)
+EXCLUDED_FROM_CONTAINER = ("ImageConfig", "Mode", "MultiModelConfig")  # private registry, MME
+EXCLUDED_FROM_CONFIG = ("DataCaptureConfig", "ShadowProductionVariants", "AsyncInferenceConfig")
+INSTANCE_ONLY = ("InstanceType", "InitialInstanceCount", "AcceleratorType")  # GPUs, instances
+
+
+def test_the_served_model_and_config_ask_for_nothing_serverless_inference_excludes(
+    stage: Stage,
+) -> None:
+    sagemaker = stage.aws.get("sagemaker")
+    models = RequestRecorder(sagemaker, "CreateModel")
+    configs = RequestRecorder(sagemaker, "CreateEndpointConfig")
+
+    stage.deploy(stage.trained(2100.0))
+
+    (model,) = models.requests
+    assert [k for k in EXCLUDED_FROM_MODEL if model.get(k)] == []
+    assert [k for k in EXCLUDED_FROM_CONTAINER if model["PrimaryContainer"].get(k)] == []
+    (config,) = configs.requests
+    assert [k for k in EXCLUDED_FROM_CONFIG if config.get(k)] == []
+    (variant,) = config["ProductionVariants"]  # one variant only
+    assert variant["ServerlessConfig"] and [k for k in INSTANCE_ONLY if k in variant] == []
 
 
 def test_a_better_model_updates_the_endpoint_and_a_worse_one_is_only_recorded(
