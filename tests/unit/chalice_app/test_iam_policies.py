@@ -43,16 +43,21 @@ ROLLOUT = {
     "sagemaker:DeleteEndpointConfig",
     "sagemaker:DeleteModel",
 }
+# Not a call: without it S3 answers a missing object with 403 AccessDenied, not 404, and
+# a run's reason would send operators to IAM instead of the missing evaluation.json.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (Permissions)
+TELL_MISSING = "s3:ListBucket"
 FUNCTION_CALLS = {
     DEPLOY_CALLBACK: ROLLOUT
     | {
         "s3:GetObject",
+        TELL_MISSING,
         "sagemaker:CreateModel",
         "sagemaker:CreateEndpointConfig",
         "sagemaker:UpdateEndpoint",
         "iam:PassRole",
     },
-    RECORD_REJECTION: {"s3:GetObject", "dynamodb:UpdateItem"},
+    RECORD_REJECTION: {"s3:GetObject", TELL_MISSING, "dynamodb:UpdateItem"},
     DEPLOY_WATCH: ROLLOUT,
 }
 # A SageMaker Lambda step gives up after 10 minutes.
@@ -116,3 +121,25 @@ def test_the_deploy_callback_returns_before_the_lambda_step_gives_up(stage: str)
     assert set(functions) == set(FUNCTION_CALLS)
     timeout = functions[DEPLOY_CALLBACK]["lambda_timeout"]
     assert DEPLOY_WAIT_SECONDS.default < timeout < LAMBDA_STEP_LIMIT_SECONDS
+
+
+def _policies() -> list[tuple[str, str | None]]:
+    every: list[tuple[str, str | None]] = []
+    for stage, config in sorted(CONFIG["stages"].items()):
+        every += [(stage, None), *((stage, name) for name in sorted(config["lambda_functions"]))]
+    return every
+
+
+@pytest.mark.parametrize(("stage", "function"), _policies())
+def test_every_role_that_reads_objects_tells_a_missing_one_from_a_forbidden_one(
+    stage: str, function: str | None
+) -> None:
+    statements = policy(stage, function)["Statement"]
+    buckets = {
+        resource.split("/", 1)[0]
+        for s in statements
+        if "s3:GetObject" in s["Action"]
+        for resource in s["Resource"]
+    }
+    listable = {r for s in statements if TELL_MISSING in s["Action"] for r in s["Resource"]}
+    assert buckets <= listable, f"{stage} {function}: s3:ListBucket missing on {buckets}"

@@ -396,7 +396,7 @@ def test_a_second_rollout_while_one_runs_fails_its_run_and_leaves_the_first(
 def test_an_unreadable_evaluation_fails_the_run_with_the_reason(stage: Stage) -> None:
     event = {**stage.trained(2100.0), "evaluation_uri": f"s3://{stage.settings.bucket}/nope.json"}
 
-    with pytest.raises(CallbackError, match="NoSuchKey"):
+    with pytest.raises(CallbackError, match="NoSuchKey: no such object"):
         stage.deploy(event)
 
     run = stage.run(event)
