@@ -1,10 +1,25 @@
-"""Python values <-> DynamoDB attribute values (floats go in as Decimal, come back float)."""
+"""Python values <-> DynamoDB attribute values.
+
+Floats go in as Decimal. What comes back is typed by the reader's schema, never by the
+number's text: DynamoDB trims leading and trailing zeroes, so 3500.0 is stored (and
+read) as 3500 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number). moto keeps the text,
+so only AWS would show the difference.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+
+# Whether the number at an attribute path (("metrics", "n_rows")) is whole; else a float.
+Whole = Callable[[tuple[str, ...]], bool]
+
+
+def no_whole_numbers(path: tuple[str, ...]) -> bool:
+    """A schema whose every number is a float."""
+    return False
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -20,15 +35,13 @@ def _to_dynamo(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
 
 
-def _from_dynamo(value: Any) -> Any:
+def _from_dynamo(value: Any, whole: Whole, path: tuple[str, ...]) -> Any:
     if isinstance(value, Decimal):
-        # An int went in without a fraction; a float always has one (str(4.0) == "4.0").
-        exponent = value.as_tuple().exponent
-        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+        return int(value) if whole(path) else float(value)
     if isinstance(value, Mapping):
-        return {k: _from_dynamo(v) for k, v in value.items()}
+        return {k: _from_dynamo(v, whole, (*path, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
+        return [_from_dynamo(v, whole, path) for v in value]
     return value
 
 
@@ -40,11 +53,12 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: serialize(_to_dynamo(v)) for k, v in values.items() if v is not None}
 
 
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+def from_item(item: Mapping[str, Any], whole: Whole) -> dict[str, Any]:
+    """Plain values of a low-level client's Item, numbers typed by `whole`."""
     from boto3.dynamodb.types import TypeDeserializer
 
     deserialize = TypeDeserializer().deserialize
-    return {k: _from_dynamo(deserialize(v)) for k, v in item.items()}
+    return {k: _from_dynamo(deserialize(v), whole, (k,)) for k, v in item.items()}
 
 
 def put_if(client: Any, table: str, values: Mapping[str, Any], **condition: Any) -> bool:

@@ -11,7 +11,7 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 | step | S | the step running or last run |
 | started_at, finished_at, updated_at | S | ISO-8601 UTC |
 | train_path, validation_path | S | s3:// URIs of the data |
-| metrics | M of N | rmse, mae, mape, median_ape, r2, n_rows, ... |
+| metrics | M of N | rmse, mae, mape, median_ape, r2, n_rows, ... (floats but the n_ counts) |
 | gate | M | the quality gate's decision, numbers and reason |
 | model_version | S | the registered model's version |
 | reason | S | why a run was rejected or failed |
@@ -35,7 +35,7 @@ from typing import Any
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if_new, to_item
-from contract.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS, utc_now
+from contract.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS, is_count, utc_now
 
 # What a run item holds: the fields every backend shows, and what only AWS has.
 RUN_FIELDS = (
@@ -55,6 +55,12 @@ TABLE_SCHEMA: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
     "BillingMode": "PAY_PER_REQUEST",
 }
+
+
+def whole_in_run(path: tuple[str, ...]) -> bool:
+    """A run item's schema for numbers: the metrics' counts are whole, the rest floats
+    (the gate's challenger, threshold and champion MAE; the other metrics)."""
+    return len(path) == 2 and path[0] == "metrics" and is_count(path[1])
 
 
 def _check(fields: Mapping[str, Any]) -> None:
@@ -122,4 +128,4 @@ class RunTable:
         answer = self._client().get_item(
             TableName=self._table, Key=to_item({PARTITION_KEY: key}), ConsistentRead=True
         )
-        return from_item(answer["Item"]) if "Item" in answer else None
+        return from_item(answer["Item"], whole_in_run) if "Item" in answer else None
