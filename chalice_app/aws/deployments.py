@@ -16,7 +16,6 @@ from chalice_app.aws.items import from_item, put_if, put_if_new, to_item
 from chalice_app.aws.run_table import DEPLOYMENT_PREFIX, PARTITION_KEY
 from chalice_app.callbacks.ports import Deployment
 
-
 _WHOLE = frozenset(f.name for f in fields(Deployment) if get_type_hints(Deployment)[f.name] is int)
 
 

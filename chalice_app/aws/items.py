@@ -63,18 +63,39 @@ def from_item(item: Mapping[str, Any], whole: Whole) -> dict[str, Any]:
 
 def put_if(client: Any, table: str, values: Mapping[str, Any], **condition: Any) -> bool:
     """PutItem when `condition` (ConditionExpression, ...) holds: False when it does not,
-    and nothing changes. Other errors pass through (botocore's)."""
+    and nothing changes. Other errors pass through (botocore's).
+
+    botocore retries a PutItem whose answer was lost (read timeouts, 5xx); when its first
+    try landed, the retry fails the condition against that very write. So the item the
+    condition failed on comes back with the error (ReturnValuesOnConditionCheckFailure,
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html) and
+    equal to what this call wrote, it is this call's success.
+    """
     from botocore.exceptions import ClientError
 
     from chalice_app.aws.clients import error_code
 
+    item = to_item(values)
     try:
-        client.put_item(TableName=table, Item=to_item(values), **condition)
+        client.put_item(
+            TableName=table, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition
+        )
     except ClientError as exc:
         if error_code(exc) == "ConditionalCheckFailedException":
-            return False
+            return _same(exc.response.get("Item"), item)
         raise
     return True
+
+
+def _same(stored: Mapping[str, Any] | None, written: Mapping[str, Any]) -> bool:
+    """Whether two Items hold the same values; numbers compared as numbers, since DynamoDB
+    gives back 3500 for the 3500.0 it was sent."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    if stored is None or set(stored) != set(written):
+        return False
+    deserialize = TypeDeserializer().deserialize
+    return all(deserialize(stored[k]) == deserialize(written[k]) for k in written)
 
 
 def put_if_new(client: Any, table: str, values: Mapping[str, Any], key: str) -> bool:

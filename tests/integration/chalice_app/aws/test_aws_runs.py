@@ -119,3 +119,60 @@ def test_the_rollout_item_keeps_its_field_types(aws: AwsClients, settings: AwsSe
 
     assert deployment.revision == 3 and type(deployment.revision) is int
     assert deployment.lease_until == 1767225600.0 and type(deployment.lease_until) is float
+
+
+def test_a_put_whose_first_try_landed_is_a_success_not_a_conflict(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    from chalice_app.aws.deployments import DeploymentTable
+    from chalice_app.callbacks.ports import Deployment
+    from tests.aws_calls import RetriedOnce
+
+    # GIVEN botocore retries a PutItem whose first try landed (its answer lost on the way)
+    retry = RetriedOnce(aws.get("dynamodb"), "PutItem")
+
+    # WHEN a run is recorded, and a rollout saved, that way
+    assert runs.put({"run_id": "abc123", "status": "pending"})
+    deployments = DeploymentTable(aws.source("dynamodb"), settings.run_table)
+    first = deployments.save(Deployment("endpoint-test"))
+    assert first is not None
+    retry.attempts = 0
+    saved = deployments.save(first.leased(1767225600.0))
+
+    # THEN both read as written (the second try's failed condition compared with what the
+    # table holds), not as "exists already" or "another rollout started"
+    assert retry.attempts == 2
+    assert saved is not None and deployments.load("endpoint-test") == saved
+    # AND a write that truly lost still loses
+    assert deployments.save(first.leased(0.0)) is None
+    assert not runs.put({"run_id": "abc123", "status": "running"})
+
+
+def test_the_item_a_failed_condition_returns_is_compared_as_numbers(
+    aws: AwsClients, settings: AwsSettings
+) -> None:
+    from botocore.stub import Stubber
+
+    from chalice_app.aws.items import put_if_new, to_item
+
+    # GIVEN the retried put's failed condition, with the item as AWS returns it: trimmed
+    written = {"run_id": "abc123", "metrics": {"mae": 3500.0}}
+    stored = {"run_id": {"S": "abc123"}, "metrics": {"M": {"mae": {"N": "3500"}}}}
+    client = aws.get("dynamodb")
+    with Stubber(client) as stub:
+        for item in (stored, {**stored, "metrics": {"M": {"mae": {"N": "3500.5"}}}}):
+            stub.add_client_error(
+                "put_item",
+                "ConditionalCheckFailedException",
+                modeled_fields={"Item": item},
+                expected_params={
+                    "TableName": settings.run_table,
+                    "Item": to_item(written),
+                    "ConditionExpression": "attribute_not_exists(run_id)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
+            )
+        # THEN the same values are this write; other values are another's
+        assert put_if_new(client, settings.run_table, written, "run_id")
+        assert not put_if_new(client, settings.run_table, written, "run_id")
+        stub.assert_no_pending_responses()
