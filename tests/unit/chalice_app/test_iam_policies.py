@@ -17,6 +17,7 @@ LOGS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 # Every AWS call the API makes (chalice_app/aws), by the permission it needs.
 CALLED = {
     "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
     "dynamodb:PutItem",
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
