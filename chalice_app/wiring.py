@@ -89,11 +89,15 @@ def build_aws_backends(settings: Settings) -> Backends:
     except ImportError as exc:  # boto3 or Powertools missing from this environment
         raise ConfigurationError(f"the AWS backend cannot be imported: {exc}") from None
 
+    from chalice_app.budget import check_prediction_budget
+
     aws = load_aws_settings()
+    budget = check_prediction_budget(aws)
+    log.info("a prediction takes at most %.1f s: %s", budget.total, budget.describe())
     clients = AwsClients(aws)
     pipeline = pipeline_access(aws, clients, "started through the API's /start_training")
     store = SecretsManagerKeyStore(
-        clients.source("secretsmanager"),
+        clients.source("secretsmanager", aws.prediction_call_limits),
         aws.secret_name,
         ttl=settings.key_ttl_seconds,
         grace=aws.key_grace_seconds,
@@ -108,7 +112,9 @@ def build_aws_backends(settings: Settings) -> Backends:
             aws.endpoint_name,
             status_seconds=aws.endpoint_status_seconds,
         ),
-        prediction_log=DynamoPredictionLog(clients.source("dynamodb"), aws.prediction_table),
+        prediction_log=DynamoPredictionLog(
+            clients.source("dynamodb", aws.prediction_call_limits), aws.prediction_table
+        ),
         launcher=pipeline.launcher,
         runs=pipeline.runs,
     )

@@ -6,13 +6,14 @@ import json
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chalice_app.auth import KeyChecker
 from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.keys import FRESH_SECONDS, READ_CALLS, SecretsManagerKeyStore
-from chalice_app.config import AwsSettings
+from chalice_app.config import AwsSettings, load_settings
 from chalice_app.errors import ForbiddenError, ServiceUnavailableError
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION, running_moto
 from tests.aws_calls import CallCounter
@@ -218,3 +219,32 @@ def test_with_secrets_manager_down_cached_keys_work_and_nothing_else_does(
     cold = KeyChecker(_store(fixed(client), "keys", clock), 0.0, clock=clock)
     with pytest.raises(ServiceUnavailableError):
         cold.check(good)
+
+
+def test_a_prediction_s_calls_are_made_with_the_limits_its_budget_counts(
+    aws: AwsClients, settings: AwsSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalice_app.wiring import build_aws_backends, reset_backends
+    from tests.integration.chalice_app.aws.conftest import ENV
+
+    for name, value in {**ENV, "PVP_BACKEND": "aws"}.items():
+        monkeypatch.setenv(name, value)
+    reset_backends()
+    backends = build_aws_backends(load_settings())
+
+    def limits(client: Any) -> tuple[float, float, Any]:
+        config = client.meta.config
+        return config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]
+
+    one_try = settings.prediction_call_limits
+    expected = (one_try.connect_timeout, one_try.read_timeout, one_try.max_attempts)
+    assert limits(backends.prediction_log._client()) == expected  # type: ignore[attr-defined]
+    store = backends.keys._store  # type: ignore[attr-defined]
+    assert limits(store._client()) == expected
+    endpoint = settings.endpoint_limits
+    assert limits(backends.predictor._runtime()) == (  # type: ignore[attr-defined]
+        endpoint.connect_timeout,
+        endpoint.read_timeout,
+        endpoint.max_attempts,
+    )
+    reset_backends()
