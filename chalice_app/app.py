@@ -20,6 +20,7 @@ from chalice_app.errors import (
     PayloadTooLargeError,
     error_body,
 )
+from chalice_app.rotation.functions import rotation
 from chalice_app.wiring import Backends, get_backends
 from contract.resources import APP_NAME
 
@@ -169,3 +170,5 @@ def training_status(execution_id: str) -> Response:
 
 # The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/callbacks).
 app.register_blueprint(pipeline)
+# Secrets Manager's rotation function for the API keys (chalice_app/rotation).
+app.register_blueprint(rotation)

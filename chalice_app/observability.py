@@ -19,8 +19,9 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import wraps
 from typing import IO, Any, cast
 
 from chalice_app.config import process_settings
@@ -105,6 +106,20 @@ def request(request_id: str | None) -> Iterator[None]:
         yield
     finally:
         end_request()
+
+
+def invocation(
+    handler: Callable[[Any, Any], dict[str, Any]],
+) -> Callable[[Any, Any], dict[str, Any]]:
+    """A Lambda function's handler whose log lines carry the invocation's request id and
+    whose metrics leave when it ends."""
+
+    @wraps(handler)
+    def run(event: Any, context: Any) -> dict[str, Any]:
+        with request(getattr(context, "aws_request_id", None)):
+            return handler(event, context)
+
+    return run
 
 
 def flush_every(seconds: float) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalice_app.aws.training import PipelineLauncher
     from chalice_app.callbacks.service import Callbacks
     from chalice_app.config import AwsSettings
+    from chalice_app.rotation.service import KeyRotation
 
 log = logging.getLogger(__name__)
 
@@ -253,3 +254,27 @@ def build_callbacks(env: Mapping[str, str] | None = None, clients: Any = None) -
         rollout=rollout,
         clock=time.time,
     )
+
+
+_rotation: KeyRotation | None = None
+
+
+def get_rotation() -> KeyRotation:
+    """The API keys' rotation (chalice_app/rotation), built on first use. AWS only; a
+    configuration error raises (Secrets Manager records the failed step)."""
+    global _rotation
+    with _lock:
+        if _rotation is None:
+            from chalice_app.aws.clients import AwsClients
+            from chalice_app.rotation.service import KeyRotation
+
+            # Not a request: the rotation's calls get every setting's tries.
+            _rotation = KeyRotation(AwsClients(load_aws_settings()).source("secretsmanager"))
+        return _rotation
+
+
+def reset_rotation() -> None:
+    """Forget the built rotation (tests that change the environment call this)."""
+    global _rotation
+    with _lock:
+        _rotation = None

@@ -8,8 +8,9 @@ later (minutes, or a day when a rotation is retried). It is DescribeSecret's
 LastRotatedDate, "the most recent date and time that the Secrets Manager rotation
 process was successfully completed" (https://docs.aws.amazon.com/secretsmanager/latest/
 apireference/API_DescribeSecret.html), or the CreatedDate of a version put as current
-by hand, whichever is later; while the version still carries AWSPENDING its rotation is
-finishing, and the promotion is taken as now until the rotation is recorded.
+by hand, whichever is later. A version promoted by a rotation not yet recorded (it
+still carries AWSPENDING, and LastRotatedDate is older than it) counts as promoted when
+this process first saw it, until the record appears.
 
 When Secrets Manager fails, the keys last read keep working; with none read yet,
 requests are refused (503), never let through. One read makes at most READ_CALLS calls,
@@ -187,7 +188,7 @@ class SecretsManagerKeyStore:
         if not moved and known is not None and known.settled:
             promoted, settled = known.promoted, True
         else:
-            promoted, settled = self._promotion(version)
+            promoted, settled = self._promotion(version, None if moved else known)
         previous: dict[str, str] = {}
         if self._in_grace(promoted):
             # AWSPREVIOUS moves only when AWSCURRENT does: re-read it on a new version.
@@ -196,16 +197,23 @@ class SecretsManagerKeyStore:
             current, previous, promoted, settled, version.version_id, version.fetched_at
         )
 
-    def _promotion(self, version: _Version) -> tuple[float | None, bool]:
-        """When AWSCURRENT was promoted, and whether that time is final (see the top)."""
+    def _promotion(self, version: _Version, seen: _Snapshot | None) -> tuple[float | None, bool]:
+        """When AWSCURRENT was promoted, and whether that time is final (see the top).
+
+        `seen`: this version as read before, its promotion not yet recorded then.
+        """
         described = self._client().describe_secret(SecretId=self._name)
         stages = described.get("VersionIdsToStages", {}).get(version.version_id, [])
-        if PENDING in stages:  # its rotation is finishing now; look again next read
-            return self._wall_clock(), False
-        rotated = described.get("LastRotatedDate")
-        times = [version.created, rotated.timestamp() if isinstance(rotated, datetime) else None]
-        known = [t for t in times if t is not None]
-        return (max(known) if known else None), True
+        found = described.get("LastRotatedDate")
+        rotated = found.timestamp() if isinstance(found, datetime) else None
+        created = version.created
+        recorded = rotated is not None and (created is None or rotated >= created)
+        if PENDING in stages and not recorded:
+            # Promoted by a rotation still finishing: its grace starts now (first seen),
+            # and the next read looks for the rotation's record.
+            return (seen.promoted if seen is not None else self._wall_clock()), False
+        times = [t for t in (created, rotated) if t is not None]
+        return (max(times) if times else None), True
 
     def _in_grace(self, promoted: float | None) -> bool:
         return promoted is not None and self._wall_clock() < promoted + self._grace

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contract.environment import DEPLOY_WAIT_SECONDS
-from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
+from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION, ROTATE_API_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
@@ -60,6 +60,13 @@ FUNCTION_CALLS = {
     },
     RECORD_REJECTION: {"s3:GetObject", TELL_MISSING, "dynamodb:UpdateItem"},
     DEPLOY_WATCH: ROLLOUT,
+    # Secrets Manager's four rotation steps (chalice_app/rotation).
+    ROTATE_API_KEYS: {
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+    },
 }
 # A SageMaker Lambda step gives up after 10 minutes.
 LAMBDA_STEP_LIMIT_SECONDS = 600
