@@ -21,8 +21,14 @@ RUNTIME = "sagemaker-runtime"
 
 
 def error_code(exc: Exception) -> str:
-    """The AWS error code of a botocore ClientError (else the exception's type)."""
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+    """The AWS error code of a botocore ClientError (else the exception's type).
+
+    botocore's own errors may carry `response` too, as None (a read timeout does).
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return type(exc).__name__
+    return str(response.get("Error", {}).get("Code", type(exc).__name__))
 
 
 def fixed(client: Any) -> ClientSource:

@@ -22,10 +22,11 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 The status words, `step` names and `model_version`s are the local backend's
 (contract/runs.py).
 
-Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`, `execution_arn`)
-remember which run a client's Idempotency-Key started, and one `deployment#<endpoint>`
-item holds the endpoint's rollout (chalice_app/aws/deployments.py); `get` never
-returns either.
+Idempotency items (`run_id` = "idempotency#<sha256>", `parameters`, `execution_id`,
+`execution_arn`) remember the pipeline parameters a client's Idempotency-Key asked for
+(written before the run starts, so a retry sends the very same request) and which run
+it started; one `deployment#<endpoint>` item holds the endpoint's rollout
+(chalice_app/aws/deployments.py). `get` never returns either.
 """
 
 from __future__ import annotations
@@ -111,18 +112,40 @@ class RunTable:
         item = self._get(run_id)
         return None if item is None else {name: item.get(name) for name in RUN_FIELDS}
 
+    def plan_start(self, digest: str, parameters: Mapping[str, str]) -> dict[str, str]:
+        """The pipeline parameters an idempotency key starts its run with: these, when it
+        is the key's first try, else those its first try planned."""
+        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "parameters": dict(parameters)}
+        if put_if_new(self._client(), self._table, item, PARTITION_KEY):
+            return dict(parameters)
+        planned = (self._get(IDEMPOTENCY_PREFIX + digest) or {}).get("parameters")
+        return {str(k): str(v) for k, v in planned.items()} if planned else dict(parameters)
+
     def remember_start(self, digest: str, started: tuple[str, str]) -> tuple[str, str]:
         """The (execution id, ARN) an idempotency key started: these, or the first ones."""
-        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "execution_id": started[0]}
-        if put_if_new(
-            self._client(), self._table, {**item, "execution_arn": started[1]}, PARTITION_KEY
-        ):
-            return started
-        return self.started_by(digest) or started
+        from botocore.exceptions import ClientError
+
+        from chalice_app.aws.clients import error_code
+
+        try:
+            self._client().update_item(
+                TableName=self._table,
+                Key=to_item({PARTITION_KEY: IDEMPOTENCY_PREFIX + digest}),
+                UpdateExpression="SET execution_id = :id, execution_arn = :arn",
+                ConditionExpression="attribute_not_exists(execution_id)",
+                ExpressionAttributeValues=to_item({":id": started[0], ":arn": started[1]}),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return self.started_by(digest) or started
+        return started
 
     def started_by(self, digest: str) -> tuple[str, str] | None:
         item = self._get(IDEMPOTENCY_PREFIX + digest)
-        return None if item is None else (str(item["execution_id"]), str(item["execution_arn"]))
+        if item is None or "execution_id" not in item:  # none, or planned but not started
+            return None
+        return str(item["execution_id"]), str(item["execution_arn"])
 
     def _get(self, key: str) -> dict[str, Any] | None:
         answer = self._client().get_item(

@@ -6,8 +6,12 @@ S3 URIs are checked (scheme, bucket, key, and that the object exists) before the
 so a typo is a 422 naming the field, not a failed run. The champion the gate re-scores
 is the model the endpoint serves (its model.tar.gz and version), left out when nothing
 is deployed (a first run). A client's Idempotency-Key becomes the ClientRequestToken
-(SageMaker starts one execution per token) and is remembered in the run table, so a
-retry gets the run its first try started. boto3 only: the Lambda runs this.
+(SageMaker starts one execution per token), and the parameters its first try chose (the
+timestamp, the champion) are remembered in the run table before the run starts, so a
+retry sends the identical request even after time moved on or a new model was deployed:
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartPipelineExecution.html
+(ClientRequestToken). The run it started is remembered too, so a retry gets that run.
+boto3 only: the Lambda runs this.
 """
 
 from __future__ import annotations
@@ -80,14 +84,17 @@ class PipelineLauncher:
             for uri, field in ((train, "train"), (validation, "validation")):
                 self._check_object(uri, field)
             digest = None
-            if idempotency_key is not None:
+            if idempotency_key is None:
+                parameters = self.parameters(train, validation)
+            else:
                 # Scoped by the client's name (not its key: a rotation keeps the name).
                 seed = f"{self._pipeline}\n{client or ''}\n{idempotency_key}".encode()
                 digest = hashlib.sha256(seed).hexdigest()
                 known = self._runs.started_by(digest)
                 if known is not None:
                     return Execution(*known)
-            started = self._start(train, validation, digest or uuid.uuid4().hex)
+                parameters = self._runs.plan_start(digest, self.parameters(train, validation))
+            started = self._start(parameters, digest or uuid.uuid4().hex)
         except (ClientError, BotoCoreError) as exc:
             raise TrainingUnavailableError(f"cannot start a run now ({error_code(exc)})") from None
         self._record(started, train, validation)
@@ -120,7 +127,7 @@ class PipelineLauncher:
             return None
         return served
 
-    def parameters(self, train: str, validation: str) -> list[dict[str, str]]:
+    def parameters(self, train: str, validation: str) -> dict[str, str]:
         parameters = {
             pipeline.TRAIN_DATA: train,
             pipeline.VALIDATION_DATA: validation,
@@ -130,12 +137,12 @@ class PipelineLauncher:
         if champion is not None:  # else the definition's default: "no champion yet"
             parameters[pipeline.CHAMPION_MODEL] = str(champion.model_data_url)
             parameters[pipeline.CHAMPION_VERSION] = champion.version or champion.model
-        return [{"Name": name, "Value": value} for name, value in parameters.items()]
+        return parameters
 
-    def _start(self, train: str, validation: str, token: str) -> tuple[str, str]:
+    def _start(self, parameters: dict[str, str], token: str) -> tuple[str, str]:
         answer = self._sagemaker().start_pipeline_execution(
             PipelineName=self._pipeline,
-            PipelineParameters=self.parameters(train, validation),
+            PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
             PipelineExecutionDescription=self._description,
             ClientRequestToken=token,
         )

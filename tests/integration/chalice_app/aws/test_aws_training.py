@@ -260,3 +260,54 @@ def test_a_run_the_table_knows_only_as_started_reports_sagemaker_s_step(
     status, step, reason, finished = expected
     assert (run["status"], run["step"], run["reason"]) == (status, step, reason)
     assert bool(run["finished_at"]) == bool(finished)
+
+
+def test_a_retry_after_a_lost_answer_sends_the_identical_request(
+    aws: AwsClients,
+    settings: AwsSettings,
+    runs: RunTable,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    from chalice_app.aws import training
+    from tests.aws_calls import RequestRecorder
+
+    sagemaker = aws.get("sagemaker")
+    create_pipeline(sagemaker, settings)
+    sagemaker.create_model_package_group(
+        ModelPackageGroupName=f"property-value-regressor-{settings.stage}"
+    )
+    sent = RequestRecorder(sagemaker, "StartPipelineExecution")
+    # GIVEN a first try whose run started but whose answer never came back
+    lost = {"answers": 1}
+
+    def lose_the_answer(**_: Any) -> None:
+        if lost["answers"]:
+            lost["answers"] -= 1
+            raise ReadTimeoutError(endpoint_url="https://api.sagemaker")
+
+    sagemaker.meta.events.register("after-call.sagemaker.StartPipelineExecution", lose_the_answer)
+    launcher = _launcher(aws, settings, runs)
+    monkeypatch.setattr(training, "utc_now", lambda: "2026-12-01T10:00:00.000+00:00")
+    with pytest.raises(TrainingUnavailableError):
+        launcher.start(None, None, idempotency_key="client-retry-1", client="app")
+
+    # WHEN the client retries later, after a model was deployed meanwhile
+    monkeypatch.setattr(training, "utc_now", lambda: "2026-12-01T10:05:00.000+00:00")
+    (tmp_path / "model.joblib").write_bytes(b"a model")
+    serve_first_model(aws, settings, tmp_path)
+    execution = launcher.start(None, None, idempotency_key="client-retry-1", client="app")
+
+    # THEN the retry is the first request again: token, timestamp, no champion, all of it
+    first, retry = sent.requests
+    assert retry == first
+    assert {p["Name"] for p in first["PipelineParameters"]} == {
+        "TrainingDataS3Path",
+        "ValidationDataS3Path",
+        "TrainingTimestamp",
+    }
+    # AND a third try gets the run the retry started, without starting another
+    again = launcher.start(None, None, idempotency_key="client-retry-1", client="app")
+    assert again == execution and len(sent.requests) == 2
