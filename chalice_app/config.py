@@ -101,6 +101,11 @@ class AwsSettings:
         return StageNames(self.stage)
 
     @property
+    def inputs_uri(self) -> str:
+        """Where the launcher stages each run's data (one prefix per run below it)."""
+        return s3_uri(self.bucket, self.names.inputs_prefix)
+
+    @property
     def call_limits(self) -> CallLimits:
         """Every AWS call but a prediction's: status, training, callbacks, operators."""
         return CallLimits(self.connect_timeout, self.read_timeout, self.max_attempts)

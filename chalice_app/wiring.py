@@ -144,6 +144,7 @@ def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> Pipelin
         aws.pipeline_name,
         (aws.train_uri, aws.validation_uri),
         aws.endpoint_name,
+        inputs=aws.inputs_uri,
         description=description,
     )
     return PipelineAccess(

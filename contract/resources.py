@@ -113,6 +113,12 @@ class StageNames:
         return f"pipelines/{self.pipeline}"
 
     @property
+    def inputs_prefix(self) -> str:
+        """Each run's copies of its data, under its own key prefix (the launcher stages
+        them so a job reads exactly the files it was given)."""
+        return f"{self.artifacts_prefix}/inputs"
+
+    @property
     def no_champion_key(self) -> str:
         return f"{self.artifacts_prefix}/no-champion/{NO_CHAMPION_MARKER}"
 

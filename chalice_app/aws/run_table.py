@@ -47,6 +47,10 @@ RUN_FIELDS = (
     "model_data_url",
 )
 PARTITION_KEY = "run_id"
+# Where a run's data came from is written once: by the launcher (the paths the client
+# gave), else by the pipeline's callback (a run started elsewhere). The callbacks' event
+# names the run's staged copies, which must not replace the client's paths.
+WRITTEN_ONCE = frozenset({"train_path", "validation_path"})
 IDEMPOTENCY_PREFIX = "idempotency#"
 DEPLOYMENT_PREFIX = "deployment#"
 # Items that share the table but are not runs: idempotency keys, the endpoint's rollout.
@@ -95,7 +99,12 @@ class RunTable:
         kept = {n: fields[name] for n, name in names.items() if fields[name] is not None}
         dropped = [n for n, name in names.items() if fields[name] is None]
         values = to_item({f":v{n[2:]}": value for n, value in kept.items()})
-        expression = "SET " + ", ".join(f"{n} = :v{n[2:]}" for n in kept)
+        expression = "SET " + ", ".join(
+            f"{n} = if_not_exists({n}, :v{n[2:]})"
+            if names[n] in WRITTEN_ONCE
+            else f"{n} = :v{n[2:]}"
+            for n in kept
+        )
         if dropped:
             expression += " REMOVE " + ", ".join(dropped)
         self._client().update_item(

@@ -3,7 +3,13 @@
 One function starts every run, whoever asks: the API's /start_training and
 `python -m training_pipeline sagemaker start` both call `PipelineLauncher.start`.
 S3 URIs are checked (scheme, bucket, key, and that the object exists) before the call,
-so a typo is a 422 naming the field, not a failed run. The champion the gate re-scores
+so a typo is a 422 naming the field, not a failed run. Each data file is then copied to a
+prefix of its own run (`.../inputs/<token>/train/train.csv`), and the pipeline is given
+that prefix: SageMaker reads an input as a key prefix (S3DataType S3Prefix, "all objects
+with the specified key name prefix": https://docs.aws.amazon.com/sagemaker/latest/
+APIReference/API_S3DataSource.html, API_ProcessingS3Input.html), so the file's own key
+would also bring `train.csv.bak` and `train.csv_old.csv` into the job. The run table
+keeps the paths the client gave. The champion the gate re-scores
 is the model the endpoint serves (its model.tar.gz and version), left out when nothing
 is deployed (a first run). A client's Idempotency-Key becomes the ClientRequestToken
 (SageMaker starts one execution per token), and the parameters its first try chose (the
@@ -58,6 +64,8 @@ class PipelineLauncher:
         pipeline_name: str,
         defaults: tuple[str, str],
         endpoint_name: str,
+        *,
+        inputs: str,
         description: str = "started through the API's /start_training",
     ) -> None:
         self._sagemaker = sagemaker
@@ -65,6 +73,7 @@ class PipelineLauncher:
         self._runs = runs
         self._pipeline = pipeline_name
         self._defaults = defaults
+        self._inputs = inputs.rstrip("/")
         self._endpoint = SageMakerEndpoints(sagemaker, endpoint_name)
         self._description = description
 
@@ -84,17 +93,23 @@ class PipelineLauncher:
             for uri, field in ((train, "train"), (validation, "validation")):
                 self._check_object(uri, field)
             digest = None
-            if idempotency_key is None:
-                parameters = self.parameters(train, validation)
-            else:
+            if idempotency_key is not None:
                 # Scoped by the client's name (not its key: a rotation keeps the name).
                 seed = f"{self._pipeline}\n{client or ''}\n{idempotency_key}".encode()
                 digest = hashlib.sha256(seed).hexdigest()
                 known = self._runs.started_by(digest)
                 if known is not None:
                     return Execution(*known)
-                parameters = self._runs.plan_start(digest, self.parameters(train, validation))
-            started = self._start(parameters, digest or uuid.uuid4().hex)
+            token = digest or uuid.uuid4().hex
+            parameters = self.parameters(train, validation, token)
+            if digest is not None:
+                parameters = self._runs.plan_start(digest, parameters)
+            for source, name in (
+                (train, pipeline.TRAIN_DATA),
+                (validation, pipeline.VALIDATION_DATA),
+            ):
+                self._stage(source, parameters[name])
+            started = self._start(parameters, token)
         except (ClientError, BotoCoreError) as exc:
             raise TrainingUnavailableError(f"cannot start a run now ({error_code(exc)})") from None
         self._record(started, train, validation)
@@ -127,10 +142,11 @@ class PipelineLauncher:
             return None
         return served
 
-    def parameters(self, train: str, validation: str) -> dict[str, str]:
+    def parameters(self, train: str, validation: str, token: str) -> dict[str, str]:
+        """A run's pipeline parameters: its staged data, when, and the champion."""
         parameters = {
-            pipeline.TRAIN_DATA: train,
-            pipeline.VALIDATION_DATA: validation,
+            pipeline.TRAIN_DATA: self._staging(token, "train"),
+            pipeline.VALIDATION_DATA: self._staging(token, "validation"),
             pipeline.TRAINING_TIMESTAMP: utc_now(),
         }
         champion = self.champion()
@@ -138,6 +154,18 @@ class PipelineLauncher:
             parameters[pipeline.CHAMPION_MODEL] = str(champion.model_data_url)
             parameters[pipeline.CHAMPION_VERSION] = champion.version or champion.model
         return parameters
+
+    def _staging(self, token: str, channel: str) -> str:
+        """The prefix a run's copy of one data file lives under, alone."""
+        return f"{self._inputs}/{token}/{channel}/"
+
+    def _stage(self, source: str, prefix: str) -> None:
+        """Copy the data file under its run's prefix (again on a retry: the same copy)."""
+        bucket, key = s3_location(source, "source")
+        target_bucket, target_key = s3_location(prefix + key.rsplit("/", 1)[-1], "staging")
+        self._s3().copy_object(
+            Bucket=target_bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": key}
+        )
 
     def _start(self, parameters: dict[str, str], token: str) -> tuple[str, str]:
         answer = self._sagemaker().start_pipeline_execution(

@@ -31,6 +31,7 @@ CALLED = {
     "sagemaker:ListPipelineExecutionSteps",
     "s3:GetObject",
     "s3:ListBucket",
+    "s3:PutObject",  # CopyObject, staging a run's data under its own prefix
 }
 # What each of the pipeline's functions calls (chalice_app/callbacks); the callback tests
 # record the calls each one really makes and check them against these policies too.
