@@ -157,8 +157,8 @@ class StageTargets:
             region=region,
             bucket=bucket or names.bucket,
             role_arn=role_arn or f"arn:aws:iam::{account}:role/{names.sagemaker_role}",
-            # By tag here; a deploy serves each version on the image digest it was built
-            # with, since a tag moves.
+            # By tag here; `upsert` pins it by digest (training_pipeline/sagemaker/
+            # images.py), so each version is served by the image that trained it.
             image_uri=image_uri or f"{registry}/{names.model_image_repository}:{names.stage}",
         )
 

@@ -36,7 +36,7 @@ from chalice_app.config import AwsSettings
 from contract import pipeline
 from contract.environment import OPT_ML
 from contract.vocabulary import execution_id_of, utc_now
-from devtools.moto_pipeline import after_evaluation
+from devtools.moto_pipeline import after_evaluation, definition_image
 from devtools.moto_resources import pipeline_targets
 
 log = logging.getLogger(__name__)
@@ -128,12 +128,17 @@ class PipelinePlayer:
         )
         return [s["PipelineExecutionArn"] for s in answer["PipelineExecutionSummaries"]]
 
-    def _parameters(self, arn: str) -> dict[str, str]:
+    def _definition(self) -> dict[str, Any]:
         sagemaker = self._clients.get("sagemaker")
         described = sagemaker.describe_pipeline(PipelineName=self._settings.pipeline_name)
-        defaults = json.loads(described["PipelineDefinition"])["Parameters"]
+        return dict(json.loads(described["PipelineDefinition"]))
+
+    def _parameters(self, arn: str) -> dict[str, str]:
+        defaults = self._definition()["Parameters"]
         values = {p["Name"]: str(p.get("DefaultValue", "")) for p in defaults}
-        passed = sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)
+        passed = self._clients.get("sagemaker").list_pipeline_parameters_for_execution(
+            PipelineExecutionArn=arn
+        )
         values.update({p["Name"]: p["Value"] for p in passed["PipelineParameters"]})
         return values
 
@@ -175,6 +180,7 @@ class PipelinePlayer:
             model_data_url=model_data_url,
             evaluation=evaluation,
             training_timestamp=params.get(pipeline.TRAINING_TIMESTAMP, ""),
+            image_uri=definition_image(self._definition()),
         )
         accepted = bool(evaluation["gate"]["accepted"])
         self._lambda_step(event, accepted, opt_ml / "model")
