@@ -36,7 +36,7 @@ ARTIFACT_FORMAT = 3
 
 @dataclass(frozen=True)
 class ModelParams:
-    """Hyperparameters, chosen by 5-fold CV on the real data (see README)."""
+    """Hyperparameters, chosen by 5-fold CV on the real data (see docs/model.md)."""
 
     # Oblivious trees (one question per level) are what CatBoost evaluates at over a
     # million rows a second. With the twins, 800 trees of depth 6 came within 15 UF of

@@ -22,6 +22,7 @@ from chalice_app.config import AwsSettings
 from chalice_app.errors import ForbiddenError
 from chalice_app.rotation.service import STEPS, KeyRotation, RotationError
 from contract.resources import ROTATE_API_KEYS
+from tests import events
 from tests.aws_calls import CallRecorder
 from tests.integration.chalice_app.aws.moto_rotation import (
     begin_rotation,
@@ -43,7 +44,9 @@ class Clock:
 
 
 def _event(secret: str, token: str, step: str) -> dict[str, str]:
-    return {"SecretId": secret, "ClientRequestToken": token, "Step": step}
+    """Secrets Manager's event for a step (tests/events/), on this test's secret and version."""
+    (sent,) = [e for e in map(events.load, events.names(ROTATE_API_KEYS)) if e["Step"] == step]
+    return {**sent, "SecretId": secret, "ClientRequestToken": token}
 
 
 def _keys(client: Any, secret: str, stage: str) -> dict[str, str]:
@@ -128,7 +131,7 @@ def test_it_refuses_a_secret_without_rotation_or_a_version_not_pending(
     current = aws.get("secretsmanager").describe_secret(SecretId=secret)["VersionIdsToStages"]
     (first,) = current
     with pytest.raises(RotationError, match="unknown rotation step"):
-        rotation.run(_event(secret, first, "rollBack"))
+        rotation.run({**_event(secret, first, "testSecret"), "Step": "rollBack"})
     aws.get("secretsmanager").update_secret_version_stage(
         SecretId=secret, VersionStage="AWSCURRENT", RemoveFromVersionId=first
     )
