@@ -23,6 +23,7 @@ from chalice_app.errors import (
 )
 from chalice_app.invoker.functions import invoker
 from chalice_app.proxy_event import CheckedChalice
+from chalice_app.rotation.functions import rotation
 from chalice_app.wiring import Backends, get_backends
 from contract.resources import APP_NAME
 
@@ -114,6 +115,18 @@ def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = Fa
     return contracts.validate(contract, contracts.parse_json_object(body, empty_ok=empty_ok))
 
 
+# Liveness and readiness, apart. /live says the process serves: it touches no backend
+# and no configuration, so a load balancer's or ECS's health check on it never kills a
+# task because the endpoint is not InService yet (every task of a fresh stage) or AWS is
+# slow. /ping says the service can price (the model's version), or 503 with why.
+LIVE = {"status": "alive"}
+
+
+@app.route("/live", methods=["GET"], content_types=ANY_CONTENT)
+def live() -> Response:
+    return _json(200, LIVE)
+
+
 @app.route("/ping", methods=["GET"], content_types=ANY_CONTENT)
 def ping() -> Response:
     return _answer(lambda: services.ping(get_backends()))
@@ -166,3 +179,5 @@ app.register_blueprint(pipeline)
 app.register_blueprint(invoker)
 # The nightly export and drift jobs, and the drift metrics (chalice_app/analytics).
 app.register_blueprint(analytics)
+# Secrets Manager's rotation function for the API keys (chalice_app/rotation).
+app.register_blueprint(rotation)

@@ -57,6 +57,23 @@ class LocalSettings:
         return self.home / SAMPLE_DIRNAME
 
 
+# One try for each call a prediction makes besides the endpoint's. Each has its own way
+# out: the key store serves the keys it read before and tries again later, and a failed
+# log write leaves the entry in the structured log for `python -m ops replay`. botocore's
+# retries would wait up to 20 s of backoff each, and up to 5 s more a service may ask
+# for, which no prediction has time for inside API Gateway's 29 s (chalice_app/budget.py).
+PREDICTION_CALL_ATTEMPTS: Final = 1
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """How long one AWS call may take: botocore's timeouts and tries (standard mode)."""
+
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+
+
 @dataclass(frozen=True)
 class AwsSettings:
     """The AWS backend's resources (names carry the stage), region and client limits."""
@@ -82,6 +99,26 @@ class AwsSettings:
     @property
     def names(self) -> StageNames:
         return StageNames(self.stage)
+
+    @property
+    def inputs_uri(self) -> str:
+        """Where the launcher stages each run's data (one prefix per run below it)."""
+        return s3_uri(self.bucket, self.names.inputs_prefix)
+
+    @property
+    def call_limits(self) -> CallLimits:
+        """Every AWS call but a prediction's: status, training, callbacks, operators."""
+        return CallLimits(self.connect_timeout, self.read_timeout, self.max_attempts)
+
+    @property
+    def endpoint_limits(self) -> CallLimits:
+        """InvokeEndpoint: room for a serverless cold start."""
+        return CallLimits(self.connect_timeout, self.endpoint_timeout, self.endpoint_max_attempts)
+
+    @property
+    def prediction_call_limits(self) -> CallLimits:
+        """A prediction's other calls: the key reads and the log write (see above)."""
+        return CallLimits(self.connect_timeout, self.read_timeout, PREDICTION_CALL_ATTEMPTS)
 
 
 @dataclass(frozen=True)

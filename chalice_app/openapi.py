@@ -19,6 +19,7 @@ from chalice_app.app import OPENAPI_DOCUMENT
 from chalice_app.contracts import API_KEY_HEADER, PredictionRequest, TrainingRequest
 from chalice_app.responses import (
     ErrorAnswer,
+    LiveAnswer,
     PingAnswer,
     PredictionAnswer,
     TrainingFailure,
@@ -60,8 +61,10 @@ class Operation:
 
 _TRAINING = "Start a training run on the given data, or the backend's defaults."
 OPERATIONS = (
-    Operation("/ping", "get", "Health: the deployed model's version.", PingAnswer, (503,),
-              keyed=False),
+    Operation("/live", "get", "Liveness: the process serves (no backend is touched).",
+              LiveAnswer, keyed=False),
+    Operation("/ping", "get", "Readiness: the deployed model's version, or 503 and why.",
+              PingAnswer, (503,), keyed=False),
     Operation("/get_prediction", "post", "Price one property.", PredictionAnswer, _KEYED,
               body=PredictionRequest),
     Operation("/start_training", "post", _TRAINING, TrainingStarted, (*_KEYED, 409),
@@ -122,7 +125,7 @@ _ANY_ROUTE = {
 
 
 def build_document() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [PredictionRequest, TrainingRequest, PingAnswer]
+    models: list[type[BaseModel]] = [PredictionRequest, TrainingRequest, LiveAnswer, PingAnswer]
     models += [PredictionAnswer, TrainingStarted, TrainingStatus, ErrorAnswer, TrainingFailure]
     mode: Literal["validation"] = "validation"
     _, schemas = models_json_schema([(model, mode) for model in models], ref_template=_REF)

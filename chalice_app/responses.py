@@ -15,6 +15,12 @@ from contract.vocabulary import RunStatus
 _ANSWER = ConfigDict(extra="forbid", frozen=True)
 
 
+class LiveAnswer(BaseModel):
+    model_config = _ANSWER
+
+    status: Literal["alive"]
+
+
 class PingAnswer(BaseModel):
     model_config = _ANSWER
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalice_app.aws.training import PipelineLauncher
     from chalice_app.callbacks.service import Callbacks
     from chalice_app.config import AwsSettings
+    from chalice_app.rotation.service import KeyRotation
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,15 @@ def build_aws_backends(settings: Settings) -> Backends:
     except ImportError as exc:  # boto3 or Powertools missing from this environment
         raise ConfigurationError(f"the AWS backend cannot be imported: {exc}") from None
 
+    from chalice_app.budget import check_prediction_budget
+
     aws = load_aws_settings()
+    budget = check_prediction_budget(aws)
+    log.info("a prediction takes at most %.1f s: %s", budget.total, budget.describe())
     clients = AwsClients(aws)
     pipeline = pipeline_access(aws, clients, "started through the API's /start_training")
     store = SecretsManagerKeyStore(
-        clients.source("secretsmanager"),
+        clients.source("secretsmanager", aws.prediction_call_limits),
         aws.secret_name,
         ttl=settings.key_ttl_seconds,
         grace=aws.key_grace_seconds,
@@ -109,7 +114,9 @@ def build_aws_backends(settings: Settings) -> Backends:
             aws.endpoint_name,
             status_seconds=aws.endpoint_status_seconds,
         ),
-        prediction_log=DynamoPredictionLog(clients.source("dynamodb"), aws.prediction_table),
+        prediction_log=DynamoPredictionLog(
+            clients.source("dynamodb", aws.prediction_call_limits), aws.prediction_table
+        ),
         launcher=pipeline.launcher,
         runs=pipeline.runs,
     )
@@ -138,6 +145,7 @@ def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> Pipelin
         aws.pipeline_name,
         (aws.train_uri, aws.validation_uri),
         aws.endpoint_name,
+        inputs=aws.inputs_uri,
         description=description,
     )
     return PipelineAccess(
@@ -299,3 +307,27 @@ def build_analytics(
         jobs=ProcessingJobs(clients.source("sagemaker"), settings),
         drift_days=env_vars.DRIFT_DAYS.read(env),
     )
+
+
+_rotation: KeyRotation | None = None
+
+
+def get_rotation() -> KeyRotation:
+    """The API keys' rotation (chalice_app/rotation), built on first use. AWS only; a
+    configuration error raises (Secrets Manager records the failed step)."""
+    global _rotation
+    with _lock:
+        if _rotation is None:
+            from chalice_app.aws.clients import AwsClients
+            from chalice_app.rotation.service import KeyRotation
+
+            # Not a request: the rotation's calls get every setting's tries.
+            _rotation = KeyRotation(AwsClients(load_aws_settings()).source("secretsmanager"))
+        return _rotation
+
+
+def reset_rotation() -> None:
+    """Forget the built rotation (tests that change the environment call this)."""
+    global _rotation
+    with _lock:
+        _rotation = None

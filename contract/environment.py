@@ -193,15 +193,15 @@ KEY_GRACE_SECONDS: Final = Setting(
 )
 AWS_CONNECT_TIMEOUT: Final = Setting(
     "PVP_AWS_CONNECT_TIMEOUT",
-    2.0,
+    1.0,
     number(above=0),
-    "Connect timeout of every AWS call, seconds.",
+    "Connect timeout of every AWS call, seconds (in-region connections take milliseconds).",
     AWS,
     rule="> 0",
 )
 AWS_READ_TIMEOUT: Final = Setting(
     "PVP_AWS_READ_TIMEOUT",
-    5.0,
+    2.0,
     number(above=0),
     "Read timeout of every AWS call but the endpoint's, seconds.",
     AWS,
@@ -211,7 +211,9 @@ AWS_MAX_ATTEMPTS: Final = Setting(
     "PVP_AWS_MAX_ATTEMPTS",
     3,
     integer(minimum=1),
-    "Tries of every AWS call but the endpoint's (botocore's standard retry mode).",
+    "Tries of every AWS call but a prediction's (botocore's standard retry mode). A "
+    "prediction's key reads and log write get one try each, its endpoint call "
+    "PVP_ENDPOINT_MAX_ATTEMPTS: their worst case must end inside API Gateway's 29 s.",
     AWS,
     rule=">= 1",
 )
@@ -219,15 +221,19 @@ ENDPOINT_TIMEOUT: Final = Setting(
     "PVP_ENDPOINT_TIMEOUT",
     12.0,
     number(above=0),
-    "Read timeout of InvokeEndpoint, seconds: room for a serverless cold start.",
+    "Read timeout of InvokeEndpoint, seconds: room for a serverless cold start. A process "
+    "refuses settings whose prediction could outlast API Gateway's 29 s "
+    "(chalice_app/budget.py).",
     AWS,
     rule="> 0",
 )
 ENDPOINT_MAX_ATTEMPTS: Final = Setting(
     "PVP_ENDPOINT_MAX_ATTEMPTS",
-    2,
+    1,
     integer(minimum=1),
-    "Tries of InvokeEndpoint; with the timeout, inside API Gateway's 29 s.",
+    "Tries of InvokeEndpoint. A second would add a timeout and botocore's backoff, which "
+    "do not fit inside API Gateway's 29 s with a cold start's timeout: the client gets 503 "
+    "and retries.",
     AWS,
     rule=">= 1",
 )

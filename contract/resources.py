@@ -224,6 +224,12 @@ class StageNames:
         return f"pipelines/{self.pipeline}"
 
     @property
+    def inputs_prefix(self) -> str:
+        """Each run's copies of its data, under its own key prefix (the launcher stages
+        them so a job reads exactly the files it was given)."""
+        return f"{self.artifacts_prefix}/inputs"
+
+    @property
     def no_champion_key(self) -> str:
         return f"{self.artifacts_prefix}/no-champion/{NO_CHAMPION_MARKER}"
 
@@ -262,8 +268,8 @@ class StageTargets:
             region=region,
             bucket=bucket or names.bucket,
             role_arn=role_arn or f"arn:aws:iam::{account}:role/{names.sagemaker_role}",
-            # By tag here; a deploy serves each version on the image digest it was built
-            # with, since a tag moves.
+            # By tag here; `upsert` pins it by digest (training_pipeline/sagemaker/
+            # images.py), so each version is served by the image that trained it.
             image_uri=image_uri or f"{registry}/{names.model_image_repository}:{names.stage}",
         )
 

@@ -53,6 +53,16 @@ class RunView:
 
 
 RUN_VIEW_FIELDS: Final = tuple(field.name for field in fields(RunView))
+# A run's metrics are floats, but for the counts of rows, named n_... (n_rows,
+# n_unscored). A store that keeps no number's type (DynamoDB trims 3500.0 to 3500)
+# restores it from this rule.
+COUNT_PREFIX: Final = "n_"
+
+
+def is_count(metric: str) -> bool:
+    """Whether a metric counts rows (a whole number) rather than measures (a float)."""
+    return metric.startswith(COUNT_PREFIX)
+
 
 # A run's id on either backend: the local runner's (run-<time>-<hex>) or SageMaker's
 # execution id (short lower-case alphanumerics). Anything else is an unknown run.

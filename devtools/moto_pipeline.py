@@ -96,17 +96,20 @@ def after_evaluation(
     model_data_url: str,
     evaluation: dict[str, Any],
     training_timestamp: str = "",
+    image_uri: str | None = None,
 ) -> dict[str, Any]:
     """What the pipeline does once Evaluate wrote evaluation.json: the file where that
     step's output lands, the model registered by the gate's decision, and the event the
-    Lambda step of that branch sends."""
+    Lambda step of that branch sends. `image_uri`: the definition's (by digest once
+    upserted), else the targets' tag."""
+    image_uri = image_uri or targets.image_uri
     execution_id = execution_id_of(execution_arn)
     evaluation_uri = f"{targets.artifacts_uri}/evaluation/{execution_id}/evaluation.json"
     put_json(s3, evaluation_uri, evaluation)
     package = register_model(
         sagemaker,
         targets.names.model_package_group,
-        image=targets.image_uri,
+        image=image_uri,
         model_data_url=model_data_url,
         evaluation_uri=evaluation_uri,
         accepted=bool(evaluation["gate"]["accepted"]),
@@ -117,10 +120,17 @@ def after_evaluation(
         validation_uri=validation_uri,
         champion_model_data_url=champion_model_data_url,
         model_data_url=model_data_url,
-        image_uri=targets.image_uri,
+        image_uri=image_uri,
         evaluation_uri=evaluation_uri,
         evaluation=evaluation,
         model_package_group=targets.names.model_package_group,
         model_package_arn=package,
         training_timestamp=training_timestamp,
     )
+
+
+def definition_image(definition: dict[str, Any]) -> str:
+    """The model image a pipeline definition runs (its training job's): by digest when
+    `upsert` pinned it, the image every later step and the Lambda steps' event name."""
+    train = next(step for step in definition["Steps"] if step["Type"] == "Training")
+    return str(train["Arguments"]["AlgorithmSpecification"]["TrainingImage"])

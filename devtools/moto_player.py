@@ -36,7 +36,7 @@ from chalice_app.config import AwsSettings
 from contract import pipeline
 from contract.environment import OPT_ML
 from contract.vocabulary import execution_id_of, utc_now
-from devtools.moto_pipeline import after_evaluation
+from devtools.moto_pipeline import after_evaluation, definition_image
 from devtools.moto_resources import pipeline_targets
 
 log = logging.getLogger(__name__)
@@ -128,12 +128,17 @@ class PipelinePlayer:
         )
         return [s["PipelineExecutionArn"] for s in answer["PipelineExecutionSummaries"]]
 
-    def _parameters(self, arn: str) -> dict[str, str]:
+    def _definition(self) -> dict[str, Any]:
         sagemaker = self._clients.get("sagemaker")
         described = sagemaker.describe_pipeline(PipelineName=self._settings.pipeline_name)
-        defaults = json.loads(described["PipelineDefinition"])["Parameters"]
+        return dict(json.loads(described["PipelineDefinition"]))
+
+    def _parameters(self, arn: str) -> dict[str, str]:
+        defaults = self._definition()["Parameters"]
         values = {p["Name"]: str(p.get("DefaultValue", "")) for p in defaults}
-        passed = sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)
+        passed = self._clients.get("sagemaker").list_pipeline_parameters_for_execution(
+            PipelineExecutionArn=arn
+        )
         values.update({p["Name"]: p["Value"] for p in passed["PipelineParameters"]})
         return values
 
@@ -141,13 +146,8 @@ class PipelinePlayer:
         execution_id = execution_id_of(arn)
         params = self._parameters(arn)
         train, validation = params[pipeline.TRAIN_DATA], params[pipeline.VALIDATION_DATA]
-        self._record(
-            execution_id,
-            status="running",
-            step="train",
-            train_path=train,
-            validation_path=validation,
-        )
+        # The run's data paths are the launcher's to record (the client's, not the copies).
+        self._record(execution_id, status="running", step="train")
         opt_ml = self._work / execution_id
         s3, prefix = self._clients.get("s3"), self._targets.artifacts_uri
         self._fetch(train, opt_ml / "input" / "data" / "train")
@@ -180,6 +180,7 @@ class PipelinePlayer:
             model_data_url=model_data_url,
             evaluation=evaluation,
             training_timestamp=params.get(pipeline.TRAINING_TIMESTAMP, ""),
+            image_uri=definition_image(self._definition()),
         )
         accepted = bool(evaluation["gate"]["accepted"])
         self._lambda_step(event, accepted, opt_ml / "model")
@@ -202,10 +203,16 @@ class PipelinePlayer:
             self._deployed(str(outcome["model_version"]), model_dir)
 
     def _fetch(self, uri: str, directory: Path) -> None:
-        """A processing input or training channel: the object, under its own name."""
-        bucket, key = s3_location(uri, "input")
-        directory.mkdir(parents=True, exist_ok=True)
-        self._clients.get("s3").download_file(bucket, key, str(directory / key.rsplit("/", 1)[-1]))
+        """A processing input or training channel as SageMaker fills one (S3Prefix):
+        every object whose key starts with the URI's, by its key below the URI's folder."""
+        bucket, prefix = uri.removeprefix("s3://").split("/", 1)
+        folder = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+        s3 = self._clients.get("s3")
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for listed in (o for page in pages for o in page.get("Contents", [])):
+            target = directory / listed["Key"][len(folder) :]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, listed["Key"], str(target))
 
     def _program(
         self, program: str, opt_ml: Path, execution_id: str, step: str, reason: str, *args: str

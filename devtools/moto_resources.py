@@ -11,8 +11,11 @@ endpoint serving a first model (a model carrying its version, a serverless confi
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +60,41 @@ def create_pipeline(sagemaker: Any, settings: AwsSettings) -> str:
     return str(answer["PipelineArn"])
 
 
-def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Path) -> str:
+def push_model_image(ecr: Any, targets: StageTargets, build: str) -> str:
+    """What a deploy's `docker push` does: the stage's tag on a new image (one manifest
+    per `build`), in its repository; the image's digest."""
+    repository = targets.names.model_image_repository
+    with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
+        ecr.create_repository(repositoryName=repository)
+    layer = {
+        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "size": len(build),
+        "digest": "sha256:" + hashlib.sha256(build.encode()).hexdigest(),
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {**layer, "mediaType": "application/vnd.docker.container.image.v1+json"},
+        "layers": [layer],
+    }
+    pushed = ecr.put_image(
+        repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=targets.stage
+    )
+    return str(pushed["image"]["imageId"]["imageDigest"])
+
+
+def serve_first_model(
+    clients: AwsClients, settings: AwsSettings, model_dir: Path, image: str | None = None
+) -> str:
     """The stage's first model, as a pipeline run and its deploy callback leave it.
 
     Its model.tar.gz in the bucket, version 1 of the Model Package Group (Approved), and
     the endpoint serving it through a model and config named as the deploy names them,
     so the launcher finds it as the champion and later rollouts treat it as their own.
+    `image`: the pipeline's (pinned by digest), else the stage's tag.
     """
     targets = pipeline_targets(settings)
+    image = image or targets.image_uri
     archive = io.BytesIO()
     from training_pipeline.model import pack_model
 
@@ -75,7 +105,7 @@ def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Pat
     arn = register_model(
         clients.get("sagemaker"),
         targets.names.model_package_group,
-        image=targets.image_uri,
+        image=image,
         model_data_url=model_data_url,
         evaluation_uri=f"{targets.artifacts_uri}/first/evaluation.json",
         accepted=True,
@@ -86,7 +116,7 @@ def serve_first_model(clients: AwsClients, settings: AwsSettings, model_dir: Pat
     deploy = load_deploy_settings({})
     endpoints.create_model(
         name,
-        image=targets.image_uri,
+        image=image,
         model_data_url=model_data_url,
         version=version,
         role_arn=targets.role_arn,
@@ -118,7 +148,10 @@ def provision(
     ]:
         bucket, object_key = s3_location(uri, "uri")
         s3.upload_file(str(sample / name), bucket, object_key)
-    # What `python -m training_pipeline sagemaker upsert` does: the pipeline, its Model
-    # Package Group and the first run's no-champion marker.
-    upsert(pipeline_targets(settings), boto3.session.Session(region_name=settings.region))
-    return serve_first_model(clients, settings, model_dir)
+    # What a deploy does: push the model image, then `python -m training_pipeline
+    # sagemaker upsert` (the pipeline with the image by digest, its Model Package Group
+    # and the first run's no-champion marker).
+    targets = pipeline_targets(settings)
+    push_model_image(clients.get("ecr"), targets, build=f"{settings.stage}-first")
+    upserted = upsert(targets, boto3.session.Session(region_name=settings.region))
+    return serve_first_model(clients, settings, model_dir, image=upserted.image_uri)

@@ -225,12 +225,12 @@ def logged_predictions(stack: AwsStack) -> dict[str, dict[str, Any]]:
     """Every item of the stage's prediction table, by prediction id (a Scan: tests only)."""
     import boto3
 
-    from chalice_app.aws.items import from_item
+    from chalice_app.aws.prediction_log import from_log
 
     with environ(stack.env):
         client = boto3.session.Session().client("dynamodb")
     pages = client.get_paginator("scan").paginate(TableName=stack.settings.prediction_table)
-    items = [from_item(item) for page in pages for item in page["Items"]]
+    items = [from_log(item) for page in pages for item in page["Items"]]
     return {item["prediction_id"]: item for item in items}
 
 

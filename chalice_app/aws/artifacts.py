@@ -13,6 +13,18 @@ from chalice_app.callbacks.ports import ArtifactError
 MAX_JSON_BYTES = 1024 * 1024
 
 
+def _why(code: str) -> str:
+    """The error as an operator acts on it. S3 says 404 for a missing object only to a
+    role that may list the bucket (the callbacks' policies grant s3:ListBucket); else
+    403, which would hide a missing file behind an IAM error:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (Permissions)."""
+    if code in ("NoSuchKey", "404", "NoSuchBucket"):
+        return f"{code}: no such object (the evaluate step wrote none there)"
+    if code in ("AccessDenied", "403"):
+        return f"{code}: this function's role may not read it"
+    return code
+
+
 class S3Artifacts:
     def __init__(self, s3: ClientSource) -> None:
         self._s3 = s3
@@ -29,8 +41,7 @@ class S3Artifacts:
         except TrainingInputError as exc:
             raise ArtifactError(exc.problem) from None
         except ClientError as exc:
-            code = error_code(exc)
-            raise ArtifactError(f"cannot read {uri}: {code}") from None
+            raise ArtifactError(f"cannot read {uri}: {_why(error_code(exc))}") from None
         except BotoCoreError as exc:
             raise ArtifactError(f"cannot read {uri}: {type(exc).__name__}") from None
         if len(body) > MAX_JSON_BYTES:

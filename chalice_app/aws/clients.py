@@ -2,7 +2,9 @@
 
 Adapters take a `ClientSource` (a zero-argument callable) rather than a client, so a
 request pays only for the clients it uses (building one costs 20-150 ms on a cold
-start) and tests can hand in their own.
+start) and tests can hand in their own. One client per service and limits: a
+prediction's calls get their own tries and timeouts (config.CallLimits), which the
+time budget (chalice_app/budget.py) adds up.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from chalice_app.config import AwsSettings
+from chalice_app.config import AwsSettings, CallLimits
 
 ClientSource = Callable[[], Any]
 
@@ -19,8 +21,14 @@ RUNTIME = "sagemaker-runtime"
 
 
 def error_code(exc: Exception) -> str:
-    """The AWS error code of a botocore ClientError (else the exception's type)."""
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__))
+    """The AWS error code of a botocore ClientError (else the exception's type).
+
+    botocore's own errors may carry `response` too, as None (a read timeout does).
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return type(exc).__name__
+    return str(response.get("Error", {}).get("Code", type(exc).__name__))
 
 
 def fixed(client: Any) -> ClientSource:
@@ -32,40 +40,44 @@ class AwsClients:
     def __init__(self, settings: AwsSettings, session: Any = None) -> None:
         self._settings = settings
         self._session = session
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, CallLimits], Any] = {}
         self._lock = threading.Lock()
 
-    def source(self, service: str) -> ClientSource:
-        return lambda: self.get(service)
+    def source(self, service: str, limits: CallLimits | None = None) -> ClientSource:
+        return lambda: self.get(service, limits)
 
-    def get(self, service: str) -> Any:
-        client = self._clients.get(service)
+    def limits_of(self, service: str) -> CallLimits:
+        """A service's limits unless a caller asks for others."""
+        s = self._settings
+        return s.endpoint_limits if service == RUNTIME else s.call_limits
+
+    def get(self, service: str, limits: CallLimits | None = None) -> Any:
+        key = (service, limits or self.limits_of(service))
+        client = self._clients.get(key)
         if client is None:
             with self._lock:  # boto3 sessions are not safe to build clients from at once
-                client = self._clients.get(service)
+                client = self._clients.get(key)
                 if client is None:
-                    client = self._build(service)
-                    self._clients[service] = client
+                    client = self._build(*key)
+                    self._clients[key] = client
         return client
 
-    def _build(self, service: str) -> Any:
+    def _build(self, service: str, limits: CallLimits) -> Any:
         import boto3
         from botocore.config import Config
 
         s = self._settings
         if self._session is None:
             self._session = boto3.session.Session(region_name=s.region)
-        endpoint = service == RUNTIME
         config = Config(
             region_name=s.region,
-            connect_timeout=s.connect_timeout,
-            read_timeout=s.endpoint_timeout if endpoint else s.read_timeout,
+            connect_timeout=limits.connect_timeout,
+            read_timeout=limits.read_timeout,
             # Standard mode: exponential backoff with jitter, retries throttling and
             # transient errors, and a client-side quota so an outage is not amplified.
-            retries={
-                "mode": "standard",
-                "max_attempts": s.endpoint_max_attempts if endpoint else s.max_attempts,
-            },
+            # total_max_attempts counts the first try; botocore's `max_attempts` key
+            # would count retries only (one try more than the budget counts).
+            retries={"mode": "standard", "total_max_attempts": limits.max_attempts},
             tcp_keepalive=True,
         )
         return self._session.client(service, config=config)

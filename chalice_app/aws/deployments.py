@@ -8,12 +8,21 @@ state; the loser gets None and stops.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
+from typing import get_type_hints
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if, put_if_new, to_item
 from chalice_app.aws.run_table import DEPLOYMENT_PREFIX, PARTITION_KEY
 from chalice_app.callbacks.ports import Deployment
+
+_WHOLE = frozenset(f.name for f in fields(Deployment) if get_type_hints(Deployment)[f.name] is int)
+
+
+def _whole(path: tuple[str, ...]) -> bool:
+    """The rollout item's numbers as the Deployment's fields type them (revision is
+    whole, lease_until a float), whatever text DynamoDB gives back."""
+    return path[0] in _WHOLE
 
 
 class DeploymentTable:
@@ -29,7 +38,7 @@ class DeploymentTable:
         )
         if "Item" not in answer:
             return Deployment(endpoint)
-        item = from_item(answer["Item"])
+        item = from_item(answer["Item"], _whole)
         item.pop(PARTITION_KEY)
         return Deployment(**item)
 

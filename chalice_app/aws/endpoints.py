@@ -5,6 +5,14 @@ Every model and config the deploy makes is named `property-value-regressor-{stag
 grant the deploy exactly that prefix, and a name says which version a config serves.
 Creating what exists already is a no-op, so a retried callback finds its model and
 config where it left them.
+
+botocore's standard retries repeat a call whose answer was lost (a read timeout, a 5xx).
+When the first try of CreateEndpoint or UpdateEndpoint landed, its retry is refused
+("Cannot create already existing endpoint", "Cannot update in-progress endpoint"); the
+endpoint is then described again, and a refusal it shows heading to the config asked for
+(EndpointConfigName, or PendingDeploymentSummary while it updates:
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html) is
+that call's success, not a failed run while the endpoint rolls forward.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ VARIANT = "AllTraffic"
 _MISSING_CODES = {"ValidationException", "ValidationError", "ResourceNotFound"}
 _MISSING_WORDS = ("could not find", "does not exist", "not found")
 _EXISTS_WORDS = ("already existing", "already exists")
+_BUSY_WORDS = ("in-progress", "in progress")
 
 
 @dataclass(frozen=True)
@@ -85,12 +94,16 @@ class SageMakerEndpoints:
                     "Environment": {MODEL_VERSION.name: version},
                 },
                 ExecutionRoleArn=role_arn,
-                # As registered by the pipeline: the model server needs no network.
-                EnableNetworkIsolation=True,
+                # No EnableNetworkIsolation (nor VpcConfig): serverless inference supports
+                # neither, and CreateEndpoint would fail on a Model asking for it. The
+                # training and evaluation jobs keep their isolation. Feature exclusions:
+                # https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html
             )
         )
 
     def create_config(self, name: str, *, model: str, memory_mb: int, max_concurrency: int) -> None:
+        # One variant, serverless, no DataCaptureConfig: serverless endpoints take no
+        # data capture (so no Model Monitor) and no second production variant (same page).
         serverless = {"MemorySizeInMB": memory_mb, "MaxConcurrency": max_concurrency}
         variant = {"VariantName": VARIANT, "ModelName": model, "ServerlessConfig": serverless}
         self._create(
@@ -100,10 +113,35 @@ class SageMakerEndpoints:
         )
 
     def create_endpoint(self, config: str) -> None:
-        self._sagemaker().create_endpoint(EndpointName=self.endpoint, EndpointConfigName=config)
+        self._landing(
+            lambda c: c.create_endpoint(EndpointName=self.endpoint, EndpointConfigName=config),
+            config,
+            _EXISTS_WORDS,
+        )
 
     def update_endpoint(self, config: str) -> None:
-        self._sagemaker().update_endpoint(EndpointName=self.endpoint, EndpointConfigName=config)
+        self._landing(
+            lambda c: c.update_endpoint(EndpointName=self.endpoint, EndpointConfigName=config),
+            config,
+            _BUSY_WORDS,
+        )
+
+    def _landing(self, call: Any, config: str, refusal: tuple[str, ...]) -> None:
+        """Make the call; a refusal with these words is success when the endpoint is
+        heading to `config` (an earlier try of this same call landed)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            call(self._sagemaker())
+        except ClientError as exc:
+            if not _says(exc, _MISSING_CODES, refusal) or self._heading_to() != config:
+                raise
+
+    def _heading_to(self) -> str | None:
+        """The config the endpoint serves, or is being created or updated on."""
+        found = self._sagemaker().describe_endpoint(EndpointName=self.endpoint)
+        pending = found.get("PendingDeploymentSummary") or {}
+        return pending.get("EndpointConfigName") or found.get("EndpointConfigName")
 
     def delete_endpoint(self) -> None:
         self._ignoring_missing(lambda c: c.delete_endpoint(EndpointName=self.endpoint))

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.aws.items import from_item, put_if_new
+from chalice_app.aws.items import from_item, no_whole_numbers, put_if_new
 from chalice_app.errors import PredictionLogError
 from chalice_app.ports import PredictionEntry, PriceRange
 
@@ -34,6 +34,12 @@ TABLE_SCHEMA: dict[str, Any] = {
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }
+
+
+def from_log(item: dict[str, Any]) -> dict[str, Any]:
+    """A logged prediction's values: every number in it is a float (the request's areas
+    and counts, the price, its range, the latency)."""
+    return from_item(item, no_whole_numbers)
 
 
 def shard_of(prediction_id: str) -> int:
@@ -106,7 +112,7 @@ class DynamoPredictionLog:
         )
         for page in pages:
             for item in page["Items"]:
-                yield from_item(item)
+                yield from_log(item)
 
 
 def entry_of(item: dict[str, Any]) -> PredictionEntry:

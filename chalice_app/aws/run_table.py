@@ -11,7 +11,7 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 | step | S | the step running or last run |
 | started_at, finished_at, updated_at | S | ISO-8601 UTC |
 | train_path, validation_path | S | s3:// URIs of the data |
-| metrics | M of N | rmse, mae, mape, median_ape, r2, n_rows, ... |
+| metrics | M of N | rmse, mae, mape, median_ape, r2, n_rows, ... (floats but the n_ counts) |
 | gate | M | the quality gate's decision, numbers and reason |
 | model_version | S | the registered model's version |
 | reason | S | why a run was rejected or failed |
@@ -22,10 +22,11 @@ the run goes; read by the API's status route. Item (DynamoDB types in brackets):
 The status words, `step` names and `model_version`s are the local backend's
 (contract/runs.py).
 
-Idempotency items (`run_id` = "idempotency#<sha256>", `execution_id`, `execution_arn`)
-remember which run a client's Idempotency-Key started, and one `deployment#<endpoint>`
-item holds the endpoint's rollout (chalice_app/aws/deployments.py); `get` never
-returns either.
+Idempotency items (`run_id` = "idempotency#<sha256>", `parameters`, `execution_id`,
+`execution_arn`) remember the pipeline parameters a client's Idempotency-Key asked for
+(written before the run starts, so a retry sends the very same request) and which run
+it started; one `deployment#<endpoint>` item holds the endpoint's rollout
+(chalice_app/aws/deployments.py). `get` never returns either.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 
 from chalice_app.aws.clients import ClientSource
 from chalice_app.aws.items import from_item, put_if_new, to_item
-from contract.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS, utc_now
+from contract.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS, is_count, utc_now
 
 # What a run item holds: the fields every backend shows, and what only AWS has.
 RUN_FIELDS = (
@@ -46,6 +47,10 @@ RUN_FIELDS = (
     "model_data_url",
 )
 PARTITION_KEY = "run_id"
+# Where a run's data came from is written once: by the launcher (the paths the client
+# gave), else by the pipeline's callback (a run started elsewhere). The callbacks' event
+# names the run's staged copies, which must not replace the client's paths.
+WRITTEN_ONCE = frozenset({"train_path", "validation_path"})
 IDEMPOTENCY_PREFIX = "idempotency#"
 DEPLOYMENT_PREFIX = "deployment#"
 # Items that share the table but are not runs: idempotency keys, the endpoint's rollout.
@@ -55,6 +60,12 @@ TABLE_SCHEMA: dict[str, Any] = {
     "AttributeDefinitions": [{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
     "BillingMode": "PAY_PER_REQUEST",
 }
+
+
+def whole_in_run(path: tuple[str, ...]) -> bool:
+    """A run item's schema for numbers: the metrics' counts are whole, the rest floats
+    (the gate's challenger, threshold and champion MAE; the other metrics)."""
+    return len(path) == 2 and path[0] == "metrics" and is_count(path[1])
 
 
 def _check(fields: Mapping[str, Any]) -> None:
@@ -88,7 +99,12 @@ class RunTable:
         kept = {n: fields[name] for n, name in names.items() if fields[name] is not None}
         dropped = [n for n, name in names.items() if fields[name] is None]
         values = to_item({f":v{n[2:]}": value for n, value in kept.items()})
-        expression = "SET " + ", ".join(f"{n} = :v{n[2:]}" for n in kept)
+        expression = "SET " + ", ".join(
+            f"{n} = if_not_exists({n}, :v{n[2:]})"
+            if names[n] in WRITTEN_ONCE
+            else f"{n} = :v{n[2:]}"
+            for n in kept
+        )
         if dropped:
             expression += " REMOVE " + ", ".join(dropped)
         self._client().update_item(
@@ -105,21 +121,43 @@ class RunTable:
         item = self._get(run_id)
         return None if item is None else {name: item.get(name) for name in RUN_FIELDS}
 
+    def plan_start(self, digest: str, parameters: Mapping[str, str]) -> dict[str, str]:
+        """The pipeline parameters an idempotency key starts its run with: these, when it
+        is the key's first try, else those its first try planned."""
+        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "parameters": dict(parameters)}
+        if put_if_new(self._client(), self._table, item, PARTITION_KEY):
+            return dict(parameters)
+        planned = (self._get(IDEMPOTENCY_PREFIX + digest) or {}).get("parameters")
+        return {str(k): str(v) for k, v in planned.items()} if planned else dict(parameters)
+
     def remember_start(self, digest: str, started: tuple[str, str]) -> tuple[str, str]:
         """The (execution id, ARN) an idempotency key started: these, or the first ones."""
-        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "execution_id": started[0]}
-        if put_if_new(
-            self._client(), self._table, {**item, "execution_arn": started[1]}, PARTITION_KEY
-        ):
-            return started
-        return self.started_by(digest) or started
+        from botocore.exceptions import ClientError
+
+        from chalice_app.aws.clients import error_code
+
+        try:
+            self._client().update_item(
+                TableName=self._table,
+                Key=to_item({PARTITION_KEY: IDEMPOTENCY_PREFIX + digest}),
+                UpdateExpression="SET execution_id = :id, execution_arn = :arn",
+                ConditionExpression="attribute_not_exists(execution_id)",
+                ExpressionAttributeValues=to_item({":id": started[0], ":arn": started[1]}),
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return self.started_by(digest) or started
+        return started
 
     def started_by(self, digest: str) -> tuple[str, str] | None:
         item = self._get(IDEMPOTENCY_PREFIX + digest)
-        return None if item is None else (str(item["execution_id"]), str(item["execution_arn"]))
+        if item is None or "execution_id" not in item:  # none, or planned but not started
+            return None
+        return str(item["execution_id"]), str(item["execution_arn"])
 
     def _get(self, key: str) -> dict[str, Any] | None:
         answer = self._client().get_item(
             TableName=self._table, Key=to_item({PARTITION_KEY: key}), ConsistentRead=True
         )
-        return from_item(answer["Item"]) if "Item" in answer else None
+        return from_item(answer["Item"], whole_in_run) if "Item" in answer else None

@@ -3,11 +3,21 @@
 One function starts every run, whoever asks: the API's /start_training and
 `python -m training_pipeline sagemaker start` both call `PipelineLauncher.start`.
 S3 URIs are checked (scheme, bucket, key, and that the object exists) before the call,
-so a typo is a 422 naming the field, not a failed run. The champion the gate re-scores
+so a typo is a 422 naming the field, not a failed run. Each data file is then copied to a
+prefix of its own run (`.../inputs/<token>/train/train.csv`), and the pipeline is given
+that prefix: SageMaker reads an input as a key prefix (S3DataType S3Prefix, "all objects
+with the specified key name prefix": https://docs.aws.amazon.com/sagemaker/latest/
+APIReference/API_S3DataSource.html, API_ProcessingS3Input.html), so the file's own key
+would also bring `train.csv.bak` and `train.csv_old.csv` into the job. The run table
+keeps the paths the client gave. The champion the gate re-scores
 is the model the endpoint serves (its model.tar.gz and version), left out when nothing
 is deployed (a first run). A client's Idempotency-Key becomes the ClientRequestToken
-(SageMaker starts one execution per token) and is remembered in the run table, so a
-retry gets the run its first try started. boto3 only: the Lambda runs this.
+(SageMaker starts one execution per token), and the parameters its first try chose (the
+timestamp, the champion) are remembered in the run table before the run starts, so a
+retry sends the identical request even after time moved on or a new model was deployed:
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartPipelineExecution.html
+(ClientRequestToken). The run it started is remembered too, so a retry gets that run.
+boto3 only: the Lambda runs this.
 """
 
 from __future__ import annotations
@@ -54,6 +64,8 @@ class PipelineLauncher:
         pipeline_name: str,
         defaults: tuple[str, str],
         endpoint_name: str,
+        *,
+        inputs: str,
         description: str = "started through the API's /start_training",
     ) -> None:
         self._sagemaker = sagemaker
@@ -61,6 +73,7 @@ class PipelineLauncher:
         self._runs = runs
         self._pipeline = pipeline_name
         self._defaults = defaults
+        self._inputs = inputs.rstrip("/")
         self._endpoint = SageMakerEndpoints(sagemaker, endpoint_name)
         self._description = description
 
@@ -87,7 +100,16 @@ class PipelineLauncher:
                 known = self._runs.started_by(digest)
                 if known is not None:
                     return Execution(*known)
-            started = self._start(train, validation, digest or uuid.uuid4().hex)
+            token = digest or uuid.uuid4().hex
+            parameters = self.parameters(train, validation, token)
+            if digest is not None:
+                parameters = self._runs.plan_start(digest, parameters)
+            for source, name in (
+                (train, pipeline.TRAIN_DATA),
+                (validation, pipeline.VALIDATION_DATA),
+            ):
+                self._stage(source, parameters[name])
+            started = self._start(parameters, token)
         except (ClientError, BotoCoreError) as exc:
             raise TrainingUnavailableError(f"cannot start a run now ({error_code(exc)})") from None
         self._record(started, train, validation)
@@ -120,22 +142,35 @@ class PipelineLauncher:
             return None
         return served
 
-    def parameters(self, train: str, validation: str) -> list[dict[str, str]]:
+    def parameters(self, train: str, validation: str, token: str) -> dict[str, str]:
+        """A run's pipeline parameters: its staged data, when, and the champion."""
         parameters = {
-            pipeline.TRAIN_DATA: train,
-            pipeline.VALIDATION_DATA: validation,
+            pipeline.TRAIN_DATA: self._staging(token, "train"),
+            pipeline.VALIDATION_DATA: self._staging(token, "validation"),
             pipeline.TRAINING_TIMESTAMP: utc_now(),
         }
         champion = self.champion()
         if champion is not None:  # else the definition's default: "no champion yet"
             parameters[pipeline.CHAMPION_MODEL] = str(champion.model_data_url)
             parameters[pipeline.CHAMPION_VERSION] = champion.version or champion.model
-        return [{"Name": name, "Value": value} for name, value in parameters.items()]
+        return parameters
 
-    def _start(self, train: str, validation: str, token: str) -> tuple[str, str]:
+    def _staging(self, token: str, channel: str) -> str:
+        """The prefix a run's copy of one data file lives under, alone."""
+        return f"{self._inputs}/{token}/{channel}/"
+
+    def _stage(self, source: str, prefix: str) -> None:
+        """Copy the data file under its run's prefix (again on a retry: the same copy)."""
+        bucket, key = s3_location(source, "source")
+        target_bucket, target_key = s3_location(prefix + key.rsplit("/", 1)[-1], "staging")
+        self._s3().copy_object(
+            Bucket=target_bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": key}
+        )
+
+    def _start(self, parameters: dict[str, str], token: str) -> tuple[str, str]:
         answer = self._sagemaker().start_pipeline_execution(
             PipelineName=self._pipeline,
-            PipelineParameters=self.parameters(train, validation),
+            PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
             PipelineExecutionDescription=self._description,
             ClientRequestToken=token,
         )

@@ -23,6 +23,12 @@ def _predict(front: Any, **change: Any) -> Any:
     )
 
 
+def test_live_answers_without_a_key(front: Any) -> None:
+    answer = front.request("GET", "/live")
+    assert answer.status == 200
+    assert answer.json() == {"status": "alive"}
+
+
 def test_ping_answers_with_the_deployed_version_without_a_key(front: Any) -> None:
     answer = front.request("GET", "/ping")
     assert answer.status == 200

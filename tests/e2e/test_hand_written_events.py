@@ -20,6 +20,7 @@ from tests.secrets_watch import json_lines, metric_documents
 # What the local backend answers each good event (its training data paths are S3 URIs,
 # which the local backend refuses without starting a run; the execution is not its own).
 ANSWERS = {
+    "api_handler/live": 200,
     "api_handler/ping": 200,
     "api_handler/openapi": 200,
     "api_handler/get_prediction": 200,

@@ -26,8 +26,7 @@ def _functions() -> set[str]:
 
 def test_every_function_has_events_and_every_folder_is_a_function() -> None:
     folders = {path.name for path in events.EVENTS_DIR.iterdir() if path.is_dir()} - {"__pycache__"}
-    # The rotation function joins the app in its own change; its events are ready.
-    assert folders == _functions() | {API_HANDLER, ROTATE_API_KEYS}
+    assert folders == _functions() | {API_HANDLER}
     assert all(events.names(folder) for folder in folders)
 
 

@@ -50,6 +50,7 @@ def _upsert(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError) as exc:
         raise PipelineError(f"upsert of {targets.names.pipeline} failed: {exc}") from exc
     print(f"{'created' if result.created else 'updated'} {result.pipeline_arn}")
+    print(f"model image {result.image_uri}")
     return 0
 
 

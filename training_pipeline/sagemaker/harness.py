@@ -99,10 +99,17 @@ def definition(targets: StageTargets) -> str:
 class UpsertResult:
     pipeline_arn: str
     created: bool
+    image_uri: str  # the model image the definition names, by digest
 
 
 def upsert(targets: StageTargets, boto_session: Any) -> UpsertResult:
-    """Create or update the stage's pipeline, with what its first run needs beside it."""
+    """Create or update the stage's pipeline, with what its first run needs beside it.
+
+    The model image is pinned by digest first (images.py): upsert after each push.
+    """
+    from training_pipeline.sagemaker.images import with_pinned_image
+
+    targets = with_pinned_image(targets, boto_session.client("ecr", region_name=targets.region))
     body = definition(targets)
     sagemaker = boto_session.client("sagemaker", region_name=targets.region)
     boto_session.client("s3", region_name=targets.region).put_object(
@@ -126,8 +133,10 @@ def upsert(targets: StageTargets, boto_session: Any) -> UpsertResult:
         "RoleArn": targets.role_arn,
     }
     if _exists(lambda: sagemaker.describe_pipeline(PipelineName=targets.names.pipeline)):
-        return UpsertResult(str(sagemaker.update_pipeline(**request)["PipelineArn"]), False)
-    return UpsertResult(str(sagemaker.create_pipeline(**request, Tags=tags)["PipelineArn"]), True)
+        arn = sagemaker.update_pipeline(**request)["PipelineArn"]
+        return UpsertResult(str(arn), False, targets.image_uri)
+    arn = sagemaker.create_pipeline(**request, Tags=tags)["PipelineArn"]
+    return UpsertResult(str(arn), True, targets.image_uri)
 
 
 def _exists(describe: Callable[[], object]) -> bool:

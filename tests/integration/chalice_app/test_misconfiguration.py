@@ -51,3 +51,16 @@ def test_every_route_answers_503_and_the_log_says_why_once(
     counted = [m.get("errors", []) for m in metrics if m.get("error") == "MisconfiguredError"]
     # EMF holds a value, or a list when a metric was added more than once before a flush.
     assert sum(sum(c) if isinstance(c, list) else c for c in counted) == 4
+
+
+def test_a_misconfigured_process_is_alive_but_not_ready(misconfigured: None) -> None:
+    from chalice.test import Client
+
+    from chalice_app.app import app
+
+    # A load balancer checking /live keeps the task (restarting cannot fix configuration);
+    # one checking /ping takes it out of service until an operator fixes it.
+    with Client(app) as client:
+        live, ready = client.http.get("/live"), client.http.get("/ping")
+    assert (live.status_code, json.loads(live.body)) == (200, {"status": "alive"})
+    assert ready.status_code == 503

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from devtools.moto_resources import push_model_image
 from training_pipeline.cli import main
 from training_pipeline.sagemaker.harness import NO_CHAMPION_TEXT, definition, upsert
 from training_pipeline.sagemaker.targets import resolve_targets
@@ -29,10 +32,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
         yield boto3.Session(region_name=REGION)
 
 
-def _bucket_for(session: boto3.Session, stage: str) -> str:
+def _bucket_for(session: boto3.Session, stage: str, build: str = "first") -> str:
+    """The stage's bucket, and its model image pushed (what a deploy does before upsert)."""
     bucket = resolve_targets(stage).bucket
     session.client("s3").create_bucket(Bucket=bucket)
+    push_model_image(session.client("ecr"), resolve_targets(stage), build)
     return bucket
+
+
+def _images(definition_text: str) -> set[str]:
+    """Every model image a definition names: its jobs', its model's and its events'."""
+    found = re.findall(r'"(\d{12}\.dkr\.ecr\.[^"]+)"', definition_text)
+    return set(found)
 
 
 @pytest.mark.slow
@@ -52,7 +63,8 @@ def test_upsert_creates_then_updates_the_pipeline(aws: boto3.Session) -> None:
     described = sagemaker.describe_pipeline(PipelineName="property-evaluator-training-dev")
     assert described["PipelineArn"] == first.pipeline_arn
     assert described["RoleArn"] == targets.role_arn
-    assert json.loads(described["PipelineDefinition"]) == json.loads(definition(targets))
+    pinned = replace(targets, image_uri=first.image_uri)
+    assert json.loads(described["PipelineDefinition"]) == json.loads(definition(pinned))
     # AND the Model Package Group and the first run's "no champion" marker exist
     group = sagemaker.describe_model_package_group(
         ModelPackageGroupName="property-value-regressor-dev"
@@ -85,9 +97,47 @@ def test_the_cli_takes_the_account_from_sts(
     ]
 
 
+def test_upsert_pins_the_model_image_by_digest_and_follows_the_tag_when_it_moves(
+    aws: boto3.Session,
+) -> None:
+    targets = resolve_targets("dev")
+    _bucket_for(aws, "dev", build="monday")
+    sagemaker = aws.client("sagemaker")
+
+    first = upsert(targets, aws)
+    monday = sagemaker.describe_pipeline(PipelineName=targets.names.pipeline)
+    # WHEN a new image is pushed with the stage's tag AND the pipeline upserted again
+    tuesday_digest = push_model_image(aws.client("ecr"), targets, "tuesday")
+    second = upsert(targets, aws)
+    tuesday = sagemaker.describe_pipeline(PipelineName=targets.names.pipeline)
+
+    # THEN each definition names one image, by its digest, everywhere (jobs, registered
+    # model, the callbacks' event): the tag's image at the time of the upsert
+    repository = targets.image_uri.rsplit(":", 1)[0]
+    assert _images(monday["PipelineDefinition"]) == {first.image_uri}
+    assert _images(tuesday["PipelineDefinition"]) == {f"{repository}@{tuesday_digest}"}
+    assert first.image_uri != second.image_uri and "@sha256:" in first.image_uri
+
+
+def test_an_image_not_pushed_yet_is_a_clear_error(
+    aws: boto3.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.client("s3").create_bucket(Bucket=resolve_targets("dev").bucket)
+    aws.client("ecr").create_repository(repositoryName="property-value-predictor-training")
+
+    code = main(["sagemaker", "upsert", "--stage", "dev"])
+
+    err = capsys.readouterr().err
+    assert code == 1 and "property-value-predictor-training:dev by digest" in err
+    assert "push it first" in err and "Traceback" not in err
+    assert aws.client("sagemaker").list_pipelines()["PipelineSummaries"] == []
+
+
 def test_a_missing_bucket_is_a_clear_error(
     aws: boto3.Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    push_model_image(aws.client("ecr"), resolve_targets("prd"), "first")
+
     code = main(["sagemaker", "upsert", "--stage", "prd"])
 
     err = capsys.readouterr().err
@@ -97,3 +147,13 @@ def test_a_missing_bucket_is_a_clear_error(
     assert "Traceback" not in err
     names = aws.client("sagemaker").list_pipelines()["PipelineSummaries"]
     assert names == []
+
+
+def test_an_image_given_by_digest_stays_and_one_outside_ecr_is_refused() -> None:
+    from training_pipeline.errors import PipelineError
+    from training_pipeline.sagemaker.images import pinned
+
+    by_digest = f"{MOTO_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/repo@sha256:{'a' * 64}"
+    assert pinned(by_digest, ecr=None) == by_digest
+    with pytest.raises(PipelineError, match="not an ECR image"):
+        pinned("docker.io/library/python:3.12", ecr=None)

@@ -41,6 +41,7 @@ TRACES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # Every AWS call the API makes (chalice_app/aws), by the permission it needs.
 CALLED = {
     "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
     "dynamodb:PutItem",
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
@@ -54,6 +55,7 @@ CALLED = {
     "sagemaker:ListPipelineExecutionSteps",
     "s3:GetObject",
     "s3:ListBucket",
+    "s3:PutObject",  # CopyObject, staging a run's data under its own prefix
 }
 # What each of the pipeline's functions calls (chalice_app/callbacks); the callback tests
 # record the calls each one really makes and check them against these policies too.
@@ -76,18 +78,23 @@ SHARED_BY_THE_STAGES = (
     ":processing-job/pipelines-*",
     f":repository/{StageNames.template().model_image_repository}",
 )
+# Not a call: without it S3 answers a missing object with 403 AccessDenied, not 404, and
+# a run's reason would send operators to IAM instead of the missing evaluation.json.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (Permissions)
+TELL_MISSING = "s3:ListBucket"
 FUNCTION_CALLS = {
     DEPLOY_CALLBACK: ROLLOUT
     | {
         "s3:GetObject",
+        TELL_MISSING,
         "sagemaker:CreateModel",
         "sagemaker:CreateEndpointConfig",
         "sagemaker:UpdateEndpoint",
         "iam:PassRole",
     },
-    RECORD_REJECTION: {"s3:GetObject", "dynamodb:UpdateItem"},
+    RECORD_REJECTION: {"s3:GetObject", TELL_MISSING, "dynamodb:UpdateItem"},
     DEPLOY_WATCH: ROLLOUT,
-    # Secrets Manager's four rotation steps on the stage's secret.
+    # Secrets Manager's four rotation steps (chalice_app/rotation).
     ROTATE_API_KEYS: {
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
@@ -99,7 +106,7 @@ FUNCTION_CALLS = {
     TEST_INVOKER: set(),
     # chalice_app/analytics: start the nightly jobs as the SageMaker role; read reports.
     ANALYTICS_SCHEDULE: {"sagemaker:CreateProcessingJob", "iam:PassRole"},
-    DRIFT_METRICS: {"s3:GetObject"},
+    DRIFT_METRICS: {"s3:GetObject", TELL_MISSING},
 }
 # A SageMaker Lambda step gives up after 10 minutes.
 LAMBDA_STEP_LIMIT_SECONDS = 600
@@ -215,3 +222,26 @@ def test_the_deploy_callback_returns_before_the_lambda_step_gives_up(stage: str)
     assert set(functions) == set(FUNCTION_CALLS)
     timeout = functions[DEPLOY_CALLBACK]["lambda_timeout"]
     assert DEPLOY_WAIT_SECONDS.default < timeout < LAMBDA_STEP_LIMIT_SECONDS
+
+
+def _policies() -> list[tuple[str, str | None]]:
+    every: list[tuple[str, str | None]] = []
+    for stage in AWS_STAGES:
+        functions = CONFIG["stages"][stage]["lambda_functions"]
+        every += [(stage, None), *((stage, name) for name in sorted(functions))]
+    return every
+
+
+@pytest.mark.parametrize(("stage", "function"), _policies())
+def test_every_role_that_reads_objects_tells_a_missing_one_from_a_forbidden_one(
+    stage: str, function: str | None
+) -> None:
+    statements = policy(stage, function)["Statement"]
+    buckets = {
+        resource.split("/", 1)[0]
+        for s in statements
+        if "s3:GetObject" in s["Action"]
+        for resource in s["Resource"]
+    }
+    listable = {r for s in statements if TELL_MISSING in s["Action"] for r in s["Resource"]}
+    assert buckets <= listable, f"{stage} {function}: s3:ListBucket missing on {buckets}"

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from training_pipeline.metrics import regression_metrics
+from contract.vocabulary import is_count
+from training_pipeline.metrics import range_metrics, regression_metrics
 
 
 def test_values_on_a_hand_computed_example() -> None:
@@ -58,3 +59,13 @@ def test_a_perfect_prediction() -> None:
     assert metrics["mae"] == 0.0
     assert metrics["mape"] == 0.0
     assert metrics["r2"] == 1.0
+
+
+def test_counts_are_the_metrics_named_as_counts() -> None:
+    truth, predicted = np.array([100.0, 200.0, 400.0]), np.array([110.0, 190.0, 380.0])
+    produced = {**regression_metrics(truth, predicted), "n_unscored": 0}
+    produced |= range_metrics(truth, predicted, predicted * 0.8, predicted * 1.2)
+
+    assert {name for name, value in produced.items() if isinstance(value, int)} == {
+        name for name in produced if is_count(name)
+    }

@@ -1,10 +1,13 @@
-"""The run table on moto: put once, update fields, idempotency items stay hidden."""
+"""The run table on moto: put once, update fields, idempotency items stay hidden; and
+what moto cannot show, through botocore's Stubber: numbers as AWS gives them back."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from chalice_app.aws.clients import AwsClients
+from chalice_app.aws.clients import AwsClients, fixed
 from chalice_app.aws.run_table import TABLE_SCHEMA, RunTable
 from chalice_app.config import AwsSettings
 
@@ -48,3 +51,128 @@ def test_an_idempotency_key_remembers_the_first_run_only(runs: RunTable) -> None
     assert runs.remember_start("d1", ("exec2", "arn2")) == ("exec1", "arn1")
     assert runs.started_by("d1") == ("exec1", "arn1")
     assert runs.get("idempotency#d1") is None
+
+
+def test_numbers_keep_their_types_when_dynamodb_trims_their_zeroes(
+    aws: AwsClients, settings: AwsSettings
+) -> None:
+    from botocore.stub import Stubber
+
+    # GIVEN a run whose MAE was 3500.0, as AWS gives it back: DynamoDB trims a number's
+    # zeroes, so the text is "3500" (moto keeps "3500.0": only a Stubber can say it).
+    client = aws.get("dynamodb")
+    trimmed = {
+        "run_id": {"S": "abc123"},
+        "status": {"S": "rejected"},
+        "metrics": {"M": {"mae": {"N": "3500"}, "r2": {"N": "0.8"}, "n_rows": {"N": "400"}}},
+        "gate": {
+            "M": {
+                "accepted": {"BOOL": False},
+                "challenger": {"N": "3500"},
+                "threshold": {"N": "3500"},
+                "champion": {"NULL": True},
+            }
+        },
+    }
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_item",
+            {"Item": trimmed},
+            {"TableName": settings.run_table, "Key": {"run_id": {"S": "abc123"}},
+             "ConsistentRead": True},
+        )  # fmt: skip
+        run = RunTable(fixed(client), settings.run_table).get("abc123")
+        stub.assert_no_pending_responses()
+
+    # THEN the run reads as the local backend has it: floats stay floats, counts whole
+    assert run is not None
+    assert json.dumps(run["metrics"]) == '{"mae": 3500.0, "r2": 0.8, "n_rows": 400}'
+    assert json.dumps(run["gate"]) == (
+        '{"accepted": false, "challenger": 3500.0, "threshold": 3500.0, "champion": null}'
+    )
+
+
+def test_the_rollout_item_keeps_its_field_types(aws: AwsClients, settings: AwsSettings) -> None:
+    from botocore.stub import Stubber
+
+    from chalice_app.aws.deployments import DeploymentTable
+
+    client = aws.get("dynamodb")
+    endpoint = "property-value-regressor-serverless-endpoint-test"
+    item = {
+        "run_id": {"S": f"deployment#{endpoint}"},
+        "endpoint": {"S": endpoint},
+        "revision": {"N": "3"},
+        "phase": {"S": "idle"},
+        "restoring": {"BOOL": False},
+        "lease_until": {"N": "1767225600"},  # 1767225600.0, trimmed
+        "history": {"L": [{"S": "property-value-regressor-test-v0001"}]},
+    }
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_item",
+            {"Item": item},
+            {"TableName": settings.run_table, "Key": {"run_id": {"S": f"deployment#{endpoint}"}},
+             "ConsistentRead": True},
+        )  # fmt: skip
+        deployment = DeploymentTable(fixed(client), settings.run_table).load(endpoint)
+
+    assert deployment.revision == 3 and type(deployment.revision) is int
+    assert deployment.lease_until == 1767225600.0 and type(deployment.lease_until) is float
+
+
+def test_a_put_whose_first_try_landed_is_a_success_not_a_conflict(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    from chalice_app.aws.deployments import DeploymentTable
+    from chalice_app.callbacks.ports import Deployment
+    from tests.aws_calls import RetriedOnce
+
+    # GIVEN botocore retries a PutItem whose first try landed (its answer lost on the way)
+    retry = RetriedOnce(aws.get("dynamodb"), "PutItem")
+
+    # WHEN a run is recorded, and a rollout saved, that way
+    assert runs.put({"run_id": "abc123", "status": "pending"})
+    deployments = DeploymentTable(aws.source("dynamodb"), settings.run_table)
+    first = deployments.save(Deployment("endpoint-test"))
+    assert first is not None
+    retry.attempts = 0
+    saved = deployments.save(first.leased(1767225600.0))
+
+    # THEN both read as written (the second try's failed condition compared with what the
+    # table holds), not as "exists already" or "another rollout started"
+    assert retry.attempts == 2
+    assert saved is not None and deployments.load("endpoint-test") == saved
+    # AND a write that truly lost still loses
+    assert deployments.save(first.leased(0.0)) is None
+    assert not runs.put({"run_id": "abc123", "status": "running"})
+
+
+def test_the_item_a_failed_condition_returns_is_compared_as_numbers(
+    aws: AwsClients, settings: AwsSettings
+) -> None:
+    from botocore.stub import Stubber
+
+    from chalice_app.aws.items import put_if_new, to_item
+
+    # GIVEN the retried put's failed condition, with the item as AWS returns it: trimmed
+    written = {"run_id": "abc123", "metrics": {"mae": 3500.0}}
+    stored = {"run_id": {"S": "abc123"}, "metrics": {"M": {"mae": {"N": "3500"}}}}
+    client = aws.get("dynamodb")
+    with Stubber(client) as stub:
+        for item in (stored, {**stored, "metrics": {"M": {"mae": {"N": "3500.5"}}}}):
+            stub.add_client_error(
+                "put_item",
+                "ConditionalCheckFailedException",
+                modeled_fields={"Item": item},
+                expected_params={
+                    "TableName": settings.run_table,
+                    "Item": to_item(written),
+                    "ConditionExpression": "attribute_not_exists(run_id)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
+            )
+        # THEN the same values are this write; other values are another's
+        assert put_if_new(client, settings.run_table, written, "run_id")
+        assert not put_if_new(client, settings.run_table, written, "run_id")
+        stub.assert_no_pending_responses()

@@ -37,6 +37,7 @@ def _launcher(aws: AwsClients, settings: AwsSettings, runs: RunTable) -> Pipelin
         settings.pipeline_name,
         defaults,
         settings.endpoint_name,
+        inputs=settings.inputs_uri,
     )
 
 
@@ -45,6 +46,14 @@ def _parameters(aws: AwsClients, execution_arn: str) -> dict[str, str]:
         PipelineExecutionArn=execution_arn
     )["PipelineParameters"]
     return {p["Name"]: p["Value"] for p in listed}
+
+
+def _objects(aws: AwsClients, prefix: str) -> list[bytes]:
+    """What a job given this S3 prefix reads: every object whose key starts with it."""
+    bucket, key = prefix.removeprefix("s3://").split("/", 1)
+    s3 = aws.get("s3")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+    return [s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed]
 
 
 def _executions(aws: AwsClients, settings: AwsSettings) -> list[Any]:
@@ -62,8 +71,8 @@ def test_a_run_starts_with_the_default_data_and_is_recorded(
     assert record is not None and record["status"] == "pending"
     assert record["train_path"] == settings.train_uri
     parameters = _parameters(aws, execution.execution_arn)
-    assert parameters["TrainingDataS3Path"] == settings.train_uri
-    assert parameters["ValidationDataS3Path"] == settings.validation_uri
+    assert _objects(aws, parameters["TrainingDataS3Path"]) == [b"csv"]
+    assert _objects(aws, parameters["ValidationDataS3Path"]) == [b"csv"]
     assert parameters["TrainingTimestamp"].startswith(record["started_at"][:10])
     # Nothing deployed yet: the definition's "no champion" default stands
     assert "ChampionModelDataUrl" not in parameters and "ChampionVersion" not in parameters
@@ -100,9 +109,10 @@ def test_ops_start_is_the_launcher_from_a_shell(
 ) -> None:
     from ops.cli import main
 
-    # GIVEN stage dev's pipeline and run table
+    # GIVEN stage dev's pipeline, run table and bucket (where runs' data is staged)
     dev = load_aws_settings({**ENV, "PVP_STAGE": "dev"})
     aws.get("dynamodb").create_table(TableName=dev.run_table, **TABLE_SCHEMA)
+    aws.get("s3").create_bucket(Bucket=dev.names.bucket)
     create_pipeline(aws.get("sagemaker"), dev)
     monkeypatch.setenv("AWS_REGION", dev.region)
     monkeypatch.delenv("PVP_BUCKET", raising=False)  # then the data's bucket
@@ -260,3 +270,80 @@ def test_a_run_the_table_knows_only_as_started_reports_sagemaker_s_step(
     status, step, reason, finished = expected
     assert (run["status"], run["step"], run["reason"]) == (status, step, reason)
     assert bool(run["finished_at"]) == bool(finished)
+
+
+def test_a_retry_after_a_lost_answer_sends_the_identical_request(
+    aws: AwsClients,
+    settings: AwsSettings,
+    runs: RunTable,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    from chalice_app.aws import training
+    from tests.aws_calls import RequestRecorder
+
+    sagemaker = aws.get("sagemaker")
+    create_pipeline(sagemaker, settings)
+    sagemaker.create_model_package_group(
+        ModelPackageGroupName=f"property-value-regressor-{settings.stage}"
+    )
+    sent = RequestRecorder(sagemaker, "StartPipelineExecution")
+    # GIVEN a first try whose run started but whose answer never came back
+    lost = {"answers": 1}
+
+    def lose_the_answer(**_: Any) -> None:
+        if lost["answers"]:
+            lost["answers"] -= 1
+            raise ReadTimeoutError(endpoint_url="https://api.sagemaker")
+
+    sagemaker.meta.events.register("after-call.sagemaker.StartPipelineExecution", lose_the_answer)
+    launcher = _launcher(aws, settings, runs)
+    monkeypatch.setattr(training, "utc_now", lambda: "2026-12-01T10:00:00.000+00:00")
+    with pytest.raises(TrainingUnavailableError):
+        launcher.start(None, None, idempotency_key="client-retry-1", client="app")
+
+    # WHEN the client retries later, after a model was deployed meanwhile
+    monkeypatch.setattr(training, "utc_now", lambda: "2026-12-01T10:05:00.000+00:00")
+    (tmp_path / "model.joblib").write_bytes(b"a model")
+    serve_first_model(aws, settings, tmp_path)
+    execution = launcher.start(None, None, idempotency_key="client-retry-1", client="app")
+
+    # THEN the retry is the first request again: token, timestamp, no champion, all of it
+    first, retry = sent.requests
+    assert retry == first
+    assert {p["Name"] for p in first["PipelineParameters"]} == {
+        "TrainingDataS3Path",
+        "ValidationDataS3Path",
+        "TrainingTimestamp",
+    }
+    # AND a third try gets the run the retry started, without starting another
+    again = launcher.start(None, None, idempotency_key="client-retry-1", client="app")
+    assert again == execution and len(sent.requests) == 2
+
+
+def test_a_job_reads_exactly_the_files_it_was_given(
+    aws: AwsClients, settings: AwsSettings, runs: RunTable
+) -> None:
+    # GIVEN data whose keys are the prefix of other objects' keys
+    s3 = aws.get("s3")
+    create_pipeline(aws.get("sagemaker"), settings)
+    train_key = "data/training_data/train.csv"
+    for key in (train_key, train_key + ".bak", "data/training_data/train.csv_old.csv"):
+        s3.put_object(Bucket=settings.bucket, Key=key, Body=key.encode())
+    train = f"s3://{settings.bucket}/{train_key}"
+
+    # WHEN a run starts on it
+    execution = _launcher(aws, settings, runs).start(train, None, idempotency_key="k1")
+
+    # THEN what SageMaker reads for each input (a key prefix) is that one file
+    parameters = _parameters(aws, execution.execution_arn)
+    assert _objects(aws, parameters["TrainingDataS3Path"]) == [train_key.encode()]
+    assert _objects(aws, parameters["ValidationDataS3Path"]) == [b"csv"]
+    assert parameters["TrainingDataS3Path"].startswith(settings.inputs_uri + "/")
+    # AND the run says the data is where the client said, even after the pipeline's
+    # callback reported the copies
+    runs.update(execution.execution_id, train_path=parameters["TrainingDataS3Path"])
+    record = runs.get(execution.execution_id)
+    assert record is not None and record["train_path"] == train

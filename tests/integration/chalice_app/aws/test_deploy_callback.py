@@ -9,6 +9,7 @@ Every other call is moto's.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import pipeline_targets
 from tests import events
-from tests.aws_calls import CallRecorder
+from tests.aws_calls import CallRecorder, RequestRecorder
 from tests.conftest import stage_environment
 from tests.unit.chalice_app.test_iam_policies import granted
 
@@ -120,8 +121,11 @@ class Stage:
     def callbacks(self, **env: str) -> service.Callbacks:
         return build_callbacks({**ENV, **env}, Clients(self.aws, self.sagemaker))
 
-    def trained(self, mae: float, champion_mae: float | None = None) -> dict[str, Any]:
-        """What the pipeline leaves for its Lambda step after training one model."""
+    def trained(
+        self, mae: float, champion_mae: float | None = None, image: str | None = None
+    ) -> dict[str, Any]:
+        """What the pipeline leaves for its Lambda step after training one model (with
+        the definition's image: `image`, else the stage's tag)."""
         n = next(self.ids)
         targets = pipeline_targets(self.settings)
         accepted = mae <= 3500 and (champion_mae is None or mae <= champion_mae)
@@ -148,6 +152,7 @@ class Stage:
             champion_model_data_url=targets.no_champion_uri,
             model_data_url=f"{targets.artifacts_uri}/training/job{n:04d}/output/model.tar.gz",
             evaluation=evaluation,
+            image_uri=image,
         )
 
     @contextmanager
@@ -264,6 +269,38 @@ def test_the_first_model_creates_the_endpoint_and_the_run_is_recorded(stage: Sta
     assert run["train_path"] == stage.settings.train_uri and run["finished_at"]
 
 
+# What serverless inference does not support, as the Model and EndpointConfig requests
+# would ask for it (moto accepts them all, and drops EnableNetworkIsolation silently):
+# https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html
+EXCLUDED_FROM_MODEL = (
+    "EnableNetworkIsolation",
+    "VpcConfig",
+    "Containers",
+    "InferenceExecutionConfig",
+)
+EXCLUDED_FROM_CONTAINER = ("ImageConfig", "Mode", "MultiModelConfig")  # private registry, MME
+EXCLUDED_FROM_CONFIG = ("DataCaptureConfig", "ShadowProductionVariants", "AsyncInferenceConfig")
+INSTANCE_ONLY = ("InstanceType", "InitialInstanceCount", "AcceleratorType")  # GPUs, instances
+
+
+def test_the_served_model_and_config_ask_for_nothing_serverless_inference_excludes(
+    stage: Stage,
+) -> None:
+    sagemaker = stage.aws.get("sagemaker")
+    models = RequestRecorder(sagemaker, "CreateModel")
+    configs = RequestRecorder(sagemaker, "CreateEndpointConfig")
+
+    stage.deploy(stage.trained(2100.0))
+
+    (model,) = models.requests
+    assert [k for k in EXCLUDED_FROM_MODEL if model.get(k)] == []
+    assert [k for k in EXCLUDED_FROM_CONTAINER if model["PrimaryContainer"].get(k)] == []
+    (config,) = configs.requests
+    assert [k for k in EXCLUDED_FROM_CONFIG if config.get(k)] == []
+    (variant,) = config["ProductionVariants"]  # one variant only
+    assert variant["ServerlessConfig"] and [k for k in INSTANCE_ONLY if k in variant] == []
+
+
 def test_a_better_model_updates_the_endpoint_and_a_worse_one_is_only_recorded(
     stage: Stage,
 ) -> None:
@@ -370,7 +407,7 @@ def test_a_second_rollout_while_one_runs_fails_its_run_and_leaves_the_first(
 def test_an_unreadable_evaluation_fails_the_run_with_the_reason(stage: Stage) -> None:
     event = {**stage.trained(2100.0), "evaluation_uri": f"s3://{stage.settings.bucket}/nope.json"}
 
-    with pytest.raises(CallbackError, match="NoSuchKey"):
+    with pytest.raises(CallbackError, match="NoSuchKey: no such object"):
         stage.deploy(event)
 
     run = stage.run(event)
@@ -405,3 +442,40 @@ def test_a_rollback_that_fails_too_says_so(stage: Stage) -> None:
     assert stage.run(event)["status"] == "failed"
     # Nothing more the rollout can do: an operator's turn, with the reason in the run
     assert stage.callbacks().rollout.current().active is False
+
+
+def test_a_rollback_serves_the_previous_model_on_the_image_that_trained_it(
+    stage: Stage,
+) -> None:
+    import boto3
+
+    from devtools.moto_pipeline import definition_image
+    from devtools.moto_resources import push_model_image
+    from training_pipeline.sagemaker.harness import upsert
+
+    targets = pipeline_targets(stage.settings)
+    session = boto3.session.Session(region_name=REGION)
+    sagemaker = stage.aws.get("sagemaker")
+
+    def deployed_image() -> str:
+        """The image the upserted pipeline's events carry: its definition's."""
+        upsert(targets, session)
+        found = sagemaker.describe_pipeline(PipelineName=targets.names.pipeline)
+        return definition_image(json.loads(found["PipelineDefinition"]))
+
+    # GIVEN v0001 trained and served on Monday's image
+    push_model_image(stage.aws.get("ecr"), targets, "monday")
+    monday = deployed_image()
+    stage.deploy(stage.trained(2100.0, image=monday))
+    # WHEN Tuesday's image takes the stage's tag, v0002 trains on it and fails to serve
+    push_model_image(stage.aws.get("ecr"), targets, "tuesday")
+    tuesday = deployed_image()
+    stage.sagemaker.expect(name("v0002"), "Failed", "the container did not answer /ping")
+    with pytest.raises(CallbackError, match="rolled back to v0001"):
+        stage.deploy(stage.trained(2000.0, champion_mae=2100.0, image=tuesday))
+
+    # THEN the endpoint is created again on v0001's config, whose model still names
+    # Monday's image by digest (a tag would now mean Tuesday's)
+    assert stage.endpoint() == ("InService", name("v0001"))
+    served = sagemaker.describe_model(ModelName=name("v0001"))["PrimaryContainer"]["Image"]
+    assert served == monday and "@sha256:" in monday and monday != tuesday
