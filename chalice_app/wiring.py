@@ -108,7 +108,9 @@ def build_aws_backends(settings: Settings) -> Backends:
             aws.endpoint_name,
             status_seconds=aws.endpoint_status_seconds,
         ),
-        prediction_log=DynamoPredictionLog(clients.source("dynamodb"), aws.prediction_table),
+        prediction_log=DynamoPredictionLog(
+            clients.source("dynamodb"), aws.prediction_table, batch_seconds=aws.batch_log_seconds
+        ),
         launcher=pipeline.launcher,
         runs=pipeline.runs,
     )
