@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("prediction failed")
             return self._model_refused(500, "internal error", runtime)
         extra = {"x-Amzn-Invoked-Production-Variant": VARIANT} if runtime else {}
-        return self._send(200, payload, extra)
+        return self._send(200, payload, extra, serve.media_type(answer))
 
     def _model_refused(self, status: int, message: str, runtime: bool) -> int:
         original = json.dumps({"error": message})
@@ -111,9 +111,15 @@ class _Handler(BaseHTTPRequestHandler):
         # rest-json: botocore reads the error code from this header.
         return self._send(status, json.dumps(body).encode(), {"x-amzn-ErrorType": code})
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> int:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        media_type: str = serve.JSON,
+    ) -> int:
         self.send_response(status)
-        self.send_header("Content-Type", serve.JSON)
+        self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)

@@ -3,7 +3,11 @@ botocore's own InvokeEndpoint, the sagemaker-runtime API's answers and errors.""
 
 from __future__ import annotations
 
+import csv
+import http.client
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +15,10 @@ import pytest
 from contract.resources import StageNames
 from devtools.launch import RunningServer
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION
-from tests.conftest import EXAMPLE_RECORD, TEST_STAGE
+from tests.conftest import EXAMPLE_RECORD, TEST_STAGE, run_cli
 from tests.http_json import JSON_HEADERS, request_json
+from training_pipeline.schema import FEATURES
+from training_pipeline.steps.batch_csv import ANSWER_COLUMNS
 
 ENDPOINT = StageNames(TEST_STAGE).endpoint
 
@@ -70,3 +76,42 @@ def test_a_body_the_model_refuses_is_botocores_model_error(runtime: Any) -> None
     assert response["OriginalStatusCode"] == 400
     assert "between 1 and" in json.loads(response["OriginalMessage"])["error"]
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
+
+
+def test_batch_transform_lines_are_scored_as_local_predict_scores_the_file(
+    model_server: RunningServer, sample_dir: Path, trained_home: Path, tmp_path: Path
+) -> None:
+    # GIVEN the sample's test data as Batch Transform sends it (ContentType text/csv,
+    # SplitType Line, MultiRecord): header and lines, each cut to the model's columns by
+    # the job's InputFilter; a few lines the model cannot score among them
+    source = (sample_dir / "test.csv").read_text().splitlines()[:300]
+    lines = [",".join(line.split(",")[: len(FEATURES)]) for line in source]
+    lines[5] = lines[5].replace(lines[5].split(",")[1], "marte", 1)
+    lines[9] = lines[9].replace(lines[9].split(",")[2], "ninety", 1)
+    body = ("\n".join(lines) + "\n").encode()
+    # WHEN the container is asked, as Batch Transform asks it
+    conn = http.client.HTTPConnection(model_server.host, model_server.port, timeout=60)
+    headers = {"Content-Type": "text/csv", "Accept": "text/csv"}
+    conn.request("POST", "/invocations", body=body, headers=headers)
+    response = conn.getresponse()
+    answer = response.read().decode()
+    conn.close()
+    # THEN one answer line per line, in CSV
+    assert response.status == 200 and response.getheader("Content-Type") == "text/csv"
+    answers = list(csv.reader(io.StringIO(answer)))
+    assert len(answers) == len(lines) and answers[0] == list(ANSWER_COLUMNS)
+    # AND each line joined with its answer (JoinSource=Input) is what the local
+    # equivalent, `python -m training_pipeline predict`, writes for the same file
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
+    run_cli(
+        trained_home,
+        "predict",
+        "--input",
+        str(tmp_path / "in.csv"),
+        "--output",
+        str(tmp_path / "out.csv"),
+    )
+    local = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text())))
+    joined = [inputs + out for inputs, out in zip(csv.reader(lines), answers, strict=True)]
+    assert [row[len(FEATURES) :] for row in joined] == [row[len(FEATURES) :] for row in local]
+    assert joined[5][-1] == "unknown sector 'marte'" and joined[6][-1] == ""
