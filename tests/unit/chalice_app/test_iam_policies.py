@@ -18,6 +18,7 @@ LOGS = {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
 CALLED = {
     "secretsmanager:GetSecretValue",
     "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
     "sagemaker:InvokeEndpoint",
