@@ -1,4 +1,4 @@
-"""`python -m ops ...`: a stage's training runs and its prediction log, from a shell."""
+"""`python -m ops ...`: a stage's training runs, batch jobs and prediction log, from a shell."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from contract.settings import ConfigurationError
-from ops import replay, stage_runs
+from ops import batch, replay, stage_runs
 from ops.errors import OperatorError
 
 EXIT_FAILED = 1
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     stage_runs.add_commands(commands)
     replay.add_commands(commands)
+    batch.add_commands(commands)
     return parser
 
 
