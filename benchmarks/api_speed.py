@@ -26,12 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalice_app.constants import DEFAULT_WORKERS, ENV_WORKERS
-
 from benchmarks.load import LoadResult, load_average, pick_tool, run_python, run_wrk
 from benchmarks.slow_clients import SlowClients
 from chalice_app.config import load_local_settings
-from contract.environment import HOME
+from contract.environment import HOME, WORKERS
 from devtools.launch import REPO_ROOT, RunningServer, running_proxy
 from devtools.serve_local import prepare
 
@@ -171,9 +169,7 @@ def measure_package() -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get(ENV_WORKERS) or DEFAULT_WORKERS)
-    )
+    parser.add_argument("--workers", type=int, default=WORKERS.read(os.environ))
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--slow-clients", type=int, default=200)
     parser.add_argument(
