@@ -63,6 +63,8 @@ bench: dev
 	$(PY) -m benchmarks.pipeline_speed
 	$(PY) -m benchmarks.api_speed
 	$(PY) -m benchmarks.api_speed_aws
+	$(PY) -m benchmarks.batch_speed
+	$(PY) -m benchmarks.batch_capacity
 
 clean:
 	rm -rf $(VENV) .pvp .chalice/deployments
