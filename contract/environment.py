@@ -97,7 +97,7 @@ MAX_BATCH_BODY_BYTES: Final = Setting(
     "PVP_MAX_BATCH_BODY_BYTES",
     1024 * 1024,
     integer(minimum=1, maximum=MAX_BATCH_BODY_LIMIT),
-    "Largest /get_predictions body (413 above it); 1,000 properties are ~200 KB compact.",
+    "Largest /get_predictions body (413 above it); 1,000 properties are ~160 KB compact.",
     EVERY_PROCESS,
     rule=f"1-{MAX_BATCH_BODY_LIMIT}",
 )
