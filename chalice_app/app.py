@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import Request, Response
 
 from chalice_app import contracts, observability, services
 from chalice_app.callbacks.functions import pipeline
@@ -21,10 +21,13 @@ from chalice_app.errors import (
     UnprocessableError,
     error_body,
 )
+from chalice_app.invoker.functions import invoker
+from chalice_app.proxy_event import CheckedChalice
 from chalice_app.wiring import Backends, get_backends
 from contract.resources import APP_NAME
 
-app = Chalice(app_name=APP_NAME, configure_logs=False)
+# A Chalice app that refuses a malformed proxy event with a 400 before reading it.
+app = CheckedChalice(app_name=APP_NAME, configure_logs=False)
 log = logging.getLogger(__name__)
 
 # Bodies are parsed from raw_body whatever the Content-Type (curl -d sends a form type),
@@ -60,13 +63,13 @@ def _answer(
     try:
         return _json(200, handle())
     except ApiError as exc:
-        observability.count(f"error.{type(exc).__name__}")
+        observability.count_error(type(exc).__name__)
         if exc.STATUS_CODE >= 500:
             # Lets an operator find the log lines of a failure a client reports.
             extra["request_id"] = _request_id()
         return _json(exc.STATUS_CODE, {**exc.body(), **extra})
     except Exception:
-        observability.count("error.unhandled")
+        observability.count_error("unhandled")
         log.exception("unhandled error")
         return _json(500, error_body("internal error", **extra, request_id=_request_id()))
 
@@ -74,7 +77,8 @@ def _answer(
 @app.middleware("http")
 def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Every log line of a request carries its id; its metrics leave when it ends."""
-    with observability.request(_request_id(event)):
+    function = getattr(app.lambda_context, "function_name", None)
+    with observability.request(_request_id(event), function):
         return get_response(event)
 
 
@@ -184,3 +188,5 @@ def training_status(execution_id: str) -> Response:
 
 # The SageMaker pipeline's Lambda steps and the deploy watcher (chalice_app/callbacks).
 app.register_blueprint(pipeline)
+# The test invoker, which calls this API as a client would (chalice_app/invoker).
+app.register_blueprint(invoker)

@@ -14,12 +14,13 @@ API key.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, cast
 
@@ -31,6 +32,13 @@ from contract.settings import ConfigurationError
 logger = logging.getLogger("chalice_app")
 
 UNLOGGED_PREDICTION = "prediction_log_write_failed"
+# One metric for every error answer, its kind a dimension (the exception's class, or
+# "unhandled"): one alarm covers all, and a new kind needs no new metric.
+ERRORS = "errors"
+ERROR_DIMENSION = "error"
+# Powertools' documented name and dimension for a function's cold starts.
+COLD_START = "ColdStart"
+FUNCTION_DIMENSION = "function_name"
 _LOGGED_PACKAGES = ("chalice_app", "ecs_proxy")
 
 # EMF takes at most 100 values of one metric in a document; Powertools writes one by
@@ -42,7 +50,9 @@ _tools: tuple[Any, Any] | None = None  # Powertools' (Logger, Metrics), built on
 _cold = True
 # Metrics since the last flush: counts summed, measurements kept one by one.
 _pending_counts: Counter[str] = Counter()
+_pending_errors: Counter[str] = Counter()
 _pending_values: defaultdict[str, list[float]] = defaultdict(list)
+_pending_cold_start: str | None = None  # the function whose cold start is not written yet
 _flush_seconds = 0.0  # 0: after every request (Lambda, tests)
 _flushed_at = 0.0
 
@@ -80,7 +90,8 @@ def setup() -> tuple[Any, Any]:
                 for name in _LOGGED_PACKAGES:
                     package = logging.getLogger(name)
                     package.addHandler(json_logger.logger_handler)
-                    package.setLevel(logging.INFO)
+                    # Powertools resolves POWERTOOLS_LOG_LEVEL (INFO by default).
+                    package.setLevel(json_logger.log_level)
                     # Lambda's runtime puts a handler on the root logger: one line, not two.
                     package.propagate = False
                 metrics = Metrics(namespace=METRICS_NAMESPACE, service=APP_NAME)
@@ -89,22 +100,51 @@ def setup() -> tuple[Any, Any]:
     return _tools
 
 
-def begin_request(request_id: str | None) -> None:
-    global _cold
+def begin_request(request_id: str | None, function: str | None = None) -> None:
+    global _cold, _pending_cold_start
     json_logger, _ = setup()
     json_logger.append_keys(cold_start=_cold)
+    if _cold:
+        with _lock:
+            _pending_cold_start = function or "unknown"
     _cold = False
     json_logger.set_correlation_id(request_id)
 
 
 @contextmanager
-def request(request_id: str | None) -> Iterator[None]:
-    """One request or invocation: its log lines carry its id, its metrics leave at its end."""
-    begin_request(request_id)
+def request(request_id: str | None, function: str | None = None) -> Iterator[None]:
+    """One request or invocation: its log lines carry its id, its metrics leave at its end.
+
+    `function` names the Lambda function (or the server) in the cold-start metric.
+    """
+    begin_request(request_id, function)
     try:
         yield
     finally:
         end_request()
+
+
+Handler = Callable[[Any, Any], Any]
+
+
+def invocation(handler: Handler) -> Handler:
+    """A Lambda function's handler (not the API's: its event carries the API key), with
+    Powertools' `inject_lambda_context`: every line names the function, its ARN, the
+    request id and the cold start; the invocation's metrics leave at its end."""
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        json_logger, _ = setup()  # Powertools is imported on the first call, not at import
+        injected = json_logger.inject_lambda_context(handler, log_event=False)
+        with request(getattr(context, "aws_request_id", None), _function_name(context)):
+            return injected(event, context)
+
+    return run
+
+
+def _function_name(context: Any) -> str | None:
+    name = getattr(context, "function_name", None)
+    return str(name) if name else None
 
 
 def flush_every(seconds: float) -> None:
@@ -121,12 +161,16 @@ def end_request() -> None:
 
 def flush() -> None:
     """Write every pending metric as one EMF document now (also at a server's exit)."""
-    global _flushed_at
+    global _flushed_at, _pending_cold_start
     with _lock:
         counts, values = dict(_pending_counts), dict(_pending_values)
+        errors, cold_start = dict(_pending_errors), _pending_cold_start
         _pending_counts.clear()
         _pending_values.clear()
+        _pending_errors.clear()
+        _pending_cold_start = None
         _flushed_at = time.monotonic()
+    _flush_dimensioned(errors, cold_start)
     if not counts and not values:
         return
     from aws_lambda_powertools.metrics import MetricUnit
@@ -140,10 +184,38 @@ def flush() -> None:
     metrics.flush_metrics()
 
 
+def _flush_dimensioned(errors: dict[str, int], cold_start: str | None) -> None:
+    """Metrics with a dimension of their own: one EMF document each (Powertools'
+    `single_metric`), since a document's metrics share its dimensions."""
+    if not errors and cold_start is None:
+        return
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    defaults = {"service": APP_NAME, "stage": _stage()}
+    written = [(ERRORS, ERROR_DIMENSION, kind, total) for kind, total in errors.items()]
+    if cold_start is not None:
+        written.append((COLD_START, FUNCTION_DIMENSION, cold_start, 1))
+    for name, dimension, value, total in written:
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=total,
+            namespace=METRICS_NAMESPACE,
+            default_dimensions=defaults,
+        ) as metric:
+            metric.add_dimension(name=dimension, value=value)
+
+
 def count(event: str, value: int = 1) -> None:
     """Count an operational event: an EMF metric."""
     with _lock:
         _pending_counts[event] += value
+
+
+def count_error(kind: str) -> None:
+    """Count an error answer of this kind: the one `errors` metric, `error` its dimension."""
+    with _lock:
+        _pending_errors[kind] += 1
 
 
 def measure_ms(name: str, milliseconds: float) -> None:

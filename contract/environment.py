@@ -30,6 +30,7 @@ DEPLOY: Final = "Deploy callback and watcher (the pipeline's Lambda functions)"
 SERVER: Final = "ECS proxy server (`python -m ecs_proxy`, `make run`)"
 TRAINING: Final = "Training pipeline and model image"
 OPERATOR: Final = "SageMaker pipeline commands (`python -m training_pipeline sagemaker ...`)"
+INVOKER: Final = "Test invoker (the `test_invoker` Lambda function)"
 DEV: Final = "Dev tooling (`make run-moto`)"
 
 BACKEND_LOCAL: Final = "local"
@@ -437,6 +438,17 @@ TRAINING_IMAGE_URI: Final = Setting[str | None](
     OPERATOR,
     shown_default="{account}.dkr.ecr.{region}.amazonaws.com/property-value-predictor-training:"
     "{stage}",
+)
+
+API_URL: Final = Setting[str | None](
+    "PVP_API_URL",
+    None,
+    optional_text(r"https?://[^/?#\s]+(/[^?#\s]*)?", "an http:// or https:// URL without query"),
+    "Where the test invoker calls the stage's API: the internal ALB's URL where the stage "
+    "has the ECS front, else the API Gateway stage URL. The stack sets it.",
+    INVOKER,
+    shown_default="(none: the invoker answers that it is not configured)",
+    rule="an http:// or https:// URL",
 )
 
 MOTO_PORT: Final = Setting(

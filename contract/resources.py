@@ -33,6 +33,9 @@ RECORD_REJECTION: Final = "record_rejection"
 DEPLOY_WATCH: Final = "deploy_watch"
 # Secrets Manager's rotation hook for the API keys secret.
 ROTATE_API_KEYS: Final = "rotate_api_keys"
+# Calls the stage's API with the old system's test event (the old system named it
+# `test-api-lambda-{stage}`; docs/test-events.md maps the names).
+TEST_INVOKER: Final = "test_invoker"
 
 # The stage bucket's data: the old system's locations, the API's default training data.
 TRAIN_KEY: Final = "data/training_data/train.csv"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from chalice_app.routing import RouteMatch
 from contract.resources import APP_NAME
-from ecs_proxy.routing import RouteMatch
 
 # WSGI keeps these two out of HTTP_*; API Gateway passes them as ordinary headers.
 _PLAIN_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}

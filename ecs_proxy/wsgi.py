@@ -9,10 +9,10 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from chalice_app.routing import RouteTable
 from contract.environment import server_body_limit
 from ecs_proxy.lambda_event import ProxyContext, build_event
 from ecs_proxy.messages import error_json, reason
-from ecs_proxy.routing import RouteTable
 
 log = logging.getLogger(__name__)
 

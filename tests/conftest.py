@@ -38,17 +38,6 @@ EXAMPLE_RECORD = {
 # launcher, through $PVP_MODEL_PARAMS): a real model fitted in about a second instead of
 # the production settings' ten; tests check behaviour, not accuracy.
 QUICK_PARAMS = '{"iterations": 150, "range_folds": 3, "stack_iterations": 100}'
-# The same flat as an API request body (the old system's field names).
-EXAMPLE_REQUEST = {
-    "Type": "departamento",
-    "Sector": "providencia",
-    "NetUsableArea": 70.0,
-    "NetArea": 80.0,
-    "NRooms": 2,
-    "NBathroom": 2,
-    "Latitude": -33.43,
-    "Longitude": -70.61,
-}
 
 
 def unloadable_model_files(good: bytes) -> dict[str, bytes]:

@@ -8,8 +8,6 @@ pipeline definition and the policies too); each has its own least-privilege role
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from chalice.app import Blueprint
@@ -29,19 +27,8 @@ def _remaining_seconds(context: Any) -> float:
     return float(context.get_remaining_time_in_millis()) / 1000.0
 
 
-def _observed(handler: Callable[[Any, Any], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Log lines carry the invocation's request id; metrics leave when it ends."""
-
-    @wraps(handler)
-    def run(event: Any, context: Any) -> dict[str, Any]:
-        with observability.request(getattr(context, "aws_request_id", None)):
-            return handler(event, context)
-
-    return run
-
-
 @pipeline.lambda_function(name=DEPLOY_CALLBACK)
-@_observed
+@observability.invocation
 def deploy_callback(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalice_app.callbacks import service  # here: the API's cold start never pays for it
 
@@ -49,14 +36,14 @@ def deploy_callback(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 @pipeline.lambda_function(name=RECORD_REJECTION)
-@_observed
+@observability.invocation
 def record_rejection(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalice_app.callbacks import service
 
     return service.record_rejection(get_callbacks(), event)
 
 
-@_observed
+@observability.invocation
 def _watch(event: Any, context: Any) -> dict[str, Any]:
     from chalice_app.callbacks import service
 

@@ -19,22 +19,12 @@ from chalice_app.local.keys import ensure_key_file
 from devtools.launch import running_proxy
 from devtools.moto_stack import environ
 from ecs_proxy.lambda_event import headers_from_environ
+from tests.events import prediction_request
 from tests.secrets_watch import register
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # A valid /get_prediction body, for tests that need many answers and no particular one.
-PREDICTION_BODY = json.dumps(
-    {
-        "Type": "casa",
-        "Sector": "Las Condes",
-        "NetUsableArea": 200,
-        "NetArea": 400,
-        "NRooms": 4,
-        "NBathroom": 3,
-        "Latitude": -33.41,
-        "Longitude": -70.55,
-    }
-).encode()
+PREDICTION_BODY = json.dumps(prediction_request()).encode()
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,9 @@ from typing import Any
 
 import pytest
 
-BODY: dict[str, Any] = {
-    "Type": "departamento",
-    "Sector": "vitacura",
-    "NetUsableArea": 140.0,
-    "NetArea": 170.0,
-    "NRooms": 4,
-    "NBathroom": 3,
-    "Latitude": -33.40,
-    "Longitude": -70.58,
-}
+from tests.events import prediction_request
+
+BODY: dict[str, Any] = prediction_request()
 
 
 def _auth(front: Any, **extra: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ import pytest
 from api_fronts import ApiHome, HttpFront, make_api_home, sqlite_log
 
 from devtools.launch import running_proxy
-from tests.conftest import EXAMPLE_REQUEST
+from tests.events import prediction_request
 
 PREDICTIONS = 300
 
@@ -70,7 +70,8 @@ def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
     # The log's path stays the default; its file (and SQLite's -wal, -shm) on the disk.
     (api.home / "predictions.sqlite").symlink_to(small_disk / "predictions.sqlite")
     headers = {"API-key": api.key, "Content-Type": "application/json"}
-    body = json.dumps(EXAMPLE_REQUEST).encode()
+    request = prediction_request()
+    body = json.dumps(request).encode()
     with running_proxy(api.home, workers=2) as server:
         front = HttpFront(server.host, server.port, "local", api.key, sqlite_log(api.home))
         assert front.request("POST", "/get_prediction", body, headers).status == 200
@@ -99,7 +100,7 @@ def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
             entry = recovered.get(answer.json()["prediction_id"])
             if entry is not None:
                 assert entry["value"] == answer.json()["value"]
-                assert entry["inputs"]["sector"] == EXAMPLE_REQUEST["Sector"]
+                assert entry["inputs"]["sector"] == request["Sector"]
                 assert entry["model_version"] == answer.json()["model_version"]
         # WHEN space is freed, THEN writes work again and every worker says ok again
         filler.unlink()
@@ -123,15 +124,12 @@ def test_a_full_disk_loses_no_row_of_a_batch(
     api: ApiHome = make_api_home(tmp_path / "home", trained_home, sample_dir)
     (api.home / "predictions.sqlite").symlink_to(small_disk / "predictions.sqlite")
     headers = {"API-key": api.key, "Content-Type": "application/json"}
-    rows = [{**EXAMPLE_REQUEST, "NetArea": 80.0 + i} for i in range(500)]
+    request = prediction_request()
+    rows = [{**request, "NetArea": 80.0 + i} for i in range(500)]
     with running_proxy(api.home, workers=1) as server:
         front = HttpFront(server.host, server.port, "local", api.key, sqlite_log(api.home))
-        assert (
-            front.request(
-                "POST", "/get_prediction", json.dumps(EXAMPLE_REQUEST).encode(), headers
-            ).status
-            == 200
-        )
+        body = json.dumps(request).encode()
+        assert front.request("POST", "/get_prediction", body, headers).status == 200
         # GIVEN the log's disk is full
         filler = _fill(small_disk)
         # WHEN a batch of 500 is asked for, THEN every row is priced

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from api_fronts import ApiHome, Front, make_api_home, open_local_front
 
-from tests.conftest import EXAMPLE_REQUEST, deploy_copy, unloadable_model_files
+from tests.conftest import deploy_copy, unloadable_model_files
+from tests.events import prediction_request
 from training_pipeline.model import MODEL_FILENAME
 
-BODY = json.dumps(EXAMPLE_REQUEST).encode()
+BODY = json.dumps(prediction_request()).encode()
 
 
 def _spoil_every_model(home: Path) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLE_RECORD, AwsStack, logged_predictions
+from tests import events
+from tests.conftest import AwsStack, logged_predictions
 from tests.secrets_watch import json_lines, metric_documents
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -25,19 +26,11 @@ CHALICE = Path(sys.executable).with_name("chalice")
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 # Runs in `python -I -S`: no site-packages, no PYTHONPATH; only the given directories.
+# Calls the app with each API Gateway event given on stdin, by name (tests/events).
 PROBE = """
 import json, sys
 sys.path[:0] = sys.argv[1:]
 import app
-
-def event(method, path, body=None, headers=None):
-    return {"resource": path, "path": path, "httpMethod": method,
-            "headers": headers or {}, "multiValueHeaders": {},
-            "queryStringParameters": None, "multiValueQueryStringParameters": None,
-            "pathParameters": None, "stageVariables": None,
-            "requestContext": {"resourcePath": path, "httpMethod": method, "path": path,
-                               "stage": "dev", "requestId": "probe-" + path.strip("/")},
-            "body": body, "isBase64Encoded": False}
 
 from chalice_app import contracts
 from chalice_app.errors import UnprocessableError
@@ -46,17 +39,29 @@ try:
     invalid = None
 except UnprocessableError as exc:
     invalid = exc.body()
-request = json.loads(sys.stdin.read() or "{}")
-answers = {"ping": app.app(event("GET", "/ping"), None),
-           "openapi": app.app(event("GET", "/openapi.json"), None)}
-if request:
-    answers["predict"] = app.app(event("POST", "/get_prediction", request["body"],
-                                       {"API-key": request["key"]}), None)
-    answers["bad_key"] = app.app(event("POST", "/get_prediction", request["body"],
-                                       {"API-key": "not-the-key"}), None)
+answers = {name: app.app(event, None) for name, event in json.loads(sys.stdin.read()).items()}
 out = {**answers, "invalid": invalid,
        "modules": sorted({m.split(".")[0] for m in sys.modules})}
 print("PROBE " + json.dumps(out))
+"""
+# Runs a Lambda function as Lambda does: its module imported by the handler string of the
+# packaged template (without app.py), called with each event given on stdin.
+FUNCTION_PROBE = """
+import importlib, json, sys
+sys.path[:0] = sys.argv[2:]
+module, _, name = sys.argv[1].rpartition(".")
+handler = getattr(importlib.import_module(module), name)
+
+class Context:
+    function_name = "probe"
+    memory_limit_in_mb = 256
+    invoked_function_arn = ""
+    aws_request_id = "probe-request"
+
+    def get_remaining_time_in_millis(self):
+        return 5000
+
+print("PROBE " + json.dumps([handler(event, Context()) for event in json.loads(sys.stdin.read())]))
 """
 
 
@@ -94,12 +99,14 @@ def _runtime_boto3(target: Path) -> Path:
     return target
 
 
-def _probe(paths: list[Path], env: dict[str, str], request: dict[str, Any] | None) -> Any:
+def _probe(paths: list[Path], env: dict[str, str], sent: dict[str, Any] | None = None) -> Any:
+    """The app's answers to /ping, /openapi.json and the `sent` events, by name."""
+    every = {"ping": events.load("api_handler/ping"), "openapi": events.load("api_handler/openapi")}
     ran = subprocess.run(
         [sys.executable, "-I", "-S", "-c", PROBE, *map(str, paths)],
         cwd=paths[0].parent,
         env={"PATH": os.environ["PATH"], **env},
-        input=json.dumps(request or {}),
+        input=json.dumps({**every, **(sent or {})}),
         capture_output=True,
         text=True,
         timeout=120,
@@ -107,6 +114,41 @@ def _probe(paths: list[Path], env: dict[str, str], request: dict[str, Any] | Non
     assert ran.returncode == 0, ran.stderr
     (line,) = [line for line in ran.stdout.splitlines() if line.startswith("PROBE ")]
     return json.loads(line.removeprefix("PROBE ")), ran.stdout
+
+
+def _handler(package: Path, function: str) -> str:
+    """The handler string the packaged template gives a function (its logical id)."""
+    template = json.loads((package.parent / "out" / "sam.json").read_text())
+    logical = "".join(part.title() for part in function.split("_"))
+    return str(template["Resources"][logical]["Properties"]["Handler"])
+
+
+@pytest.mark.slow
+def test_the_test_invoker_runs_from_the_zip_as_lambda_loads_it(
+    package: Path, tmp_path: Path
+) -> None:
+    from contract.environment import API_URL
+    from contract.resources import TEST_INVOKER
+    from devtools.launch import free_port
+
+    sent = events.load("test_invoker/ping")
+    refused = events.load("test_invoker/refused/unknown_endpoint")
+    paths = [package, _runtime_boto3(tmp_path / "runtime")]
+    ran = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", FUNCTION_PROBE, _handler(package, TEST_INVOKER)]
+        + [str(path) for path in paths],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], API_URL.name: f"http://127.0.0.1:{free_port()}"},
+        input=json.dumps([sent, refused]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    (line,) = [line for line in ran.stdout.splitlines() if line.startswith("PROBE ")]
+    # The route table came from the zip's app: /ping was sent (and refused), /predict not.
+    first, second = json.loads(line.removeprefix("PROBE "))
+    assert first["error"]["kind"] == "refused" and second["error"]["kind"] == "unknown_endpoint"
 
 
 @pytest.mark.slow
@@ -123,7 +165,7 @@ def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path
 
     home = tmp_path / "home"
     home.mkdir()
-    result, _ = _probe([package], {"PVP_HOME": str(home)}, None)
+    result, _ = _probe([package], {"PVP_HOME": str(home)})
     # The local backend cannot run without model code: a plain 503, no traceback.
     assert result["ping"]["statusCode"] == 503
     assert json.loads(result["ping"]["body"])["error"].startswith("the service is misconfigured")
@@ -139,26 +181,23 @@ def test_package_has_the_handler_and_no_model_code(package: Path, tmp_path: Path
 def test_packaged_app_serves_on_the_aws_backend(
     package: Path, tmp_path: Path, aws_stack: AwsStack
 ) -> None:
-    body = {
-        "Type": "departamento",
-        "Sector": "Providencia",
-        "NetUsableArea": EXAMPLE_RECORD["net_usable_area"],
-        "NetArea": EXAMPLE_RECORD["net_area"],
-        "NRooms": 2,
-        "NBathroom": 2,
-        "Latitude": EXAMPLE_RECORD["latitude"],
-        "Longitude": EXAMPLE_RECORD["longitude"],
+    predict = events.load("api_handler/get_prediction")
+    sent = {
+        "predict": events.with_api_key(predict, aws_stack.key),
+        "bad_key": events.with_api_key(predict, "not-the-key"),
     }
-    request = {"key": aws_stack.key, "body": json.dumps(body)}
     paths = [package, _runtime_boto3(tmp_path / "runtime")]
-    result, output = _probe(paths, aws_stack.env, request)
+    result, output = _probe(paths, aws_stack.env, sent)
     assert result["ping"]["statusCode"] == 200, result["ping"]
     assert json.loads(result["ping"]["body"]) == {"status": "ok", "model_version": "v0001"}
     assert result["predict"]["statusCode"] == 200, result["predict"]
     answer = json.loads(result["predict"]["body"])
     assert answer["model_version"] == "v0001" and answer["value"] > 0
     item = logged_predictions(aws_stack)[answer["prediction_id"]]
-    assert item["value"] == answer["value"] and item["inputs"]["sector"] == "Providencia"
+    assert (
+        item["value"] == answer["value"]
+        and item["inputs"]["sector"] == events.prediction_request()["Sector"]
+    )
     assert result["bad_key"]["statusCode"] == 403
     assert "pandas" not in result["modules"] and "boto3" in result["modules"]
     # Logs and metrics are JSON lines carrying the request's id.

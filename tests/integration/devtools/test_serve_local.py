@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devtools.launch import running_proxy
+from tests.events import prediction_request
 
 
 @pytest.mark.slow
@@ -25,16 +26,7 @@ def test_fresh_home_ends_with_a_working_api(tmp_path: Path) -> None:
         assert key, text
         assert "curl" in text and str(home / "api-keys.json") in text
         assert stat.S_IMODE((home / "api-keys.json").stat().st_mode) == 0o600
-        body = {
-            "Type": "casa",
-            "Sector": "La Reina",
-            "NetUsableArea": 150,
-            "NetArea": 300,
-            "NRooms": 4,
-            "NBathroom": 3,
-            "Latitude": -33.45,
-            "Longitude": -70.54,
-        }
+        body = prediction_request()
         conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
         conn.request("POST", "/get_prediction", json.dumps(body), {"API-key": key.group(1)})
         response = conn.getresponse()

@@ -13,30 +13,22 @@ from chalice_app.contracts import (
     validate_rows,
 )
 from chalice_app.errors import BadRequestError, UnprocessableError
+from tests.events import prediction_request
 
-VALID: dict[str, Any] = {
-    "Type": "Departamento",
-    "Sector": "Ñuñoa",
-    "NetUsableArea": 80,
-    "NetArea": 95.5,
-    "NRooms": 3,
-    "NBathroom": 2,
-    "Latitude": -33.45,
-    "Longitude": -70.6,
-}
+VALID: dict[str, Any] = prediction_request()
 
 
 def test_valid_request_maps_to_the_models_columns() -> None:
     record = validate(PredictionRequest, dict(VALID)).to_record()
     assert record == {
-        "type": "Departamento",
-        "sector": "Ñuñoa",
-        "net_usable_area": 80.0,
-        "net_area": 95.5,
-        "n_rooms": 3.0,
-        "n_bathroom": 2.0,
-        "latitude": -33.45,
-        "longitude": -70.6,
+        "type": "departamento",
+        "sector": "Vitacura",
+        "net_usable_area": 140.0,
+        "net_area": 170.0,
+        "n_rooms": 4.0,
+        "n_bathroom": 3.0,
+        "latitude": -33.4,
+        "longitude": -70.58,
     }
 
 

@@ -10,19 +10,11 @@ from chalice_app import services
 from chalice_app.contracts import PredictionRequest, TrainingRequest, validate_rows
 from chalice_app.errors import NotFoundError, ServiceUnavailableError, UnprocessableError
 from chalice_app.wiring import Backends
+from tests.events import prediction_request
 from tests.secrets_watch import json_lines
 from tests.unit.chalice_app.conftest import KNOWN_SECTORS
 
-BODY: dict[str, Any] = {
-    "Type": "casa",
-    "Sector": "Nunoa",
-    "NetUsableArea": 80.0,
-    "NetArea": 95.0,
-    "NRooms": 3.0,
-    "NBathroom": 2.0,
-    "Latitude": -33.45,
-    "Longitude": -70.6,
-}
+BODY: dict[str, Any] = prediction_request()
 
 
 def _request(**change: Any) -> PredictionRequest:
@@ -34,7 +26,7 @@ def test_predict_answers_and_logs_once_with_who_asked(fake_backends: Backends) -
     assert answer["value"] == 1234.5 and answer["model_version"] == "v0001"
     (entry,) = fake_backends.prediction_log.entries  # type: ignore[attr-defined]
     assert entry.prediction_id == answer["prediction_id"]
-    assert entry.inputs["sector"] == "Nunoa" and entry.latency_ms >= 0
+    assert entry.inputs["sector"] == BODY["Sector"] and entry.latency_ms >= 0
     assert entry.client == "alice"
 
 
@@ -97,7 +89,10 @@ def test_a_failed_log_write_still_answers_keeps_the_entry_and_degrades_ping(
     (line,) = [r for r in json_lines(capsys.readouterr().out) if "recoverable_prediction" in r]
     assert line["level"] == "ERROR" and line["prediction_id"] == answer["prediction_id"]
     kept = line["recoverable_prediction"]
-    assert kept["prediction_id"] == answer["prediction_id"] and kept["inputs"]["sector"] == "Nunoa"
+    assert (
+        kept["prediction_id"] == answer["prediction_id"]
+        and kept["inputs"]["sector"] == BODY["Sector"]
+    )
     ping = services.ping(fake_backends)
     assert ping["status"] == "degraded" and "disk full" in ping["degraded"]["prediction_log"]
 

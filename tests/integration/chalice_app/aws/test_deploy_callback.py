@@ -25,6 +25,7 @@ from chalice_app.wiring import build_callbacks, reset_callbacks
 from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import pipeline_targets
+from tests import events
 from tests.aws_calls import CallRecorder
 from tests.conftest import stage_environment
 from tests.unit.chalice_app.test_iam_policies import granted
@@ -214,7 +215,7 @@ def test_the_lambda_functions_answer_through_chalice(
         deployed = client.lambda_.invoke("deploy_callback", first).payload
         rejected = client.lambda_.invoke("record_rejection", worse).payload
         watched = client.lambda_.invoke(
-            "deploy_watch", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+            "deploy_watch", events.load("deploy_watch/scheduled")
         ).payload
 
     # THEN the first creates the endpoint, the worse one is only recorded

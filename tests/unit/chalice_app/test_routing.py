@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ecs_proxy.routing import RouteTable
+from chalice_app.routing import RouteTable
 
 TABLE = RouteTable(
     {

@@ -1,4 +1,8 @@
-"""Matches a request path to one of the Chalice app's route templates."""
+"""Matches a request path to one of the Chalice app's route templates.
+
+The ECS proxy routes each request with it, and the test invoker checks an endpoint with
+it before calling the API: both read the app's own route table (`app.routes`).
+"""
 
 from __future__ import annotations
 
