@@ -60,6 +60,8 @@ bench: dev
 	$(PY) -m benchmarks.api_speed
 	$(PY) -m benchmarks.api_speed_aws
 	$(PY) -m benchmarks.analytics
+	$(PY) -m benchmarks.batch_speed
+	$(PY) -m benchmarks.batch_capacity
 
 # The shared dependencies layer (layers/): hashed pins, Lambda's platform, bytecode.
 LAYER_ZIP := build/layer/layer.zip

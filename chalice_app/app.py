@@ -19,6 +19,7 @@ from chalice_app.contracts import API_KEY_HEADER, IDEMPOTENCY_KEY_HEADER, Contra
 from chalice_app.errors import (
     ApiError,
     PayloadTooLargeError,
+    UnprocessableError,
     error_body,
 )
 from chalice_app.invoker.functions import invoker
@@ -106,12 +107,16 @@ def _authorized() -> tuple[Backends, str]:
     return backends, backends.keys.check(_request().headers.get(API_KEY_HEADER))
 
 
-def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = False) -> Contract:
+def _body(limit: int) -> bytes | None:
     raw = _request().raw_body
     body = raw.encode() if isinstance(raw, str) else raw
-    limit = backends.settings.max_body_bytes
     if body is not None and len(body) > limit:
         raise PayloadTooLargeError(f"body larger than {limit} bytes")
+    return body
+
+
+def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = False) -> Contract:
+    body = _body(backends.settings.max_body_bytes)
     return contracts.validate(contract, contracts.parse_json_object(body, empty_ok=empty_ok))
 
 
@@ -125,6 +130,19 @@ LIVE = {"status": "alive"}
 @app.route("/live", methods=["GET"], content_types=ANY_CONTENT)
 def live() -> Response:
     return _json(200, LIVE)
+
+
+def _parsed_rows(backends: Backends) -> list[contracts.PredictionRequest | UnprocessableError]:
+    """A batch's rows, each valid or with its own 422; the whole body is refused only
+    when it is not a list or is too long."""
+    settings = backends.settings
+    rows = contracts.parse_json_list(_body(settings.max_batch_body_bytes))
+    if len(rows) > settings.max_batch_rows:
+        raise UnprocessableError(
+            f"too many rows: {len(rows)}; at most {settings.max_batch_rows} per request",
+            fields={},
+        )
+    return contracts.validate_rows(contracts.PredictionRequest, rows)
 
 
 @app.route("/ping", methods=["GET"], content_types=ANY_CONTENT)
@@ -150,6 +168,15 @@ def get_prediction() -> Response:
         backends, client = _authorized()
         request = _parsed(backends, contracts.PredictionRequest)
         return services.predict(backends, request, client=client)
+
+    return _answer(handle)
+
+
+@app.route("/get_predictions", methods=["POST"], content_types=ANY_CONTENT)
+def get_predictions() -> Response:
+    def handle() -> Mapping[str, Any]:
+        backends, client = _authorized()
+        return services.predict_batch(backends, _parsed_rows(backends), client=client)
 
     return _answer(handle)
 

@@ -35,6 +35,9 @@ class Settings:
     key_refresh_seconds: float
     key_ttl_seconds: float
     max_body_bytes: int
+    # /get_predictions' own limits: its body is larger than any single request's.
+    max_batch_rows: int = env_vars.MAX_BATCH_ROWS.default
+    max_batch_body_bytes: int = env_vars.MAX_BATCH_BODY_BYTES.default
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class AwsSettings:
     endpoint_timeout: float
     endpoint_max_attempts: int
     endpoint_status_seconds: float
+    # After this, a batch's log writes start no new call (the rest are recoverable lines).
+    batch_log_seconds: float = env_vars.BATCH_LOG_SECONDS.default
 
     @property
     def names(self) -> StageNames:
@@ -147,6 +152,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_refresh_seconds=env_vars.KEY_REFRESH_SECONDS.read(env),
         key_ttl_seconds=env_vars.KEY_TTL_SECONDS.read(env),
         max_body_bytes=env_vars.MAX_BODY_BYTES.read(env),
+        max_batch_rows=env_vars.MAX_BATCH_ROWS.read(env),
+        max_batch_body_bytes=env_vars.MAX_BATCH_BODY_BYTES.read(env),
     )
 
 
@@ -210,6 +217,7 @@ def load_aws_settings(
         endpoint_timeout=env_vars.ENDPOINT_TIMEOUT.read(env),
         endpoint_max_attempts=env_vars.ENDPOINT_MAX_ATTEMPTS.read(env),
         endpoint_status_seconds=env_vars.ENDPOINT_STATUS_SECONDS.read(env),
+        batch_log_seconds=env_vars.BATCH_LOG_SECONDS.read(env),
     )
 
 

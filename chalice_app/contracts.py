@@ -91,22 +91,35 @@ def _keep_non_finite(token: str) -> float:
     return math.nan if token == "NaN" else (math.inf if token == "Infinity" else -math.inf)
 
 
-def parse_json_object(raw: bytes | None, *, empty_ok: bool = False) -> dict[str, Any]:
-    """Decode a request body; 400 when it is not JSON, 422 when not an object."""
-    if not raw or not raw.strip():
-        if empty_ok:
-            return {}
-        raise UnprocessableError("request body must be a JSON object", fields={})
+def _decode(raw: bytes) -> Any:
+    """The body's JSON value; 400 when it is not JSON."""
     try:
-        data = json.loads(raw, parse_constant=_keep_non_finite)
+        return json.loads(raw, parse_constant=_keep_non_finite)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BadRequestError(f"malformed JSON body: {exc}") from None
     except ValueError:
         # Python refuses to turn more than 4,300 digits into an int (CVE-2020-10735);
         # json raises that as a plain ValueError. No field takes such a number.
         raise BadRequestError("malformed JSON body: a number has too many digits") from None
+
+
+def parse_json_object(raw: bytes | None, *, empty_ok: bool = False) -> dict[str, Any]:
+    """Decode a request body; 400 when it is not JSON, 422 when not an object."""
+    if not raw or not raw.strip():
+        if empty_ok:
+            return {}
+        raise UnprocessableError("request body must be a JSON object", fields={})
+    data = _decode(raw)
     if not isinstance(data, dict):
         raise UnprocessableError("request body must be a JSON object", fields={})
+    return data
+
+
+def parse_json_list(raw: bytes | None) -> list[Any]:
+    """Decode a batch body; 400 when it is not JSON, 422 when not a list."""
+    data = _decode(raw) if raw and raw.strip() else None
+    if not isinstance(data, list):
+        raise UnprocessableError("request body must be a JSON list of properties", fields={})
     return data
 
 
@@ -128,3 +141,16 @@ def validate(model: type[Contract], data: dict[str, Any]) -> Contract:
         raise UnprocessableError(
             "invalid fields: " + ", ".join(sorted(fields)), fields=fields
         ) from None
+
+
+def validate_rows(model: type[Contract], rows: list[Any]) -> list[Contract | UnprocessableError]:
+    """Each row as the model, or the 422 it would get alone: one bad row fails alone."""
+    checked: list[Contract | UnprocessableError] = []
+    for row in rows:
+        try:
+            if not isinstance(row, dict):
+                raise UnprocessableError("row must be a JSON object", fields={})
+            checked.append(validate(model, row))
+        except UnprocessableError as exc:
+            checked.append(exc)
+    return checked

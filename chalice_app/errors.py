@@ -6,7 +6,7 @@ AWS adapter can raise the same ones as the local adapter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 
@@ -90,6 +90,14 @@ class ModelUnavailableError(BackendError):
 
 class PredictionLogError(BackendError):
     """The prediction log cannot take an entry now (disk full, table throttled)."""
+
+
+class BatchLogError(PredictionLogError):
+    """A batch was not written whole; `unlogged_ids` are the prediction ids left out."""
+
+    def __init__(self, message: str, unlogged_ids: Collection[str]) -> None:
+        super().__init__(message)
+        self.unlogged_ids = frozenset(unlogged_ids)
 
 
 class TrainingUnavailableError(BackendError):

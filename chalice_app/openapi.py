@@ -18,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 from chalice_app.app import OPENAPI_DOCUMENT
 from chalice_app.contracts import API_KEY_HEADER, PredictionRequest, TrainingRequest
 from chalice_app.responses import (
+    BatchAnswer,
     ErrorAnswer,
     LiveAnswer,
     PingAnswer,
@@ -26,6 +27,7 @@ from chalice_app.responses import (
     TrainingStarted,
     TrainingStatus,
 )
+from contract.environment import MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS
 from contract.resources import APP_NAME
 from contract.vocabulary import RUN_ID
 
@@ -57,8 +59,17 @@ class Operation:
     body: type[BaseModel] | None = None
     body_required: bool = True
     keyed: bool = True
+    batch: bool = False  # the body is a list of `body`, each row answered on its own
 
 
+# The batch route's own reasons where they differ from the single route's.
+_WHY_BATCH = {
+    413: f"The body is larger than the limit ({MAX_BATCH_BODY_BYTES.default // 1024} KiB by "
+    f"default, {MAX_BATCH_BODY_BYTES.name}).",
+    422: f"The body is not a JSON list, or has more rows than allowed "
+    f"({MAX_BATCH_ROWS.default:,} by default, {MAX_BATCH_ROWS.name}). A bad row is no 422: "
+    "it is answered in its place.",
+}
 _TRAINING = "Start a training run on the given data, or the backend's defaults."
 OPERATIONS = (
     Operation("/live", "get", "Liveness: the process serves (no backend is touched).",
@@ -67,6 +78,9 @@ OPERATIONS = (
               PingAnswer, (503,), keyed=False),
     Operation("/get_prediction", "post", "Price one property.", PredictionAnswer, _KEYED,
               body=PredictionRequest),
+    Operation("/get_predictions", "post", "Price many properties: each row is answered in "
+              "its place, a price or the error /get_prediction would give it.", BatchAnswer,
+              _KEYED, body=PredictionRequest, batch=True),
     Operation("/start_training", "post", _TRAINING, TrainingStarted, (*_KEYED, 409),
               TrainingFailure, TrainingRequest, body_required=False),
     Operation("/start_training", "get", _TRAINING + " (defaults only)", TrainingStarted,
@@ -94,10 +108,12 @@ def _operation(op: Operation) -> dict[str, Any]:
         "responses": {"200": {"description": "OK", **_json(answer)}},
     }
     error = _json(_ref(op.error_model))
+    why = {**_WHY, **_WHY_BATCH} if op.batch else _WHY
     for status in sorted(op.errors):
-        spec["responses"][str(status)] = {"description": _WHY[status], **error}
+        spec["responses"][str(status)] = {"description": why[status], **error}
     if op.body is not None:
-        spec["requestBody"] = {"required": op.body_required, **_json(_ref(op.body))}
+        body = _rows(op.body) if op.batch else _json(_ref(op.body))
+        spec["requestBody"] = {"required": op.body_required, **body}
     if "{execution_id}" in op.path:
         spec["parameters"] = [
             {
@@ -109,6 +125,23 @@ def _operation(op: Operation) -> dict[str, Any]:
             }
         ]
     return spec
+
+
+def _rows(row: type[BaseModel]) -> dict[str, Any]:
+    """A list of rows; a row may be anything, since a bad one is answered in its place."""
+    schema = {
+        "type": "array",
+        "maxItems": MAX_BATCH_ROWS.default,
+        "description": f"Properties as /get_prediction takes them ({row.__name__}), at most "
+        f"{MAX_BATCH_ROWS.name} ({MAX_BATCH_ROWS.default:,} by default).",
+        "items": {"anyOf": [_ref(row), {}]},
+    }
+    # The row's own example, and the same with a sector no model knows: one answer each.
+    extra = row.model_config.get("json_schema_extra")
+    found = extra.get("examples") if isinstance(extra, dict) else None
+    first = found[0] if isinstance(found, list) and found else None
+    example = [first, {**first, "Sector": "Marte"}] if isinstance(first, dict) else []
+    return {"content": {"application/json": {"schema": schema, "example": example}}}
 
 
 _ERROR = _json({"$ref": _REF.format(model=ErrorAnswer.__name__)})
@@ -126,7 +159,8 @@ _ANY_ROUTE = {
 
 def build_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [PredictionRequest, TrainingRequest, LiveAnswer, PingAnswer]
-    models += [PredictionAnswer, TrainingStarted, TrainingStatus, ErrorAnswer, TrainingFailure]
+    models += [PredictionAnswer, BatchAnswer, TrainingStarted, TrainingStatus, ErrorAnswer]
+    models += [TrainingFailure]
     mode: Literal["validation"] = "validation"
     _, schemas = models_json_schema([(model, mode) for model in models], ref_template=_REF)
     paths: dict[str, dict[str, Any]] = {}

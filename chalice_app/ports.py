@@ -6,9 +6,11 @@ implement these protocols. Nothing here knows about HTTP or about a concrete ada
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
+
+from chalice_app.errors import UnknownCategoryError
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,15 @@ class Prediction:
     value: float
     model_version: str
     range: PriceRange
+
+
+@dataclass(frozen=True)
+class BatchPrediction:
+    """One model's answer to many records, in their order: a price, or the category the
+    model never saw (a row's own problem, not the batch's)."""
+
+    model_version: str
+    results: tuple[Prediction | UnknownCategoryError, ...]
 
 
 @dataclass(frozen=True)
@@ -94,9 +105,17 @@ class Predictor(Protocol):
         """The version that would answer now; raises ModelUnavailableError."""
         ...
 
+    def predict_many(self, records: Sequence[Mapping[str, Any]]) -> BatchPrediction:
+        """Price many properties with one model call; raises ModelUnavailableError."""
+        ...
+
 
 class PredictionLog(Protocol):
     def record(self, entry: PredictionEntry) -> None: ...
+
+    def record_many(self, entries: Sequence[PredictionEntry]) -> None:
+        """Write a batch; PredictionLogError (BatchLogError naming the entries left out)."""
+        ...
 
 
 class PredictionReader(Protocol):

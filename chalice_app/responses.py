@@ -51,6 +51,41 @@ class PredictionAnswer(BaseModel):
     prediction_id: str = Field(description="The key of this prediction's entry in the log.")
 
 
+class PricedRow(BaseModel):
+    """A batch row the model priced (the batch's model_version priced it)."""
+
+    model_config = _ANSWER
+
+    value: float = Field(description="The predicted price, in UF.")
+    range: PriceRangeAnswer = Field(description="Where the price lies, and how sure that is.")
+    prediction_id: str = Field(description="The key of this prediction's entry in the log.")
+
+
+class RowError(BaseModel):
+    """A batch row that was not priced, and why: what /get_prediction would answer it."""
+
+    model_config = _ANSWER
+
+    error: str
+    fields: dict[str, str] | None = Field(
+        default=None, description="Each invalid field of the row and what is wrong with it."
+    )
+    known: list[str] | None = Field(
+        default=None, description="For an unknown category: the values the model knows."
+    )
+
+
+class BatchAnswer(BaseModel):
+    model_config = _ANSWER
+
+    model_version: str | None = Field(
+        default=None, description="The model that priced the rows; absent when none was priced."
+    )
+    predictions: list[PricedRow | RowError] = Field(
+        description="One answer per row, in the request's order."
+    )
+
+
 class TrainingStarted(BaseModel):
     model_config = _ANSWER
 

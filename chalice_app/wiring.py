@@ -115,7 +115,9 @@ def build_aws_backends(settings: Settings) -> Backends:
             status_seconds=aws.endpoint_status_seconds,
         ),
         prediction_log=DynamoPredictionLog(
-            clients.source("dynamodb", aws.prediction_call_limits), aws.prediction_table
+            clients.source("dynamodb", aws.prediction_call_limits),
+            aws.prediction_table,
+            batch_seconds=aws.batch_log_seconds,
         ),
         launcher=pipeline.launcher,
         runs=pipeline.runs,

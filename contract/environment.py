@@ -81,6 +81,28 @@ MAX_BODY_BYTES: Final = Setting(
     EVERY_PROCESS,
     rule=">= 1",
 )
+# The most records one invocation of the model server scores as JSON
+# (training_pipeline/steps/serve.py): a /get_predictions batch is one invocation on AWS.
+MODEL_SERVER_MAX_RECORDS: Final = 10_000
+MAX_BATCH_ROWS: Final = Setting(
+    "PVP_MAX_BATCH_ROWS",
+    1000,
+    integer(minimum=1, maximum=MODEL_SERVER_MAX_RECORDS),
+    "Most properties in one /get_predictions request (422 above it).",
+    EVERY_PROCESS,
+    rule=f"1-{MODEL_SERVER_MAX_RECORDS}",
+)
+# Lambda takes at most 6 MB of synchronous request payload, the API Gateway event around
+# the body included: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+MAX_BATCH_BODY_LIMIT: Final = 5 * 1024 * 1024
+MAX_BATCH_BODY_BYTES: Final = Setting(
+    "PVP_MAX_BATCH_BODY_BYTES",
+    1024 * 1024,
+    integer(minimum=1, maximum=MAX_BATCH_BODY_LIMIT),
+    "Largest /get_predictions body (413 above it); 1,000 properties are ~160 KB compact.",
+    EVERY_PROCESS,
+    rule=f"1-{MAX_BATCH_BODY_LIMIT}",
+)
 
 HOME: Final = Setting(
     "PVP_HOME",
@@ -236,6 +258,16 @@ ENDPOINT_MAX_ATTEMPTS: Final = Setting(
     "and retries.",
     AWS,
     rule=">= 1",
+)
+BATCH_LOG_SECONDS: Final = Setting(
+    "PVP_BATCH_LOG_SECONDS",
+    4.0,
+    number(above=0),
+    "A /get_predictions batch starts no log write (BatchWriteItem, 25 items a call) after "
+    "this many seconds; entries still unwritten leave as recoverable log lines. With one "
+    "call's own worst case, this is the log's share of the batch's time budget.",
+    AWS,
+    rule="> 0",
 )
 ENDPOINT_STATUS_SECONDS: Final = Setting(
     "PVP_ENDPOINT_STATUS_SECONDS",
@@ -465,3 +497,9 @@ def region_of(env: Mapping[str, str]) -> str:
 def home_of(env: Mapping[str, str]) -> Path:
     """$PVP_HOME, absolute now, so a later chdir cannot move it."""
     return Path(HOME.read(env)).expanduser().resolve()
+
+
+def server_body_limit(env: Mapping[str, str]) -> int:
+    """The largest body any route takes: what a front's server must admit (each route
+    then holds its own limit); ConfigurationError when a limit is wrong."""
+    return max(MAX_BODY_BYTES.read(env), MAX_BATCH_BODY_BYTES.read(env))

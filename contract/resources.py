@@ -219,6 +219,15 @@ class StageNames:
         return self.served("")
 
     @property
+    def transform_job_prefix(self) -> str:
+        """What every Batch Transform job of this stage is named from (`ops batch`)."""
+        return f"property-value-batch-{self.stage}-"
+
+    def transform_job(self, stamp: str) -> str:
+        """A Batch Transform job's name: at most 63 characters, SageMaker's limit."""
+        return f"{self.transform_job_prefix}{stamp}"
+
+    @property
     def artifacts_prefix(self) -> str:
         """Every object the pipeline or a run writes lives under this key prefix."""
         return f"pipelines/{self.pipeline}"

@@ -16,7 +16,8 @@ class ServerLimits:
     keepalive_timeout: float = env_vars.KEEPALIVE_SECONDS.default
     max_connections: int = env_vars.MAX_CONNECTIONS.default
     max_header_bytes: int = env_vars.MAX_HEADER_BYTES.default
-    max_body_bytes: int = env_vars.MAX_BODY_BYTES.default
+    # The largest any route takes (the batch route's); each route holds its own.
+    max_body_bytes: int = env_vars.server_body_limit({})
 
 
 def load_limits(env: Mapping[str, str] | None = None) -> ServerLimits:
@@ -28,5 +29,5 @@ def load_limits(env: Mapping[str, str] | None = None) -> ServerLimits:
         keepalive_timeout=env_vars.KEEPALIVE_SECONDS.read(env),
         max_connections=env_vars.MAX_CONNECTIONS.read(env),
         max_header_bytes=env_vars.MAX_HEADER_BYTES.read(env),
-        max_body_bytes=env_vars.MAX_BODY_BYTES.read(env),
+        max_body_bytes=env_vars.server_body_limit(env),
     )

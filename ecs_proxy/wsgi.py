@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from chalice_app.routing import RouteTable
-from contract.environment import MAX_BODY_BYTES
+from contract.environment import server_body_limit
 from ecs_proxy.lambda_event import ProxyContext, build_event
 from ecs_proxy.messages import error_json, reason
 
@@ -122,5 +122,6 @@ def build_wsgi_app() -> ProxyApp:
     """The proxy over the project's Chalice app (imported here, in the worker)."""
     from chalice_app.app import app
 
-    # The server's own bound; any other setting the app reads, and answers 503 when wrong.
-    return ProxyApp(app, MAX_BODY_BYTES.read(os.environ))
+    # The server's own bound: the largest body any route takes (each route then holds its
+    # own limit). Any other setting the app reads, and answers 503 when wrong.
+    return ProxyApp(app, server_body_limit(os.environ))

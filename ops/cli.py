@@ -1,5 +1,5 @@
-"""`python -m ops ...`: a stage's training runs and its prediction log, from a shell:
-replayed, exported, compared with the training data (drift) and reported on."""
+"""`python -m ops ...`: a stage's training runs, batch jobs and prediction log, from a
+shell: replayed, exported, compared with the training data (drift) and reported on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from contract.settings import ConfigurationError
-from ops import drift, export, replay, report, stage_runs
+from ops import batch, drift, export, replay, report, stage_runs
 from ops.errors import OperatorError
 
 EXIT_FAILED = 1
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_commands(commands)
     drift.add_commands(commands)
     report.add_commands(commands)
+    batch.add_commands(commands)
     return parser
 
 

@@ -1,5 +1,6 @@
 """`runs --stage S` and `start --stage S`: a stage's training runs, through the API's own
-launcher and status reader, so a run reads the same here as on GET /training/{id}."""
+launcher and status reader, so a run reads the same here as on GET /training/{id}; `runs`
+lists the stage's batch jobs (`batch`) after them."""
 
 from __future__ import annotations
 
@@ -22,17 +23,23 @@ def _access(stage: str) -> Any:
 def _runs(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from chalice_app.aws.clients import AwsClients
     from chalice_app.errors import TrainingUnavailableError
+    from ops.batch import job_lines
     from training_pipeline.cli import format_run
 
+    access = _access(args.stage)
     try:
-        runs = _access(args.stage).runs.list()
+        runs = access.runs.list()
+        jobs = list(job_lines(access.settings, AwsClients(access.settings).get("sagemaker")))
     except TrainingUnavailableError as exc:
         raise OperatorError(str(exc)) from None
-    except (BotoCoreError, ClientError) as exc:  # from listing the executions
+    except (BotoCoreError, ClientError) as exc:  # from listing the executions or jobs
         raise OperatorError(f"cannot list the runs of {args.stage}: {exc}") from None
     for run in runs:
         print(format_run(run))
+    for job in jobs:  # `python -m ops batch`'s
+        print(job)
     return 0
 
 

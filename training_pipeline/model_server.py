@@ -82,10 +82,11 @@ class ModelApp:
         started = time.perf_counter()
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/")
         status, body, headers = self._route(environ, method, path)
+        media_type = headers.pop("Content-Type", serve.JSON)
         start_response(
             f"{status} {_REASONS.get(status, 'Error')}",
             [
-                ("Content-Type", serve.JSON),
+                ("Content-Type", media_type),
                 ("Content-Length", str(len(body))),
                 *headers.items(),
             ],
@@ -128,7 +129,10 @@ class ModelApp:
         except Exception:
             log.exception("prediction failed")
             return _model_refused(500, "internal error", runtime)
-        return 200, payload, ({"x-Amzn-Invoked-Production-Variant": VARIANT} if runtime else {})
+        headers = {"Content-Type": serve.media_type(answer)}  # CSV lines for Batch Transform
+        if runtime:
+            headers["x-Amzn-Invoked-Production-Variant"] = VARIANT
+        return 200, payload, headers
 
 
 def _model_refused(status: int, message: str, runtime: bool) -> Answer:

@@ -12,13 +12,16 @@ One day in time order is SHARDS Query calls merged on the sort key: no Scan.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chalice_app.aws.batch_writes import write_items
 from chalice_app.aws.clients import ClientSource
-from chalice_app.aws.items import from_item, no_whole_numbers, put_if_new
-from chalice_app.errors import PredictionLogError
+from chalice_app.aws.items import from_item, no_whole_numbers, put_if_new, to_item
+from chalice_app.errors import BatchLogError, PredictionLogError
 from chalice_app.ports import PredictionEntry, PriceRange
+from contract.environment import BATCH_LOG_SECONDS
 
 SHARDS = 10
 PARTITION_KEY, SORT_KEY = "day_shard", "created_id"
@@ -54,33 +57,65 @@ def keys_for(entry: PredictionEntry) -> dict[str, str]:
     }
 
 
+def entry_values(entry: PredictionEntry) -> dict[str, Any]:
+    """An entry as the item both writes store (None values are left out by to_item)."""
+    return {
+        **keys_for(entry),
+        "prediction_id": entry.prediction_id,
+        "created_at": entry.created_at,
+        "inputs": dict(entry.inputs),
+        "value": entry.value,
+        "model_version": entry.model_version,
+        "latency_ms": entry.latency_ms,
+        **{name: value for name, value in entry.range_columns().items() if value is not None},
+        "client": entry.client,  # None is left out (to_item)
+    }
+
+
 class DynamoPredictionLog:
-    def __init__(self, client: ClientSource, table: str) -> None:
+    def __init__(
+        self,
+        client: ClientSource,
+        table: str,
+        *,
+        batch_seconds: float = BATCH_LOG_SECONDS.default,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._client = client
         self._table = table
+        self._batch_seconds = batch_seconds
+        self._clock = clock
+        self._sleep = sleep
 
     def record(self, entry: PredictionEntry) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        item = {
-            **keys_for(entry),
-            "prediction_id": entry.prediction_id,
-            "created_at": entry.created_at,
-            "inputs": dict(entry.inputs),
-            "value": entry.value,
-            "model_version": entry.model_version,
-            "latency_ms": entry.latency_ms,
-            **{name: value for name, value in entry.range_columns().items() if value is not None},
-            "client": entry.client,  # None is left out (to_item)
-        }
         try:
             # botocore retries throttling and timeouts (standard mode, see clients.py);
             # an item already there is this very entry, stored by an earlier try.
-            put_if_new(self._client(), self._table, item, PARTITION_KEY)
+            put_if_new(self._client(), self._table, entry_values(entry), PARTITION_KEY)
         except ClientError as exc:
             raise PredictionLogError(f"{self._table}: {exc.response['Error']['Code']}") from None
         except BotoCoreError as exc:
             raise PredictionLogError(f"{self._table}: {type(exc).__name__}: {exc}") from None
+
+    def record_many(self, entries: Sequence[PredictionEntry]) -> None:
+        """BatchWriteItem, 25 a call, within `batch_seconds` (batch_writes.py)."""
+        items = [to_item(entry_values(entry)) for entry in entries]
+        result = write_items(
+            self._client(),
+            self._table,
+            items,
+            seconds=self._batch_seconds,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+        if result.unwritten:
+            ids = [item["prediction_id"]["S"] for item in result.unwritten]
+            raise BatchLogError(
+                f"{self._table}: {result.reason}; {len(ids)} of {len(items)} not written", ids
+            )
 
     def read_day(self, day: str) -> Iterator[PredictionEntry]:
         """Every prediction of one UTC day (YYYY-MM-DD), oldest first (PredictionReader).

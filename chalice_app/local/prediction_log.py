@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,23 +159,33 @@ class SqlitePredictionLog:
         return self._conn
 
     def record(self, entry: PredictionEntry) -> None:
-        row = (
-            entry.prediction_id,
-            entry.created_at,
-            json.dumps(dict(entry.inputs), ensure_ascii=False),
-            entry.value,
-            entry.model_version,
-            entry.latency_ms,
-            *entry.range_columns().values(),
-            entry.client,
-        )
         with self._lock:
             try:
-                self._connection().execute(_INSERT, row)
+                self._connection().execute(_INSERT, _row(entry))
             except (sqlite3.Error, OSError) as exc:
-                # A full disk or a broken file: the caller answers and keeps the entry.
-                self._conn = None  # reconnect next time; the file may come back
-                raise PredictionLogError(f"{type(exc).__name__}: {exc}") from None
+                raise self._failed(exc) from None
+
+    def record_many(self, entries: Sequence[PredictionEntry]) -> None:
+        """One transaction: every entry is written, or none is (and the error says so)."""
+        rows = [_row(entry) for entry in entries]
+        with self._lock:
+            try:
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(_INSERT, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:  # SQLite may have rolled back already
+                        conn.execute("ROLLBACK")
+                    raise
+            except (sqlite3.Error, OSError) as exc:
+                raise self._failed(exc) from None
+
+    def _failed(self, exc: Exception) -> PredictionLogError:
+        # A full disk or a broken file: the caller answers and keeps the entries.
+        self._conn = None  # reconnect next time; the file may come back
+        return PredictionLogError(f"{type(exc).__name__}: {exc}")
 
     def read_day(self, day: str) -> Iterator[PredictionEntry]:
         """Every prediction of one UTC day (YYYY-MM-DD), oldest first (PredictionReader).
@@ -200,6 +210,19 @@ class SqlitePredictionLog:
             raise PredictionLogError(f"{self._path}: {exc}") from None
         finally:
             conn.close()
+
+
+def _row(entry: PredictionEntry) -> tuple[Any, ...]:
+    return (
+        entry.prediction_id,
+        entry.created_at,
+        json.dumps(dict(entry.inputs), ensure_ascii=False),
+        entry.value,
+        entry.model_version,
+        entry.latency_ms,
+        *entry.range_columns().values(),
+        entry.client,
+    )
 
 
 def _entry(row: tuple[Any, ...]) -> PredictionEntry:

@@ -6,13 +6,14 @@ service degraded (/ping says why); with no model to serve at all, answers are 50
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
 from chalice_app.health import Health
-from chalice_app.ports import Prediction, PriceRange
+from chalice_app.model_answers import read_answer
+from chalice_app.ports import BatchPrediction, Prediction, PriceRange
 
 MODEL = "model"
 
@@ -62,3 +63,12 @@ class LocalPredictor:
             model_version=version,
             range=PriceRange(low=estimate.low, high=estimate.high, level=estimate.level),
         )
+
+    def predict_many(self, records: Sequence[Mapping[str, Any]]) -> BatchPrediction:
+        # The endpoint's own serving functions, in process: a batch is priced and read
+        # exactly as on AWS (one DataFrame through the model, unknown categories named).
+        from training_pipeline.steps.serve import LoadedModel, predict_fn
+
+        version, model = self._current()
+        answer = predict_fn([dict(record) for record in records], LoadedModel(model, version))
+        return read_answer(answer, f"model {version}", len(records))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from api_fronts import ApiHome, Front, make_api_home, open_front, open_local_front, sqlite_log
 
+from contract.environment import BATCH_LOG_SECONDS
 from tests.conftest import AwsStack, logged_predictions
 
 
@@ -27,7 +28,9 @@ def front(
     kind, _, backend = request.param.partition("-")
     if backend == "aws":
         stack: AwsStack = request.getfixturevalue("aws_stack")
-        key, env = stack.key, stack.env
+        # moto takes 50-70 ms a BatchWriteItem here (AWS a few): a busy machine must not
+        # cut a 1,000-row batch's log short. The deadline itself: test_aws_prediction_log.
+        key, env = stack.key, {**stack.env, BATCH_LOG_SECONDS.name: "60"}
         home = tmp_path_factory.mktemp("aws-proxy")
         logged = lambda: logged_predictions(stack)  # noqa: E731
     else:

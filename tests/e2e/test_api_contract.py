@@ -81,6 +81,7 @@ def test_missing_or_bad_key_is_403(front: Any, key: str | None) -> None:
     headers = {} if key is None else {"API-key": key}
     for method, path in [
         ("POST", "/get_prediction"),
+        ("POST", "/get_predictions"),
         ("POST", "/start_training"),
         ("GET", "/training/run-x"),
     ]:
@@ -134,11 +135,75 @@ def test_oversized_body_is_413(front: Any) -> None:
     assert answer.status == 413 and "error" in answer.json()
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/get_prediction"), ("DELETE", "/ping")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/get_prediction"), ("DELETE", "/ping"), ("GET", "/get_predictions")],
+)
 def test_wrong_method_is_405_json(front: Any, method: str, path: str) -> None:
     answer = front.request(method, path)
     assert answer.status == 405
     assert set(answer.json()) == {"error"}
+
+
+def _predict_many(front: Any, rows: Any) -> Any:
+    return front.request("POST", "/get_predictions", json.dumps(rows).encode(), _auth(front))
+
+
+def test_a_batch_answers_each_row_in_its_place_and_logs_the_priced_ones(front: Any) -> None:
+    rows = [
+        BODY,
+        {**BODY, "Sector": "Marte"},
+        {**BODY, "NetArea": -5},
+        "a row",
+        {**BODY, "NRooms": 2},
+    ]
+    answer = _predict_many(front, rows)
+    assert answer.status == 200, answer.raw
+    body = answer.json()
+    first, unknown, invalid, not_object, last = body["predictions"]
+    # A priced row is what /get_prediction answers for it
+    single = _predict(front).json()
+    assert body["model_version"] == single["model_version"]
+    assert first["value"] == single["value"] and first["range"] == single["range"]
+    assert last["value"] == _predict(front, NRooms=2).json()["value"]
+    # Every other row carries the error /get_prediction would give it
+    assert unknown["fields"] == {"Sector": "unknown category"} and "vitacura" in unknown["known"]
+    assert invalid["fields"] == {"NetArea": "Input should be greater than or equal to 0"}
+    assert not_object == {"error": "row must be a JSON object", "fields": {}}
+    # AND each priced row is logged, with who asked
+    logged = front.logged()
+    for row in (first, last):
+        entry = logged[row["prediction_id"]]
+        assert entry["value"] == row["value"] and entry["client"] == "default"
+        assert entry["model_version"] == body["model_version"]
+    assert front.key not in repr([logged[row["prediction_id"]] for row in (first, last)])
+
+
+def test_a_batch_of_the_most_rows_allowed_is_priced_and_logged_whole(front: Any) -> None:
+    # ~170 KB: over the single route's 64 KiB, within the batch route's own limit
+    rows = [{**BODY, "NetUsableArea": 40.0 + i % 300} for i in range(1000)]
+    answer = _predict_many(front, rows)
+    assert answer.status == 200, answer.raw
+    predictions = answer.json()["predictions"]
+    assert len(predictions) == 1000 and all("value" in row for row in predictions)
+    ids = [row["prediction_id"] for row in predictions]
+    assert len(set(ids)) == 1000 and set(ids) <= set(front.logged())
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (json.dumps(BODY).encode(), 422),  # an object, not a list
+        (b"[", 400),
+        (json.dumps([BODY] * 1001).encode(), 422),  # one row too many
+        (json.dumps([{**BODY, "Pad": "x" * 1_100_000}]).encode(), 413),  # over 1 MiB
+    ],
+)
+def test_a_batch_is_refused_whole_only_when_not_a_list_or_too_long(
+    front: Any, raw: bytes, status: int
+) -> None:
+    answer = front.request("POST", "/get_predictions", raw, _auth(front))
+    assert answer.status == status and "error" in answer.json()
 
 
 def test_unknown_route_is_404_json(front: Any) -> None:

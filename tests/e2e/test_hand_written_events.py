@@ -25,6 +25,7 @@ ANSWERS = {
     "api_handler/openapi": 200,
     "api_handler/get_prediction": 200,
     "api_handler/get_prediction_base64": 200,
+    "api_handler/get_predictions": 200,
     "api_handler/start_training": 422,
     "api_handler/training_status": 404,
 }
@@ -59,6 +60,8 @@ def test_a_good_event_is_answered(invoke: Any, name: str, status: int) -> None:
     assert answered == status, body
     if name.endswith("get_prediction") or name.endswith("get_prediction_base64"):
         assert body["value"] > 0 and body["model_version"].startswith("v")
+    if name.endswith("get_predictions"):
+        assert [("value" in row) for row in body["predictions"]] == [True, True, False]
 
 
 @pytest.mark.parametrize("name", MALFORMED)

@@ -36,6 +36,7 @@ EXPECTED: dict[str, int | str] = {
     "test_invoker/ping": 200,
     "test_invoker/openapi": 200,
     "test_invoker/get_prediction": 200,
+    "test_invoker/get_predictions": 200,
     "test_invoker/start_training": 422,
     "test_invoker/training_status": 404,
     "test_invoker/refused/unknown_endpoint": kinds.UNKNOWN_ENDPOINT,
@@ -87,6 +88,13 @@ def test_each_event_against_the_proxy(name: str, proxy: RunningServer, api_home:
     assert _outcome(result) == EXPECTED[name], result
     if name == events.PREDICTION_EVENT:
         assert result["body"]["value"] > 0 and result["body"]["model_version"].startswith("v")
+    if name == events.BATCH_EVENT:
+        priced, house, unknown = result["body"]["predictions"]
+        assert (
+            priced["value"] > 0
+            and house["value"] > 0
+            and unknown["fields"] == {"Sector": "unknown category"}
+        )
     if name.endswith("start_training"):
         assert result["body"]["result"] == "FAILURE"  # the old contract's refusal
 

@@ -135,13 +135,18 @@ def test_every_operation_was_answered_and_refused_on_both_fronts() -> None:
     for front in ("proxy", "chalice"):
         for label in ("GET /ping", "GET /openapi.json"):
             assert 200 in SEEN[front, label], (front, label)
-        for label in ("POST /get_prediction", "GET /training/{execution_id}"):
+        for label in (
+            "POST /get_prediction",
+            "POST /get_predictions",
+            "GET /training/{execution_id}",
+        ):
             statuses = SEEN[front, label]
             assert 200 in statuses and 403 in statuses, (front, label, statuses)
         # One run at a time: once a case has started one, the others meet it (409).
         starts = SEEN[front, "POST /start_training"] + SEEN[front, "GET /start_training"]
         assert {200, 403, 409, 422} <= set(starts), (front, starts)
         assert 422 in SEEN[front, "POST /get_prediction"]
+        assert 422 in SEEN[front, "POST /get_predictions"]  # not a list, or too long
         assert 404 in SEEN[front, "GET /training/{execution_id}"]
     total = sum(sum(c.values()) for c in SEEN.values())
     print(f"\nschemathesis: {total} checked answers")

@@ -115,3 +115,41 @@ def test_a_full_disk_degrades_the_service_and_loses_no_prediction(
                 break
         assert set(statuses) == {"ok"}, statuses
         assert after <= set(front.logged())
+
+
+@pytest.mark.slow
+def test_a_full_disk_loses_no_row_of_a_batch(
+    tmp_path: Path, trained_home: Path, sample_dir: Path, small_disk: Path
+) -> None:
+    api: ApiHome = make_api_home(tmp_path / "home", trained_home, sample_dir)
+    (api.home / "predictions.sqlite").symlink_to(small_disk / "predictions.sqlite")
+    headers = {"API-key": api.key, "Content-Type": "application/json"}
+    request = prediction_request()
+    rows = [{**request, "NetArea": 80.0 + i} for i in range(500)]
+    with running_proxy(api.home, workers=1) as server:
+        front = HttpFront(server.host, server.port, "local", api.key, sqlite_log(api.home))
+        body = json.dumps(request).encode()
+        assert front.request("POST", "/get_prediction", body, headers).status == 200
+        # GIVEN the log's disk is full
+        filler = _fill(small_disk)
+        # WHEN a batch of 500 is asked for, THEN every row is priced
+        answer = front.request("POST", "/get_predictions", json.dumps(rows).encode(), headers)
+        assert answer.status == 200, answer.raw
+        priced = answer.json()["predictions"]
+        ids = [row["prediction_id"] for row in priced]
+        assert len(set(ids)) == 500
+        # AND /ping says why the service is degraded
+        assert "disk is full" in front.request("GET", "/ping").json()["degraded"]["prediction_log"]
+        # AND the batch is not in the database (one transaction), and whole in the output
+        deadline, recovered = time.monotonic() + 10, _recovered(server.log_path)
+        while not set(ids) <= set(recovered) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            recovered = _recovered(server.log_path)
+        assert set(ids) <= set(recovered) and not set(ids) & set(front.logged())
+        for row, sent in zip(priced, rows, strict=True):
+            entry = recovered[row["prediction_id"]]
+            assert entry["value"] == row["value"] and entry["inputs"]["net_area"] == sent["NetArea"]
+        # WHEN space is freed, THEN the next batch is logged
+        filler.unlink()
+        again = front.request("POST", "/get_predictions", json.dumps(rows[:50]).encode(), headers)
+        assert {row["prediction_id"] for row in again.json()["predictions"]} <= set(front.logged())

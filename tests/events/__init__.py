@@ -17,6 +17,8 @@ EVENTS_DIR: Final = Path(__file__).parent
 API_KEY_PLACEHOLDER: Final = "<your API key>"
 # The test invoker's /get_prediction event: its payload is the suite's request body.
 PREDICTION_EVENT: Final = "test_invoker/get_prediction"
+# Its /get_predictions event: two properties priced and one unknown sector.
+BATCH_EVENT: Final = "test_invoker/get_predictions"
 
 
 def load(name: str) -> Any:
@@ -39,3 +41,9 @@ def prediction_request() -> dict[str, Any]:
     """A valid /get_prediction body: one flat in Vitacura, in the API's field names."""
     body: dict[str, Any] = load(PREDICTION_EVENT)["payload"]
     return body
+
+
+def prediction_batch() -> list[dict[str, Any]]:
+    """A /get_predictions body: two properties, then one in a sector no model knows."""
+    rows: list[dict[str, Any]] = load(BATCH_EVENT)["payload"]
+    return rows

@@ -15,6 +15,9 @@ columns) or a JSON list of them. The answer, for one record or many:
 
 Each prediction is an object so fields can join `value` without breaking readers. A
 body that is not such JSON raises `ServeInputError` (a 4xx).
+
+A `text/csv` body is Batch Transform's: lines of the model's columns, answered with one
+CSV line each (training_pipeline/steps/batch_csv.py).
 """
 
 from __future__ import annotations
@@ -26,17 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contract.environment import MODEL_VERSION
+from contract.environment import MODEL_SERVER_MAX_RECORDS, MODEL_VERSION
 from training_pipeline.data import fingerprint
 from training_pipeline.errors import UnknownCategoryError
 from training_pipeline.model import MODEL_FILENAME, PriceModel, load_model
 from training_pipeline.schema import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from training_pipeline.steps import batch_csv
 
 # Else the version is in a file beside the model (contract.environment.MODEL_VERSION
 # is set on the SageMaker Model by the deploy).
 VERSION_FILENAME = "model-version.txt"
 JSON = "application/json"
-MAX_RECORDS = 10_000
+MAX_RECORDS = MODEL_SERVER_MAX_RECORDS
 
 
 class ServeInputError(ValueError):
@@ -102,9 +106,20 @@ def _record(raw: Any, where: str) -> dict[str, Any]:
     return {name: raw[name] for name in FEATURES}
 
 
-def input_fn(body: bytes | str, content_type: str) -> list[dict[str, Any]]:
-    if content_type.split(";")[0].strip().lower() != JSON:
-        raise UnsupportedMediaError(f"content type must be {JSON}, got {content_type!r}")
+def _media(value: str) -> str:
+    return value.split(";")[0].strip().lower()
+
+
+def input_fn(body: bytes | str, content_type: str) -> list[dict[str, Any]] | batch_csv.CsvLines:
+    if _media(content_type) == batch_csv.CSV:
+        try:
+            return batch_csv.read_lines(body)
+        except ValueError as exc:
+            raise ServeInputError(f"body is not UTF-8 text: {exc}") from None
+    if _media(content_type) != JSON:
+        raise UnsupportedMediaError(
+            f"content type must be {JSON} or {batch_csv.CSV}, got {content_type!r}"
+        )
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -140,7 +155,11 @@ def _one(model: PriceModel, record: dict[str, Any]) -> dict[str, Any]:
     return _priced(estimate.value, estimate.low, estimate.high, estimate.level)
 
 
-def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]:
+def predict_fn(
+    data: list[dict[str, Any]] | batch_csv.CsvLines, model: LoadedModel
+) -> dict[str, Any] | batch_csv.CsvAnswer:
+    if isinstance(data, batch_csv.CsvLines):
+        return batch_csv.score(data, model.model)
     if len(data) == 1:  # the single-row fast path (same values as the batch path)
         return {"model_version": model.version, "predictions": [_one(model.model, data[0])]}
     import pandas as pd
@@ -158,8 +177,16 @@ def predict_fn(data: list[dict[str, Any]], model: LoadedModel) -> dict[str, Any]
     return {"model_version": model.version, "predictions": predictions}
 
 
-def output_fn(prediction: dict[str, Any], accept: str | None) -> bytes:
-    wanted = [part.split(";")[0].strip().lower() for part in (accept or "*/*").split(",")]
-    if not {JSON, "*/*", "application/*", ""} & set(wanted):
-        raise NotAcceptableError(f"can only answer {JSON}, not {accept!r}")
+def media_type(prediction: dict[str, Any] | batch_csv.CsvAnswer) -> str:
+    """What `output_fn` answers a prediction in: CSV lines for CSV lines, else JSON."""
+    return batch_csv.CSV if isinstance(prediction, batch_csv.CsvAnswer) else JSON
+
+
+def output_fn(prediction: dict[str, Any] | batch_csv.CsvAnswer, accept: str | None) -> bytes:
+    media = media_type(prediction)
+    wanted = {_media(part) for part in (accept or "*/*").split(",")}
+    if not {media, "*/*", f"{media.split('/')[0]}/*", ""} & wanted:
+        raise NotAcceptableError(f"can only answer {media} here, not {accept!r}")
+    if isinstance(prediction, batch_csv.CsvAnswer):
+        return batch_csv.render(prediction)
     return json.dumps(prediction, allow_nan=False).encode()

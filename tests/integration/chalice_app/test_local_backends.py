@@ -17,6 +17,7 @@ from chalice_app.errors import (
     ForbiddenError,
     KeyStoreUnavailableError,
     ModelUnavailableError,
+    PredictionLogError,
     TrainingInputError,
     UnknownCategoryError,
 )
@@ -104,6 +105,47 @@ def test_predictor_unknown_category_carries_the_known_list(trained_home: Path) -
     with pytest.raises(UnknownCategoryError) as caught:
         LocalPredictor(trained_home).predict({**RECORD, "sector": "Atlantis"})
     assert caught.value.column == "sector" and "providencia" in caught.value.known
+
+
+def test_a_batch_is_priced_in_one_call_as_each_row_alone(trained_home: Path) -> None:
+    predictor = LocalPredictor(trained_home)
+    records = [RECORD, {**RECORD, "sector": "Atlantis"}, {**RECORD, "type": "casa"}]
+    batch = predictor.predict_many(records)
+    assert batch.model_version == predictor.model_version()
+    first, unknown, house = batch.results
+    assert first == predictor.predict(RECORD)
+    assert house == predictor.predict({**RECORD, "type": "casa"})
+    assert isinstance(unknown, UnknownCategoryError) and unknown.value == "Atlantis"
+    assert "providencia" in unknown.known
+
+
+def _entries(count: int) -> list[PredictionEntry]:
+    stamp = "2026-11-30T12:00:00.000000+00:00"
+    return [PredictionEntry(f"p{i:04d}", stamp, RECORD, 1.0, "v1", 0.1) for i in range(count)]
+
+
+def test_a_batch_is_logged_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "predictions.sqlite"
+    log = SqlitePredictionLog(path)
+    log.record_many(_entries(3))
+    log.record_many(_entries(3))  # a replay of the same batch: no copies
+    # GIVEN a database that refuses the 7th row of the next batch (a real SQLite error)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON predictions WHEN NEW.prediction_id = 'p0006'"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    # WHEN a batch of ten is logged, THEN it fails, naming the cause, and none of it stays
+    with pytest.raises(PredictionLogError, match="refused"):
+        log.record_many(_entries(10))
+    with sqlite3.connect(path) as conn:
+        ids = [row[0] for row in conn.execute("SELECT prediction_id FROM predictions")]
+        conn.execute("DROP TRIGGER refuse")
+    assert sorted(ids) == ["p0000", "p0001", "p0002"]
+    # AND the log works again once the cause is gone
+    log.record_many(_entries(10))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM predictions").fetchone() == (10,)
 
 
 def test_predictor_without_a_model_is_unavailable(tmp_path: Path) -> None:

@@ -3,9 +3,12 @@ through botocore's own InvokeEndpoint, the sagemaker-runtime API's answers and e
 
 from __future__ import annotations
 
+import csv
 import http.client
+import io
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +17,10 @@ from benchmarks.socket_options import check_nodelay
 from contract.resources import StageNames
 from devtools.launch import RunningServer
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION
-from tests.conftest import EXAMPLE_RECORD, TEST_STAGE
+from tests.conftest import EXAMPLE_RECORD, TEST_STAGE, run_cli
 from tests.http_json import JSON_HEADERS, request_json
+from training_pipeline.schema import FEATURES
+from training_pipeline.steps.batch_csv import ANSWER_COLUMNS
 
 ENDPOINT = StageNames(TEST_STAGE).endpoint
 
@@ -122,3 +127,42 @@ def test_unknown_paths_and_methods_get_json_errors(model_server: RunningServer) 
     assert status == 404 and "/nowhere" in answer["error"]
     status, answer = request_json(model_server, "GET", "/invocations")
     assert status == 405 and "POST" in answer["error"]
+
+
+def test_batch_transform_lines_are_scored_as_local_predict_scores_the_file(
+    model_server: RunningServer, sample_dir: Path, trained_home: Path, tmp_path: Path
+) -> None:
+    # GIVEN the sample's test data as Batch Transform sends it (ContentType text/csv,
+    # SplitType Line, MultiRecord): header and lines, each cut to the model's columns by
+    # the job's InputFilter; a few lines the model cannot score among them
+    source = (sample_dir / "test.csv").read_text().splitlines()[:300]
+    lines = [",".join(line.split(",")[: len(FEATURES)]) for line in source]
+    lines[5] = lines[5].replace(lines[5].split(",")[1], "marte", 1)
+    lines[9] = lines[9].replace(lines[9].split(",")[2], "ninety", 1)
+    body = ("\n".join(lines) + "\n").encode()
+    # WHEN the container is asked, as Batch Transform asks it
+    conn = http.client.HTTPConnection(model_server.host, model_server.port, timeout=60)
+    headers = {"Content-Type": "text/csv", "Accept": "text/csv"}
+    conn.request("POST", "/invocations", body=body, headers=headers)
+    response = conn.getresponse()
+    answer = response.read().decode()
+    conn.close()
+    # THEN one answer line per line, in CSV
+    assert response.status == 200 and response.getheader("Content-Type") == "text/csv"
+    answers = list(csv.reader(io.StringIO(answer)))
+    assert len(answers) == len(lines) and answers[0] == list(ANSWER_COLUMNS)
+    # AND each line joined with its answer (JoinSource=Input) is what the local
+    # equivalent, `python -m training_pipeline predict`, writes for the same file
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
+    run_cli(
+        trained_home,
+        "predict",
+        "--input",
+        str(tmp_path / "in.csv"),
+        "--output",
+        str(tmp_path / "out.csv"),
+    )
+    local = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text())))
+    joined = [inputs + out for inputs, out in zip(csv.reader(lines), answers, strict=True)]
+    assert [row[len(FEATURES) :] for row in joined] == [row[len(FEATURES) :] for row in local]
+    assert joined[5][-1] == "unknown sector 'marte'" and joined[6][-1] == ""

@@ -12,7 +12,9 @@ from chalice_app.local.predictor import LocalPredictor
 from contract.environment import MODEL_VERSION
 from tests.conftest import EXAMPLE_RECORD
 from training_pipeline.model import pack_model
+from training_pipeline.schema import FEATURES
 from training_pipeline.steps import serve
+from training_pipeline.steps.batch_csv import CsvAnswer
 
 JSON = serve.JSON
 
@@ -87,7 +89,8 @@ def test_a_model_tar_gz_as_sagemaker_hands_it_over_is_loaded(
         (json.dumps({**EXAMPLE_RECORD, "sector": " "}).encode(), "application/json", "sector"),
         (json.dumps(EXAMPLE_RECORD).replace("80.0", "1e999").encode(), JSON, "net_area"),
         (json.dumps({**EXAMPLE_RECORD, "n_rooms": 10**400}).encode(), JSON, "n_rooms"),
-        (b"a,b\n1,2", "text/csv", "content type"),
+        (b"a,b\n1,2", "text/plain", "content type"),
+        (b"casa,\xff\n", "text/csv", "not UTF-8"),
     ],
 )
 def test_bad_bodies_fail_with_a_4xx_naming_the_problem(
@@ -98,7 +101,36 @@ def test_bad_bodies_fail_with_a_4xx_naming_the_problem(
     assert 400 <= caught.value.status < 500 and names in str(caught.value)
 
 
-def test_only_json_answers_are_offered() -> None:
+def test_an_answer_is_offered_in_its_requests_format_only() -> None:
     with pytest.raises(serve.NotAcceptableError):
         serve.output_fn({"predictions": []}, "text/csv")
     assert serve.output_fn({"predictions": []}, "text/csv, application/*;q=0.5")
+    lines = CsvAnswer([("1.0", "0.5", "1.5", ""), ("", "", "", "unknown type 'a, b'")])
+    with pytest.raises(serve.NotAcceptableError):
+        serve.output_fn(lines, "application/json")
+    assert serve.output_fn(lines, "text/*") == b"1.0,0.5,1.5,\n,,,\"unknown type 'a, b'\"\n"
+
+
+def test_csv_lines_get_one_answer_line_each_in_order(model_dir: Path) -> None:
+    model = serve.model_fn(str(model_dir))
+    row = ",".join(str(EXAMPLE_RECORD[name]) for name in FEATURES)
+    lines = [
+        " Type,SECTOR," + ",".join(FEATURES[2:]),  # a header, however it is spelled
+        row,
+        row.replace("providencia", "Marte"),
+        row.replace("80.0", "eighty"),
+        "",
+        "casa,providencia",
+        '"departamento","Providencia",70,80,2,2,-33.43,-70.61',
+    ]
+    body = ("\r\n".join(lines) + "\r\n").encode()  # Windows line ends, as a file may have
+    data = serve.input_fn(body, "text/csv")
+    answer = serve.output_fn(serve.predict_fn(data, model), "text/csv").decode()
+    header, priced, unknown, not_number, empty, short, quoted = answer.split("\n")[:-1]
+    assert header == "predicted_price,predicted_price_low,predicted_price_high,prediction_error"
+    value = model.model.estimate_record(EXAMPLE_RECORD)
+    assert priced == f"{value.value:.1f},{value.low:.1f},{value.high:.1f},"
+    assert quoted == priced
+    assert unknown == ",,,unknown sector 'Marte'"
+    assert not_number == ",,,net_area is not a finite number"
+    assert empty == ",,,empty line" and short.startswith(',,,"expected 8 fields (type, sector')

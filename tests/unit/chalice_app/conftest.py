@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -10,12 +10,13 @@ import pytest
 from chalice_app.auth import KeyChecker
 from chalice_app.config import Settings
 from chalice_app.errors import (
+    BatchLogError,
     ModelUnavailableError,
     PredictionLogError,
     TrainingInputError,
     UnknownCategoryError,
 )
-from chalice_app.ports import Execution, Prediction, PredictionEntry, PriceRange
+from chalice_app.ports import BatchPrediction, Execution, Prediction, PredictionEntry, PriceRange
 from chalice_app.wiring import Backends
 
 GOOD_KEY = "good-key"
@@ -41,6 +42,7 @@ class FakePredictor:
     def __init__(self) -> None:
         self.version: str | None = "v0001"
         self.seen: list[Mapping[str, Any]] = []
+        self.calls = 0  # predict_many calls
 
     def model_version(self) -> str:
         if self.version is None:
@@ -56,16 +58,37 @@ class FakePredictor:
             value=1234.5, model_version=version, range=PriceRange(1000.0, 1500.0, 0.8)
         )
 
+    def predict_many(self, records: Sequence[Mapping[str, Any]]) -> BatchPrediction:
+        self.calls += 1
+        results: list[Prediction | UnknownCategoryError] = []
+        for record in records:
+            try:
+                results.append(self.predict(record))
+            except UnknownCategoryError as exc:
+                results.append(exc)
+        return BatchPrediction(self.model_version(), tuple(results))
+
 
 class FakeLog:
     def __init__(self) -> None:
         self.entries: list[PredictionEntry] = []
         self.fail_with: str | None = None
 
+        self.refuse_positions: set[int] = set()  # record_many writes all but these
+
     def record(self, entry: PredictionEntry) -> None:
         if self.fail_with is not None:
             raise PredictionLogError(self.fail_with)
         self.entries.append(entry)
+
+    def record_many(self, entries: Sequence[PredictionEntry]) -> None:
+        if self.fail_with is not None:
+            raise PredictionLogError(self.fail_with)
+        kept = [e for i, e in enumerate(entries) if i not in self.refuse_positions]
+        left_out = [e.prediction_id for e in entries if e not in kept]
+        self.entries += kept
+        if left_out:
+            raise BatchLogError("throttled", left_out)
 
 
 class FakeLauncher:

@@ -13,6 +13,16 @@ def test_defaults() -> None:
     assert settings.backend == "local"
     assert settings.max_body_bytes == 64 * 1024
     assert settings.key_refresh_seconds == 5.0
+    assert (settings.max_batch_rows, settings.max_batch_body_bytes) == (1000, 1024 * 1024)
+
+
+def test_the_server_admits_the_largest_body_any_route_takes() -> None:
+    from contract.environment import server_body_limit
+
+    assert server_body_limit({}) == 1024 * 1024
+    assert server_body_limit({"PVP_MAX_BODY_BYTES": str(2 * 1024 * 1024)}) == 2 * 1024 * 1024
+    with pytest.raises(ConfigurationError, match="PVP_MAX_BATCH_BODY_BYTES"):
+        server_body_limit({"PVP_MAX_BATCH_BODY_BYTES": "big"})
 
 
 def test_local_state_lives_under_home(tmp_path: Path) -> None:
@@ -38,7 +48,14 @@ def test_data_area_and_run_limit_are_configurable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"PVP_BACKEND": "gcp"}, {"PVP_KEY_REFRESH_SECONDS": "soon"}, {"PVP_MAX_BODY_BYTES": "-1"}],
+    [
+        {"PVP_BACKEND": "gcp"},
+        {"PVP_KEY_REFRESH_SECONDS": "soon"},
+        {"PVP_MAX_BODY_BYTES": "-1"},
+        {"PVP_MAX_BATCH_ROWS": "0"},
+        {"PVP_MAX_BATCH_ROWS": "10001"},  # more than the model server scores in one call
+        {"PVP_MAX_BATCH_BODY_BYTES": str(6 * 1024 * 1024)},  # over Lambda's 6 MB payload
+    ],
 )
 def test_bad_configuration_is_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):

@@ -7,8 +7,10 @@ import pytest
 from chalice_app.contracts import (
     PredictionRequest,
     TrainingRequest,
+    parse_json_list,
     parse_json_object,
     validate,
+    validate_rows,
 )
 from chalice_app.errors import BadRequestError, UnprocessableError
 from tests.events import prediction_request
@@ -69,6 +71,8 @@ def test_non_finite_numbers_are_422_naming_the_field(token: str) -> None:
 def test_malformed_json_is_400(raw: bytes) -> None:
     with pytest.raises(BadRequestError):
         parse_json_object(raw)
+    with pytest.raises(BadRequestError):
+        parse_json_list(raw)
 
 
 @pytest.mark.parametrize("raw", [b"[]", b"3", b'"x"', b"", None])
@@ -82,3 +86,18 @@ def test_training_body_may_be_empty_and_fields_are_optional() -> None:
     assert request.TrainingDataS3Path is None
     with pytest.raises(UnprocessableError):
         validate(TrainingRequest, {"TrainingDataS3Path": 7})
+
+
+@pytest.mark.parametrize("raw", [b"{}", b"3", b'"x"', b"null", b"", b"  ", None])
+def test_a_batch_body_that_is_not_a_list_is_422(raw: bytes | None) -> None:
+    with pytest.raises(UnprocessableError, match="JSON list"):
+        parse_json_list(raw)
+
+
+def test_batch_rows_are_checked_one_by_one() -> None:
+    rows = [*parse_json_list(b'[{"Type": "casa"}, 1, null]'), VALID]
+    missing, number, null, valid = validate_rows(PredictionRequest, rows)
+    assert isinstance(missing, UnprocessableError) and "Sector" in missing.body()["fields"]
+    assert isinstance(number, UnprocessableError) and isinstance(null, UnprocessableError)
+    assert number.body() == {"error": "row must be a JSON object", "fields": {}}
+    assert valid == validate(PredictionRequest, VALID)

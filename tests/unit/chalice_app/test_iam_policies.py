@@ -43,6 +43,7 @@ CALLED = {
     "secretsmanager:GetSecretValue",
     "secretsmanager:DescribeSecret",
     "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
     "sagemaker:InvokeEndpoint",

@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from chalice_app.aws.clients import AwsClients
-from chalice_app.aws.prediction_log import TABLE_SCHEMA, DynamoPredictionLog
+from chalice_app.aws.batch_writes import BACKOFF_BASE_SECONDS
+from chalice_app.aws.clients import AwsClients, fixed
+from chalice_app.aws.items import to_item
+from chalice_app.aws.prediction_log import TABLE_SCHEMA, DynamoPredictionLog, entry_values
 from chalice_app.config import AwsSettings
-from chalice_app.errors import PredictionLogError
+from chalice_app.errors import BatchLogError, PredictionLogError
 from chalice_app.ports import PredictionEntry
+from tests.aws_calls import CallCounter
 from tests.conftest import EXAMPLE_RECORD
 
 SAME_INSTANT = "2026-11-30T12:00:00.000001+00:00"
@@ -86,3 +90,115 @@ def test_a_missing_table_is_a_prediction_log_error(aws: AwsClients) -> None:
     with pytest.raises(PredictionLogError) as caught:
         log.record(_entry())
     assert "ResourceNotFoundException" in str(caught.value)
+
+
+def _batch(count: int) -> list[PredictionEntry]:
+    return [_entry(f"2026-11-30T12:00:{i // 1000:02d}.{i % 1000:06d}+00:00") for i in range(count)]
+
+
+def test_a_batch_is_written_25_items_a_call_and_reads_back_whole(
+    log: DynamoPredictionLog, aws: AwsClients
+) -> None:
+    entries = _batch(60)
+    calls = CallCounter(aws.get("dynamodb"), "BatchWriteItem")
+    log.record_many(entries)
+    assert calls.calls == 3  # 25 + 25 + 10: BatchWriteItem's limit per call
+    log.record_many(entries)  # the same batch again (a retry): the same items, no copies
+    day = list(log.read_day("2026-11-30"))
+    assert sorted(entry.prediction_id for entry in day) == sorted(e.prediction_id for e in entries)
+    assert all(entry.value == 4321.5 and entry.inputs == EXAMPLE_RECORD for entry in day)
+
+
+def test_a_batch_to_a_missing_table_names_every_entry_left_out(aws: AwsClients) -> None:
+    entries = _batch(30)
+    log = DynamoPredictionLog(aws.source("dynamodb"), "no-such-table")
+    with pytest.raises(BatchLogError) as caught:
+        log.record_many(entries)
+    assert caught.value.unlogged_ids == {e.prediction_id for e in entries}
+    assert "ResourceNotFoundException" in str(caught.value)
+
+
+class TickingClock:
+    """Each reading is one second later than the last; sleeping moves it on too."""
+
+    def __init__(self) -> None:
+        self.now = -1.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def _requests(table: str, entries: list[PredictionEntry]) -> dict[str, Any]:
+    items = [to_item(entry_values(entry)) for entry in entries]
+    return {"RequestItems": {table: [{"PutRequest": {"Item": item}} for item in items]}}
+
+
+def _unprocessed(table: str, entries: list[PredictionEntry]) -> dict[str, Any]:
+    return {"UnprocessedItems": _requests(table, entries)["RequestItems"]}
+
+
+@pytest.fixture
+def dynamodb(aws: AwsClients) -> Any:
+    # moto writes every item of a BatchWriteItem at once: the answers AWS may give
+    # (UnprocessedItems, a call failing whole) come from botocore's Stubber, which holds
+    # each exact request.
+    from botocore.stub import Stubber
+
+    client = aws.get("dynamodb")
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def test_unprocessed_items_are_sent_again_after_a_backoff(dynamodb: Any) -> None:
+    client, stub = dynamodb
+    entries = _batch(30)
+    handed_back = [entries[3], entries[7]]
+    stub.add_response(
+        "batch_write_item", _unprocessed("t", handed_back), _requests("t", entries[:25])
+    )
+    stub.add_response("batch_write_item", {}, _requests("t", handed_back + entries[25:]))
+    clock = TickingClock()
+    log = DynamoPredictionLog(fixed(client), "t", batch_seconds=60, clock=clock, sleep=clock.sleep)
+    log.record_many(entries)
+    (backoff,) = clock.slept
+    assert 0 <= backoff <= BACKOFF_BASE_SECONDS
+
+
+def test_past_its_deadline_a_batch_names_exactly_the_entries_left_out(dynamodb: Any) -> None:
+    client, stub = dynamodb
+    entries = _batch(30)
+    handed_back = [entries[3], entries[7]]
+    stub.add_response(
+        "batch_write_item", _unprocessed("t", handed_back), _requests("t", entries[:25])
+    )
+    # GIVEN a clock that reads one second later each time, and 1.5 s for the writes
+    clock = TickingClock()
+    log = DynamoPredictionLog(fixed(client), "t", batch_seconds=1.5, clock=clock, sleep=clock.sleep)
+    # WHEN the first call hands two items back, THEN no call starts after the deadline
+    with pytest.raises(BatchLogError) as caught:
+        log.record_many(entries)
+    assert caught.value.unlogged_ids == {e.prediction_id for e in handed_back + entries[25:]}
+    assert "not written within 1.5 s" in str(caught.value)
+    assert clock.slept == [0.0]  # the backoff never sleeps past the deadline
+
+
+def test_a_call_failing_whole_leaves_it_and_the_rest_unwritten(dynamodb: Any) -> None:
+    client, stub = dynamodb
+    entries = _batch(60)
+    stub.add_response("batch_write_item", {}, _requests("t", entries[:25]))
+    stub.add_client_error(
+        "batch_write_item",
+        "ProvisionedThroughputExceededException",
+        expected_params=_requests("t", entries[25:50]),
+    )
+    with pytest.raises(BatchLogError) as caught:
+        DynamoPredictionLog(fixed(client), "t").record_many(entries)
+    assert caught.value.unlogged_ids == {e.prediction_id for e in entries[25:]}
+    assert "ProvisionedThroughputExceededException" in str(caught.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from chalice_app.aws.predictor import EndpointPredictor, unavailable_reason
 from chalice_app.config import load_aws_settings
 from chalice_app.errors import ModelUnavailableError, UnknownCategoryError
 from chalice_app.local.predictor import LocalPredictor
+from chalice_app.ports import BatchPrediction
 from devtools.launch import free_port
 from tests.aws_calls import CallCounter
 from tests.conftest import EXAMPLE_RECORD, AwsStack, environ
@@ -50,6 +52,30 @@ def test_predictions_come_from_the_endpoint_with_the_local_models_values(
     with pytest.raises(UnknownCategoryError) as caught:
         predictor.predict({**EXAMPLE_RECORD, "sector": "Marte"})
     assert caught.value.column == "sector" and "providencia" in caught.value.known
+
+
+def test_a_batch_is_one_invocation_with_the_local_models_values(
+    clients: AwsClients, aws_stack: AwsStack, trained_home: Path
+) -> None:
+    predictor = _predictor(clients, aws_stack.settings.endpoint_name)
+    records = [EXAMPLE_RECORD, {**EXAMPLE_RECORD, "sector": "Marte"}] * 300
+    invokes = CallCounter(clients.get("sagemaker-runtime"), "InvokeEndpoint")
+    batch = predictor.predict_many(records)
+    assert invokes.calls == 1
+    local = LocalPredictor(trained_home).predict_many(records)
+    assert _comparable(batch) == _comparable(local)
+    assert batch.model_version == "v0001" and len(batch.results) == 600
+    priced, unknown = batch.results[:2]
+    assert priced == predictor.predict(EXAMPLE_RECORD)
+    assert isinstance(unknown, UnknownCategoryError) and unknown.value == "Marte"
+
+
+def _comparable(batch: BatchPrediction) -> list[Any]:
+    # Errors compare by identity: compare what they say.
+    return [
+        (r.column, r.value, r.known) if isinstance(r, UnknownCategoryError) else r
+        for r in batch.results
+    ]
 
 
 def test_ping_reads_the_deployed_version_without_invoking_and_caches_it(
