@@ -98,6 +98,7 @@ class AwsSettings:
     endpoint_timeout: float
     endpoint_max_attempts: int
     endpoint_status_seconds: float
+    idempotency_seconds: float
     # After this, a batch's log writes start no new call (the rest are recoverable lines).
     batch_log_seconds: float = env_vars.BATCH_LOG_SECONDS.default
 
@@ -217,6 +218,7 @@ def load_aws_settings(
         endpoint_timeout=env_vars.ENDPOINT_TIMEOUT.read(env),
         endpoint_max_attempts=env_vars.ENDPOINT_MAX_ATTEMPTS.read(env),
         endpoint_status_seconds=env_vars.ENDPOINT_STATUS_SECONDS.read(env),
+        idempotency_seconds=env_vars.IDEMPOTENCY_HOURS.read(env) * 3600.0,
         batch_log_seconds=env_vars.BATCH_LOG_SECONDS.read(env),
     )
 

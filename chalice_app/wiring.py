@@ -139,7 +139,9 @@ def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> Pipelin
     from chalice_app.aws.status import PipelineRunStatus
     from chalice_app.aws.training import PipelineLauncher
 
-    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    runs = RunTable(
+        clients.source("dynamodb"), aws.run_table, idempotency_seconds=aws.idempotency_seconds
+    )
     launcher = PipelineLauncher(
         clients.source("sagemaker"),
         clients.source("s3"),

@@ -277,6 +277,16 @@ ENDPOINT_STATUS_SECONDS: Final = Setting(
     AWS,
     rule=">= 0",
 )
+IDEMPOTENCY_HOURS: Final = Setting(
+    "PVP_IDEMPOTENCY_HOURS",
+    24.0,
+    number(above=0),
+    "How long /start_training remembers a client's Idempotency-Key: a retry within it is "
+    "the same run; the same key after it starts a new one (DynamoDB's TTL then deletes the "
+    "record, within days).",
+    AWS,
+    rule="> 0",
+)
 
 # Serverless endpoints take 1-6 GiB in 1 GiB steps and up to 200 concurrent requests.
 ENDPOINT_MEMORY_CHOICES: Final = (1024, 2048, 3072, 4096, 5120, 6144)
