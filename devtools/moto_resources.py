@@ -16,6 +16,7 @@ import functools
 import hashlib
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ from chalice_app.config import (
 from contract.resources import PLACEHOLDER_ACCOUNT, StageTargets
 from contract.vocabulary import version_of_package
 from devtools.moto_pipeline import register_model
+
+# A deploy is an operator's command, not a request inside API Gateway's 29 s: its calls
+# get the AWS CLI's 60 s read timeout, not the API's 2 s (moto on a busy machine can take
+# seconds to create a table or take an image layer).
+DEPLOY_READ_TIMEOUT = 60.0
+
+
+def deploy_clients(settings: AwsSettings) -> AwsClients:
+    """The clients a deploy makes the stage with (its own timeouts, not the API's)."""
+    return AwsClients(replace(settings, read_timeout=DEPLOY_READ_TIMEOUT))
 
 
 def pipeline_targets(settings: AwsSettings) -> StageTargets:

@@ -33,7 +33,7 @@ from contract.environment import BUCKET, HOME, MOTO_PORT, STAGE
 from contract.resources import DEFAULT_STAGE, StageNames
 from devtools.launch import REPO_ROOT, free_port, stopped_at_exit
 from devtools.moto_player import PipelinePlayer
-from devtools.moto_resources import provision
+from devtools.moto_resources import deploy_clients, provision
 from devtools.moto_stack import REGION, aws_env, environ, running_model_server, running_moto
 from devtools.serve_local import curl_example, deploy_first_model, ensure_sample
 
@@ -108,7 +108,7 @@ def running_stack(
         env = {**os.environ, HOME.name: str(local.home), **aws_env(moto, endpoint, **names)}
         key = secrets.token_urlsafe(32)
         with environ(env):  # botocore reads the endpoints when it builds a client
-            clients = AwsClients(settings)
+            clients = deploy_clients(settings)
             provisioned = provision(
                 clients, settings, key=key, sample=ensure_sample(local), model_dir=model_dir
             )
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"secret {aws.settings.secret_name}: your API key (shown once): {aws.key}")
         print("try:\n  " + curl_example(aws.key), flush=True)
         with environ(aws.env):  # the player's clients, pointed at moto_server
-            clients = AwsClients(aws.settings)
+            clients = deploy_clients(aws.settings)
             for service in ("s3", "sagemaker", "dynamodb"):
                 clients.get(service)
         work = local.home / "moto" / "runs"

@@ -195,9 +195,8 @@ class AwsStack:
 def aws_stack(
     moto_server: RunningServer, model_server: RunningServer, sample_dir: Path, trained_home: Path
 ) -> AwsStack:
-    from chalice_app.aws.clients import AwsClients
     from chalice_app.config import load_aws_settings
-    from devtools.moto_resources import provision
+    from devtools.moto_resources import deploy_clients, provision
     from devtools.moto_stack import aws_env
     from tests.secrets_watch import new_key
 
@@ -207,7 +206,7 @@ def aws_stack(
     with environ(env):  # botocore reads the endpoint variables when it builds a client
         model_dir = trained_home / "models" / "v0001"
         version = provision(
-            AwsClients(settings), settings, key=key, sample=sample_dir, model_dir=model_dir
+            deploy_clients(settings), settings, key=key, sample=sample_dir, model_dir=model_dir
         )
     assert version == "v0001"  # what the model server reports
     return AwsStack(env, settings, key)
