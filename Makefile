@@ -8,7 +8,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: run run-moto test bench lint typecheck generate dev local clean layer package \
-	lint-infra infra-tools deploy destroy
+	lint-infra infra-tools deploy destroy smoke
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +107,12 @@ run-moto: dev $(INFRA_TOOLS) package
 deploy: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
 		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run)
+
+# The test invoker's events against a deployed stage (an account, like deploy); the
+# delivery pipeline runs it after each stage's deploy. WAIT=seconds first waits for
+# /ping to answer 200 (a fresh stage's first training run deploys its model).
+smoke: dev
+	$(PY) -m devtools.infra.smoke --stage $(STAGE) $(if $(WAIT),--wait $(WAIT))
 
 destroy: dev
 	$(PY) -m devtools.infra.deploy destroy --stage $(STAGE) $(if $(DATA),--data) \
