@@ -111,7 +111,7 @@ deploy: dev $(LAYER_ZIP)
 # The test invoker's events against a deployed stage (an account, like deploy); the
 # delivery pipeline runs it after each stage's deploy. WAIT=seconds first waits for
 # /ping to answer 200 (a fresh stage's first training run deploys its model).
-smoke: dev
+smoke: local
 	$(PY) -m devtools.infra.smoke --stage $(STAGE) $(if $(WAIT),--wait $(WAIT))
 
 destroy: dev

@@ -41,8 +41,9 @@ DEPLOY_BUILDSPEC = "buildspec.yml"
 SMOKE_BUILDSPEC = "buildspec-smoke.yml"
 # The stage the manual approval guards.
 APPROVED_STAGE = "prd"
-# CodeBuild's Amazon Linux 2023 image with Python 3.11 among its runtimes.
-BUILD_IMAGE = "aws/codebuild/amazonlinux2-x86_64-standard:5.0"
+# CodeBuild's Amazon Linux 2023 standard image, with Python 3.11 among its runtimes (the
+# identifier AWS uses since 2024-11; `amazonlinux2-...:5.0` names the same image).
+BUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 # make test (under 10 minutes on a fresh clone), the model image's build and push, and
 # the stacks' updates; then the smoke test (dev waits for a first model: SMOKE_WAIT).
 DEPLOY_MINUTES = 90
@@ -372,12 +373,13 @@ def _source_stage() -> dict[str, Any]:
             "Provider": CONNECTION,
             "Version": "1",
         },
+        # CodePipeline's action configuration is a map of strings.
         "Configuration": {
             "ConnectionArn": ref("ConnectionArn"),
             "FullRepositoryId": ref("FullRepositoryId"),
             "BranchName": ref("BranchName"),
             "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
-            "DetectChanges": True,
+            "DetectChanges": "true",
         },
         "OutputArtifacts": artifact,
         "RunOrder": 1,
@@ -394,7 +396,7 @@ def _source_stage() -> dict[str, Any]:
             "RepositoryName": ref("CodeCommitRepository"),
             "BranchName": ref("BranchName"),
             "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
-            "PollForSourceChanges": False,
+            "PollForSourceChanges": "false",
         },
         "OutputArtifacts": artifact,
         "RunOrder": 1,

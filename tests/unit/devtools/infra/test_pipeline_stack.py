@@ -123,7 +123,7 @@ def test_the_source_is_a_connection_or_codecommit_cloned_with_its_links() -> Non
         assert source["Configuration"]["OutputArtifactFormat"] == "CODEBUILD_CLONE_REF"
     assert (REPO_ROOT / "vendor" / "chalice_app").is_symlink()
     # CodeCommit's pushes come through EventBridge, not polling.
-    assert codecommit["Configuration"]["PollForSourceChanges"] is False
+    assert codecommit["Configuration"]["PollForSourceChanges"] == "false"
     assert RESOURCES["SourceEventRule"]["Condition"] == pipeline_stack.FROM_CODECOMMIT
 
 
