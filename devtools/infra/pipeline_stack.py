@@ -316,6 +316,8 @@ def stage_resources(stage: str) -> dict[str, Any]:
 
 
 def _build_action(name: str, project: str, order: int) -> dict[str, Any]:
+    """Runs the CodeBuild project of logical id `project` (a Ref: the pipeline is made
+    after it); a later RunOrder starts only when every earlier action succeeded."""
     return {
         "Name": name,
         "ActionTypeId": {
@@ -324,19 +326,18 @@ def _build_action(name: str, project: str, order: int) -> dict[str, Any]:
             "Provider": "CodeBuild",
             "Version": "1",
         },
-        "Configuration": {"ProjectName": project},
+        "Configuration": {"ProjectName": ref(project)},
         "InputArtifacts": [{"Name": SOURCE_ARTIFACT}],
         "RunOrder": order,
     }
 
 
 def _deploy_stage(stage: str) -> dict[str, Any]:
-    names = StageNames(stage)
     return {
         "Name": stage,
         "Actions": [
-            _build_action("Deploy", names.deploy_project, 1),
-            _build_action("Smoke", names.smoke_project, 2),
+            _build_action("Deploy", f"{_logical(stage, 'Deploy')}Project", 1),
+            _build_action("Smoke", f"{_logical(stage, 'Smoke')}Project", 2),
         ],
     }
 

@@ -91,25 +91,22 @@ def test_each_deploy_is_followed_by_its_stages_smoke_test(stage: str) -> None:
     deploy, smoke = actions  # nothing else runs in the stage
     assert deploy["RunOrder"] < smoke["RunOrder"]  # a later run order waits for success
     names = StageNames(stage)
-    projects = {
-        resource["Properties"]["Name"]: resource["Properties"]
-        for resource in RESOURCES.values()
-        if resource["Type"] == "AWS::CodeBuild::Project"
-    }
-    for action, project, buildspec in [
-        (deploy, names.deploy_project, "buildspec.yml"),
-        (smoke, names.smoke_project, "buildspec-smoke.yml"),
+    for action, project, buildspec, docker in [
+        (deploy, names.deploy_project, "buildspec.yml", True),
+        (smoke, names.smoke_project, "buildspec-smoke.yml", False),
     ]:
         assert action["ActionTypeId"]["Provider"] == "CodeBuild"
-        assert action["Configuration"] == {"ProjectName": project}
-        properties = projects[project]
+        (logical,) = action["Configuration"]["ProjectName"].values()  # a Ref
+        properties = RESOURCES[logical]["Properties"]
+        assert properties["Name"] == project
         assert properties["Source"]["BuildSpec"] == buildspec
         assert (REPO_ROOT / buildspec).is_file()
-        variables = properties["Environment"]["EnvironmentVariables"]
-        assert {"Name": "STAGE", "Value": stage, "Type": "PLAINTEXT"} in variables
-    # Docker only where the model image is built.
-    assert projects[names.deploy_project]["Environment"]["PrivilegedMode"] is True
-    assert projects[names.smoke_project]["Environment"]["PrivilegedMode"] is False
+        environment = properties["Environment"]
+        assert {"Name": "STAGE", "Value": stage, "Type": "PLAINTEXT"} in environment[
+            "EnvironmentVariables"
+        ]
+        # Docker only where the model image is built.
+        assert environment["PrivilegedMode"] is docker
 
 
 def test_the_source_is_a_connection_or_codecommit_cloned_with_its_links() -> None:
