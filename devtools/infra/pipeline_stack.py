@@ -210,9 +210,18 @@ def _build_role(project: str, statements: list[Any], what: str) -> dict[str, Any
             ],
         ),
         _artifacts(["s3:GetObject", "s3:GetObjectVersion"]),
+        _artifact_bucket_reads(),
         *_source_statements(pipeline=False),
     ]
     return _role("codebuild.amazonaws.com", own + statements, what)
+
+
+def _artifact_bucket_reads() -> dict[str, Any]:
+    return delivery_roles.allow(
+        "ArtifactBucket",
+        ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:GetBucketAcl"],
+        [get_att("ArtifactBucket", "Arn")],
+    )
 
 
 BUILD_SKIPS = (
@@ -424,16 +433,11 @@ def _projects() -> list[dict[str, str]]:
 
 
 def _pipeline_role() -> dict[str, Any]:
-    bucket = delivery_roles.allow(
-        "ArtifactBucket",
-        ["s3:GetBucketVersioning", "s3:GetBucketLocation"],
-        [get_att("ArtifactBucket", "Arn")],
-    )
     builds = delivery_roles.allow(
         "StageBuilds", ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], _projects()
     )
     statements = [
-        bucket,
+        _artifact_bucket_reads(),
         _artifacts(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]),
         builds,
         *_source_statements(pipeline=True),

@@ -191,7 +191,8 @@ def _client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    # The invoker answers within its 40 s timeout; a read timeout above it.
+    # The invoker answers within its 40 s timeout: the read timeout is above it. A retried
+    # Invoke sends its event again, which reads and logs one more prediction at most.
     return boto3.client(service, config=Config(read_timeout=70, retries={"mode": "standard"}))
 
 

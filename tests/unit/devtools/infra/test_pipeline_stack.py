@@ -68,10 +68,6 @@ def _roles() -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def test_the_rendered_file_is_this_template() -> None:
-    assert load((REPO_ROOT / "infra" / "pipeline.yaml").read_text()) == TEMPLATE
-
-
 def test_the_stages_run_source_dev_stg_approval_prd() -> None:
     names = [stage["Name"] for stage in _pipeline_stages()]
     assert names == ["Source", "dev", "stg", "Approve-prd", "prd"]
