@@ -224,15 +224,6 @@ def _artifact_bucket_reads() -> dict[str, Any]:
     )
 
 
-BUILD_SKIPS = (
-    (
-        "CKV_AWS_147",
-        "CodeBuild encrypts its artifacts with the account's AWS-managed S3 key; a "
-        "customer key adds a monthly charge and nothing another account must decrypt",
-    ),
-)
-
-
 def _project(
     name: str, logical: str, buildspec: str, stage: str, minutes: int, *, docker: bool
 ) -> dict[str, Any]:
@@ -242,18 +233,8 @@ def _project(
     if buildspec == SMOKE_BUILDSPEC:
         wait = str(SMOKE_WAIT.get(stage, 0))
         variables.append({"Name": "SMOKE_WAIT", "Value": wait, "Type": "PLAINTEXT"})
-    skips: tuple[tuple[str, str], ...] = BUILD_SKIPS
-    if docker:
-        skips += (
-            (
-                "CKV_AWS_316",
-                "make deploy builds and pushes the model image with docker, which "
-                "CodeBuild runs only in privileged mode",
-            ),
-        )
     return {
         "Type": "AWS::CodeBuild::Project",
-        "Metadata": checkov_skips(*skips),
         "DependsOn": [f"{logical}Logs"],
         "Properties": {
             "Name": name,
@@ -264,6 +245,8 @@ def _project(
                 "Type": "LINUX_CONTAINER",
                 "ComputeType": "BUILD_GENERAL1_MEDIUM" if docker else "BUILD_GENERAL1_SMALL",
                 "Image": BUILD_IMAGE,
+                # make deploy builds and pushes the model image: Docker in CodeBuild
+                # runs only in privileged mode, so only the deploy projects have it.
                 "PrivilegedMode": docker,
                 "EnvironmentVariables": variables,
             },
@@ -453,11 +436,6 @@ def _artifact_bucket() -> dict[str, Any]:
                 "CKV_AWS_18",
                 "access logs need a second bucket; the pipeline's own history says "
                 "which execution wrote each artifact",
-            ),
-            (
-                "CKV_AWS_145",
-                "SSE-S3 at no cost per request; a customer key adds a monthly charge "
-                "and nothing another account must decrypt",
             ),
         ),
         "Properties": {
