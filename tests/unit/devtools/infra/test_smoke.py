@@ -1,7 +1,7 @@
 """make smoke's AWS side: the key from the stage's secret (moto), the test invoker through
 Lambda's Invoke (botocore's Stubber holding the exact request: moto runs a function
 only in Docker, which cannot run here), exit codes, and the wait for a first model.
-The checks against a real invoker and API: tests/e2e/test_smoke.py."""
+The checks against a real invoker and API: tests/e2e/test_smoke_stage.py."""
 
 from __future__ import annotations
 
