@@ -33,7 +33,7 @@ from contract.resources import (
     SHIPPED_STAGES,
     StageNames,
 )
-from devtools.infra import delivery_roles
+from devtools.infra import buckets, delivery_roles
 from devtools.infra.cfn import Template, checkov_skips, get_att, ref, sub
 
 SOURCE = "devtools/infra/pipeline_stack.py"
@@ -439,19 +439,7 @@ def _artifact_bucket() -> dict[str, Any]:
             ),
         ),
         "Properties": {
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]
-            },
-            "VersioningConfiguration": {"Status": "Enabled"},
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
-            },
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            **buckets.private_bucket(),
             # An artifact is read by the execution that wrote it, and by a retry.
             "LifecycleConfiguration": {
                 "Rules": [
@@ -465,31 +453,6 @@ def _artifact_bucket() -> dict[str, Any]:
                 ]
             },
             "Tags": [{"Key": "app", "Value": APP_NAME}],
-        },
-    }
-
-
-def _tls_only() -> dict[str, Any]:
-    return {
-        "Type": "AWS::S3::BucketPolicy",
-        "Properties": {
-            "Bucket": ref("ArtifactBucket"),
-            "PolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "TlsOnly",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [
-                            get_att("ArtifactBucket", "Arn"),
-                            sub("${ArtifactBucket.Arn}/*"),
-                        ],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
-            },
         },
     }
 
@@ -539,7 +502,9 @@ def _codecommit_trigger() -> dict[str, Any]:
 def template() -> Template:
     resources: dict[str, Any] = {
         "ArtifactBucket": _artifact_bucket(),
-        "ArtifactBucketPolicy": _tls_only(),
+        "ArtifactBucketPolicy": buckets.tls_only(
+            "ArtifactBucket", [get_att("ArtifactBucket", "Arn"), sub("${ArtifactBucket.Arn}/*")]
+        ),
         "PipelineRole": _pipeline_role(),
     }
     for stage in SHIPPED_STAGES:
