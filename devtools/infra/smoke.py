@@ -190,10 +190,15 @@ def main(argv: Sequence[str] | None = None, *, clients: Callable[[str], Any] | N
 def _client(service: str) -> Any:
     import boto3
     from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
 
     # The invoker answers within its 40 s timeout: the read timeout is above it. A retried
     # Invoke sends its event again, which reads and logs one more prediction at most.
-    return boto3.client(service, config=Config(read_timeout=70, retries={"mode": "standard"}))
+    config = Config(read_timeout=70, retries={"mode": "standard"})
+    try:
+        return boto3.client(service, config=config)
+    except BotoCoreError as exc:  # no region: the AWS CLI's configuration is missing
+        raise SmokeError(f"no {service} client: {exc}") from None
 
 
 if __name__ == "__main__":

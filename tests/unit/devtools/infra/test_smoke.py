@@ -137,6 +137,17 @@ def test_no_secret_exits_1_before_invoking_anything(
     assert "the key could not be read" in capsys.readouterr().err
 
 
+def test_no_region_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+
+    assert smoke.main(["--stage", "dev"]) == 1
+    assert "no secretsmanager client: You must specify a region" in capsys.readouterr().err
+
+
 class _Clock:
     def __init__(self) -> None:
         self.now = 0.0
