@@ -142,7 +142,12 @@ def lambda_invoke(client: Any, function_name: str) -> Invoke:
         if answer.get("FunctionError"):
             # The invoker never raises: this is a crash, a timeout or a missing function.
             raise SmokeError(f"{function_name} failed ({answer['FunctionError']}): {payload}")
-        result: Mapping[str, Any] = json.loads(payload)
+        try:
+            result = json.loads(payload)
+        except ValueError:
+            result = None
+        if not isinstance(result, dict):
+            raise SmokeError(f"{function_name} answered no invoker result: {payload[:SHOWN]}")
         return result
 
     return invoke

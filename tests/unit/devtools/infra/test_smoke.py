@@ -117,6 +117,16 @@ def test_a_wrong_answer_or_a_crashed_function_exits_1_naming_them(
     assert "2 failed" in out
 
 
+def test_an_answer_that_is_not_the_invokers_result_is_a_failure() -> None:
+    client = boto3.client("lambda", region_name=REGION)
+    invoke = smoke.lambda_invoke(client, FUNCTION)
+    with Stubber(client) as stub:
+        stub.add_response("invoke", _answer("just text"), _request(smoke.PING))
+        outcome = smoke.check(smoke.PING, smoke.CHECKS[smoke.PING], invoke, KEY)
+    assert not outcome.ok
+    assert outcome.got == f'{FUNCTION} answered no invoker result: "just text"'
+
+
 def test_a_missing_function_is_a_failure_not_a_traceback(secrets: Any) -> None:
     client = boto3.client("lambda", region_name=REGION)
     with Stubber(client) as stub:
