@@ -12,6 +12,8 @@ else. Where an action takes no resource ARN the statement says why it is `*`.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from contract.resources import ACCOUNT_STACK, TEST_INVOKER, StageNames
@@ -398,3 +400,49 @@ def smoke_statements(names: StageNames) -> list[Statement]:
             [arn("lambda", f"function:{names.function(TEST_INVOKER)}")],
         ),
     ]
+
+
+# IAM's quotas (IAM and AWS STS quotas, "IAM object quotas"): a managed policy holds at
+# most 6,144 characters and a role's inline policies 10,240 in all, white space not
+# counted; a role takes 10 managed policies unless the account's quota is raised.
+MANAGED_POLICY_CHARS = 6144
+INLINE_POLICY_CHARS = 10240
+MANAGED_POLICIES_PER_ROLE = 10
+# The longest values the template's pseudo parameters take (`aws-us-gov`, a region such
+# as `ap-southeast-5`, an account id), and what an ARN from another resource may take.
+_WORST = {"${AWS::Partition}": "aws-us-gov", "${AWS::Region}": "ap-southeast-5"}
+_WORST_ACCOUNT = "123456789012"
+_OTHER_ARN = 200
+
+
+def policy_chars(statements: list[Any]) -> int:
+    """A policy's size as IAM counts it, each value at its longest once deployed."""
+
+    def resolved(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+            text = value["Fn::Sub"]
+            for name, longest in _WORST.items():
+                text = text.replace(name, longest)
+            text = text.replace("${AWS::AccountId}", _WORST_ACCOUNT)
+            # A parameter or another resource's ARN, at the longest it may be.
+            return re.sub(r"\$\{[^}]+\}", "x" * _OTHER_ARN, text)
+        if isinstance(value, dict) and set(value) & {"Ref", "Fn::GetAtt"}:
+            return "x" * _OTHER_ARN
+        if isinstance(value, dict):
+            return {k: resolved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolved(v) for v in value]
+        return value
+
+    document = {"Version": "2012-10-17", "Statement": resolved(statements)}
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def packed(statements: list[Statement], limit: int = MANAGED_POLICY_CHARS) -> list[list[Statement]]:
+    """The statements in order, in as few policies of at most `limit` characters as fit."""
+    policies: list[list[Statement]] = [[]]
+    for statement in statements:
+        if policies[-1] and policy_chars([*policies[-1], statement]) > limit:
+            policies.append([])
+        policies[-1].append(statement)
+    return policies

@@ -198,7 +198,11 @@ def _role(service: str, statements: list[Any], description: str) -> dict[str, An
     }
 
 
-def _build_role(project: str, statements: list[Any], what: str) -> dict[str, Any]:
+def _build_role(
+    project: str, statements: list[Any], what: str, managed: list[str] | None = None
+) -> dict[str, Any]:
+    """A CodeBuild role: its logs, the artifacts and the source inline, with `statements`;
+    `managed` names the managed policies (logical ids) it also holds."""
     group = f"/aws/codebuild/{project}"
     own = [
         delivery_roles.allow(
@@ -213,7 +217,25 @@ def _build_role(project: str, statements: list[Any], what: str) -> dict[str, Any
         _artifact_bucket_reads(),
         *_source_statements(pipeline=False),
     ]
-    return _role("codebuild.amazonaws.com", own + statements, what)
+    role = _role("codebuild.amazonaws.com", own + statements, what)
+    if managed:
+        role["Properties"]["ManagedPolicyArns"] = [ref(name) for name in managed]
+    return role
+
+
+def _managed_policies(logical: str, statements: list[Any], what: str) -> dict[str, Any]:
+    """`statements` as managed policies `<logical>Policy<n>`, each within IAM's size."""
+    packed = delivery_roles.packed(statements)
+    return {
+        f"{logical}Policy{number}": {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {
+                "Description": f"{what} ({number} of {len(packed)})",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": part},
+            },
+        }
+        for number, part in enumerate(packed, start=1)
+    }
 
 
 def _artifact_bucket_reads() -> dict[str, Any]:
@@ -280,12 +302,18 @@ def stage_resources(stage: str) -> dict[str, Any]:
     """The stage's two CodeBuild projects, their roles and their log groups."""
     names = StageNames(stage)
     deploy, smoke = _logical(stage, "Deploy"), _logical(stage, "Smoke")
+    # Too large for a role's inline policies (IAM's quota): managed policies hold it.
+    policies = _managed_policies(
+        deploy, delivery_roles.deploy_statements(names), f"What make deploy needs for {stage}"
+    )
     return {
         f"{deploy}Logs": _log_group(names.deploy_project),
+        **policies,
         f"{deploy}Role": _build_role(
             names.deploy_project,
-            delivery_roles.deploy_statements(names),
+            [],
             f"Runs make test, make package and make deploy for {stage}",
+            managed=list(policies),
         ),
         f"{deploy}Project": _project(
             names.deploy_project, deploy, DEPLOY_BUILDSPEC, stage, DEPLOY_MINUTES, docker=True

@@ -51,6 +51,17 @@ def _pipeline_stages() -> list[dict[str, Any]]:
     return stages
 
 
+def _documents(role: dict[str, Any]) -> list[dict[str, Any]]:
+    """A role's policy documents: inline, then the managed ones it holds."""
+    properties = role["Properties"]
+    inline = [policy["PolicyDocument"] for policy in properties["Policies"]]
+    managed = [
+        RESOURCES[arn["Ref"]]["Properties"]["PolicyDocument"]
+        for arn in properties.get("ManagedPolicyArns", [])
+    ]
+    return inline + managed
+
+
 def _roles() -> dict[str, list[dict[str, Any]]]:
     """Each role's statements, both branches of a source condition included."""
     found = {}
@@ -58,14 +69,36 @@ def _roles() -> dict[str, list[dict[str, Any]]]:
         if resource["Type"] != "AWS::IAM::Role":
             continue
         statements = []
-        for policy in resource["Properties"]["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
+        for document in _documents(resource):
+            for statement in document["Statement"]:
                 if "Fn::If" in statement:
                     statements.append(statement["Fn::If"][1])
                 else:
                     statements.append(statement)
         found[logical] = statements
     return found
+
+
+@pytest.mark.parametrize("role", sorted(_roles()))
+def test_every_role_fits_iams_size_quotas(role: str) -> None:
+    properties = RESOURCES[role]["Properties"]
+    inline = [s for p in properties["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert delivery_roles.policy_chars(inline) <= delivery_roles.INLINE_POLICY_CHARS
+    managed = properties.get("ManagedPolicyArns", [])
+    assert len(managed) <= delivery_roles.MANAGED_POLICIES_PER_ROLE
+    for arn in managed:
+        statements = RESOURCES[arn["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+        assert delivery_roles.policy_chars(statements) <= delivery_roles.MANAGED_POLICY_CHARS
+
+
+def test_statements_too_many_for_one_policy_are_packed_into_several() -> None:
+    statements = delivery_roles.deploy_statements(StageNames("prd"))
+    assert delivery_roles.policy_chars(statements) > delivery_roles.MANAGED_POLICY_CHARS
+    packed = delivery_roles.packed(statements)
+    assert len(packed) > 1 and [s for part in packed for s in part] == statements
+    assert all(
+        delivery_roles.policy_chars(part) <= delivery_roles.MANAGED_POLICY_CHARS for part in packed
+    )
 
 
 def test_the_stages_run_source_dev_stg_approval_prd() -> None:
