@@ -9,17 +9,25 @@ is never promoted. Each stage has its own two CodeBuild projects and roles, whos
 permissions name only that stage's resources (devtools/infra/delivery_roles.py), and
 the project sets STAGE: no action can point a build at another stage.
 
-AWS documentation that shapes it:
-- CodePipeline's CodeStarSourceConnection and CodeCommit action references: the
-  configuration keys; `OutputArtifactFormat: CODEBUILD_CLONE_REF` hands CodeBuild a git
-  clone (CODE_ZIP drops symbolic links, and `vendor/chalice_app` is one), which the
-  build role then needs `codestar-connections:UseConnection` or `codecommit:GitPull` for;
-  CodeCommit's source is started by an EventBridge rule (`PollForSourceChanges: false`).
-- CodePipeline's CodeBuild action reference (ProjectName; a failed build fails the
-  action) and manual approval action reference (Category Approval, Provider Manual).
-- CodeBuild's buildspec reference (runtime-versions) and its Docker images: Amazon
-  Linux 2023 standard 5.0 carries Python 3.11, the runtime the Lambda package is built
-  for (devtools/infra/layer.py RUNTIME); `docker build` needs PrivilegedMode.
+AWS documentation that shapes it (docs.aws.amazon.com):
+- CodePipeline's action references, codepipeline/latest/userguide/
+  action-reference-CodestarConnectionSource.html and action-reference-CodeCommit.html:
+  the configuration keys; `OutputArtifactFormat: CODEBUILD_CLONE_REF` ("full clone")
+  hands CodeBuild a git clone, for which the build role needs
+  `codestar-connections:UseConnection` or `codecommit:GitPull`. The zip format drops
+  symbolic links (the CDK's CodeStarConnectionsSourceAction `codeBuildCloneOutput`
+  documents it), and `vendor/chalice_app` is one. CodeCommit's pushes reach the
+  pipeline through an EventBridge rule, with `PollForSourceChanges: false` so that
+  each push starts one execution, not two.
+- action-reference-CodeBuild.html (ProjectName; the build's failure is the action's)
+  and approvals-action-add.html (Category Approval, Provider Manual; an approval not
+  given within 7 days fails).
+- CodeBuild's codebuild/latest/userguide/build-spec-ref.html (runtime-versions,
+  on-failure), available-runtimes.html (Amazon Linux 2023 standard 5.0 carries Python
+  3.11, the runtime the Lambda package is built for: devtools/infra/layer.py RUNTIME)
+  and sample-runtime-versions.html (Docker in a build needs privileged mode).
+- IAM's quotas (IAM/latest/UserGuide/reference_iam-quotas.html): devtools/infra/
+  delivery_roles.py.
 """
 
 from __future__ import annotations
