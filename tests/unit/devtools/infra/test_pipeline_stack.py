@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from contract.resources import ACCOUNT_STACK, SHIPPED_STAGES, TEST_INVOKER, StageNames
-from devtools.infra import delivery_roles, pipeline_stack
+from devtools.infra import delivery_roles, deploy, pipeline_stack
 from devtools.infra.cfn import load
-from devtools.infra.plan import Context, functions_plan, stacks_plan
+from devtools.infra.plan import Context, Step
 from tests.conftest import REPO_ROOT
 
 TEMPLATE = pipeline_stack.template()
@@ -211,19 +211,23 @@ def test_the_smoke_role_reads_the_key_and_invokes_the_invoker_and_nothing_else()
 
 
 def _deployed_types(stage: str) -> set[str]:
-    """Every resource type `make deploy` creates: the templates its plan deploys from
-    infra/, the functions' merge template, and what Chalice's SAM template expands to."""
-    context = Context(stage)
-    steps = stacks_plan(context) + functions_plan(context, "<layer>")
+    """Every resource type `make deploy` creates: the infra/ templates its steps deploy (the
+    deploy itself run with every step recorded, as --dry-run does), the functions' merge
+    template, and what Chalice's SAM template expands to."""
+    commands: list[list[str]] = []
+
+    def record(step: Step) -> None:
+        commands.append(step.command)
+
+    deploy.deploy(Context(stage), record, record=lambda stage, arn: None)
     files = {
-        word
-        for step in steps
-        for word in step.command
-        if word.startswith("infra/") and word.endswith(".yaml")
+        command[command.index("--template-file") + 1]
+        for command in commands
+        if "--template-file" in command
     }
-    files.add("infra/functions-merge.yaml")
+    assert {"infra/account.yaml", "infra/data.yaml"} <= files
     types = set(SAM_EXPANDED)
-    for name in files:
+    for name in {f for f in files if f.startswith("infra/")} | {"infra/functions-merge.yaml"}:
         resources = load((REPO_ROOT / name).read_text())["Resources"].values()
         types |= {r["Type"] for r in resources if "Type" in r}  # the rest amend Chalice's
     return types
