@@ -8,7 +8,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: run run-moto test bench lint typecheck generate dev local clean layer package \
-	lint-infra infra-tools deploy destroy
+	lint-infra infra-tools deploy destroy smoke
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -86,7 +86,7 @@ infra-tools: $(INFRA_TOOLS)
 
 # cfn-lint and checkov on every template (each shipped stage packaged and merged),
 # hadolint on both Dockerfiles. checkov skips carry their reasons in each resource.
-INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml
+INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml infra/pipeline.yaml
 lint-infra: dev $(LAYER_ZIP) $(INFRA_TOOLS)
 	for stage in dev stg prd; do \
 		$(PY) -m devtools.infra.package --stage $$stage --layer $(LAYER_ZIP) >/dev/null || exit 1; \
@@ -108,6 +108,12 @@ run-moto: dev $(INFRA_TOOLS) package
 deploy: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
 		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run)
+
+# The test invoker's events against a deployed stage (an account, like deploy); the
+# delivery pipeline runs it after each stage's deploy. WAIT=seconds first waits for
+# /ping to answer 200 (a fresh stage's first training run deploys its model).
+smoke: local
+	$(PY) -m devtools.infra.smoke --stage $(STAGE) $(if $(WAIT),--wait $(WAIT))
 
 destroy: dev
 	$(PY) -m devtools.infra.deploy destroy --stage $(STAGE) $(if $(DATA),--data) \

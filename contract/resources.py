@@ -83,6 +83,10 @@ TTL_ATTRIBUTE: Final = "expires_at"
 ACCOUNT_STACK: Final = f"{APP_NAME}-account"
 # How CloudFormation templates spell the stage: their `Stage` parameter, inside Fn::Sub.
 TEMPLATE_STAGE: Final = "${Stage}"
+# The delivery pipeline's stack (one per account, like the account stack): CodePipeline,
+# its artifact bucket and the stages' CodeBuild projects (infra/pipeline.yaml).
+DELIVERY_STACK: Final = f"{APP_NAME}-delivery"
+DELIVERY_PIPELINE: Final = f"{APP_NAME}-delivery"
 
 # The stage bucket's data: the old system's locations, the API's default training data.
 # The API may read only below DATA_PREFIX (its policy says so).
@@ -151,6 +155,12 @@ class StageNames:
         """The ECS proxy's image (shared by the stages, tagged per stage, like the model's)."""
         return f"{APP_NAME}-proxy"
 
+    @property
+    def stage_prefix(self) -> str:
+        """What the names of the stage's functions, stacks and the roles CloudFormation
+        names after them start with (the delivery roles grant by it)."""
+        return f"{APP_NAME}-{self.stage}-"
+
     def function(self, name: str) -> str:
         """A Chalice Lambda function's deployed name."""
         return f"{APP_NAME}-{self.stage}-{name}"
@@ -201,6 +211,16 @@ class StageNames:
     def functions_stack(self) -> str:
         """The CloudFormation stack of the Chalice app (functions, API, their log groups)."""
         return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def deploy_project(self) -> str:
+        """The CodeBuild project that tests, packages and deploys the stage (buildspec.yml)."""
+        return f"{APP_NAME}-{self.stage}-deploy"
+
+    @property
+    def smoke_project(self) -> str:
+        """The CodeBuild project that runs the test invoker's events against the stage."""
+        return f"{APP_NAME}-{self.stage}-smoke"
 
     @classmethod
     def template(cls) -> StageNames:

@@ -49,12 +49,13 @@ def _policies() -> dict[str, Callable[[], str]]:
 
 
 def _templates() -> dict[str, Callable[[], str]]:
-    from devtools.infra import account_stack, data_stack, functions_stack
+    from devtools.infra import account_stack, data_stack, functions_stack, pipeline_stack
 
     return {
         "infra/account.yaml": account_stack.render,
         "infra/data.yaml": data_stack.render,
         "infra/functions-merge.yaml": functions_stack.render,
+        "infra/pipeline.yaml": pipeline_stack.render,
     }
 
 

@@ -27,7 +27,7 @@ from contract.resources import (
     TTL_ATTRIBUTE,
     StageNames,
 )
-from devtools.infra import policies
+from devtools.infra import buckets, policies
 from devtools.infra.cfn import Template, checkov_skips, get_att, ref, sub
 
 SOURCE = "devtools/infra/data_stack.py"
@@ -60,19 +60,7 @@ def _bucket() -> dict[str, Any]:
         ),
         "Properties": {
             "BucketName": sub(NAMES.bucket),
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]
-            },
-            "VersioningConfiguration": {"Status": "Enabled"},
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
-            },
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            **buckets.private_bucket(),
             "LifecycleConfiguration": {
                 "Rules": [
                     {
@@ -90,25 +78,7 @@ def _bucket() -> dict[str, Any]:
 
 def _tls_only() -> dict[str, Any]:
     bucket = "arn:${AWS::Partition}:s3:::" + NAMES.bucket
-    return {
-        "Type": "AWS::S3::BucketPolicy",
-        "Properties": {
-            "Bucket": ref("Bucket"),
-            "PolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "TlsOnly",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [sub(bucket), sub(bucket + "/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
-            },
-        },
-    }
+    return buckets.tls_only("Bucket", [sub(bucket), sub(bucket + "/*")])
 
 
 def _table(name: str, schema: dict[str, Any], *, ttl: bool) -> dict[str, Any]:
