@@ -78,10 +78,13 @@ def _answer(
 
 @app.middleware("http")
 def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Every log line of a request carries its id; its metrics leave when it ends."""
+    """Every log line of a request carries its id; its answer is counted by status class
+    (the 503 alarms read it); its metrics leave when it ends."""
     function = getattr(app.lambda_context, "function_name", None)
     with observability.request(_request_id(event), function):
-        return get_response(event)
+        response = get_response(event)
+        observability.count_answer(response.status_code)
+        return response
 
 
 @app.middleware("http")
