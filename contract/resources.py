@@ -83,6 +83,10 @@ TTL_ATTRIBUTE: Final = "expires_at"
 ACCOUNT_STACK: Final = f"{APP_NAME}-account"
 # How CloudFormation templates spell the stage: their `Stage` parameter, inside Fn::Sub.
 TEMPLATE_STAGE: Final = "${Stage}"
+# Liveness and readiness: what the load balancer checks (liveness: a task is killed when
+# it fails, so it must not depend on the endpoint or AWS), and what says the API prices.
+LIVENESS_PATH: Final = "/live"
+READINESS_PATH: Final = "/ping"
 
 # The stage bucket's data: the old system's locations, the API's default training data.
 # The API may read only below DATA_PREFIX (its policy says so).
@@ -151,6 +155,11 @@ class StageNames:
         """The ECS proxy's image (shared by the stages, tagged per stage, like the model's)."""
         return f"{APP_NAME}-proxy"
 
+    @property
+    def log_router_image_repository(self) -> str:
+        """AWS's Fluent Bit image, mirrored for the ECS tasks' log router (FireLens)."""
+        return f"{APP_NAME}-log-router"
+
     def function(self, name: str) -> str:
         """A Chalice Lambda function's deployed name."""
         return f"{APP_NAME}-{self.stage}-{name}"
@@ -200,6 +209,55 @@ class StageNames:
     @property
     def functions_stack(self) -> str:
         """The CloudFormation stack of the Chalice app (functions, API, their log groups)."""
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def network_stack(self) -> str:
+        """The stage's VPC, its endpoints and the internal ALB (stages with the ECS front)."""
+        return f"{APP_NAME}-{self.stage}-network"
+
+    @property
+    def ecs_stack(self) -> str:
+        """The ECS cluster, the proxy's task definition and service (the ECS front)."""
+        return f"{APP_NAME}-{self.stage}-ecs"
+
+    @property
+    def alarms_stack(self) -> str:
+        """The stage's alarms, their SNS topic and its dashboard."""
+        return f"{APP_NAME}-{self.stage}-alarms"
+
+    @property
+    def analytics_stack(self) -> str:
+        """The prediction log's Glue table, Athena workgroup and drift alarm."""
+        return f"{APP_NAME}-{self.stage}-analytics"
+
+    def export(self, name: str) -> str:
+        """A stack output other stacks of the stage import (Fn::ImportValue)."""
+        return f"{APP_NAME}-{self.stage}-{name}"
+
+    @property
+    def ecs_cluster(self) -> str:
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def ecs_service(self) -> str:
+        """The ECS front's service and its task definition family (the old names)."""
+        return f"{APP_NAME}-api-{self.stage}"
+
+    @property
+    def ecs_log_group(self) -> str:
+        """The tasks' log group: the old system's name."""
+        return f"/aws/ecs/{APP_NAME}-api-{self.stage}"
+
+    @property
+    def alarm_topic(self) -> str:
+        return f"{APP_NAME}-{self.stage}-alarms"
+
+    def alarm(self, what: str) -> str:
+        return f"{APP_NAME}-{self.stage}-{what}"
+
+    @property
+    def dashboard(self) -> str:
         return f"{APP_NAME}-{self.stage}"
 
     @classmethod
