@@ -28,6 +28,21 @@ from typing import IO, Any, cast
 
 from chalice_app.config import process_settings
 from chalice_app.ports import PredictionEntry
+from contract.metrics import (
+    ANSWERS,
+    COLD_START,
+    ERROR_DIMENSION,
+    ERRORS,
+    FRONT_DIMENSION,
+    FRONT_LAMBDA,
+    FUNCTION_DIMENSION,
+    ROLLOUT_AGE,
+    SERVICE_DIMENSION,
+    STAGE_DIMENSION,
+    STATUS_CLASS_DIMENSION,
+    UNLOGGED_PREDICTION,
+    status_class,
+)
 from contract.resources import (
     APP_NAME,
     DRIFTED_FEATURES_METRIC,
@@ -39,27 +54,6 @@ from contract.settings import ConfigurationError
 
 logger = logging.getLogger("chalice_app")
 
-UNLOGGED_PREDICTION = "prediction_log_write_failed"
-# Each priced row, and the time one /get_prediction took (the alarms' p99 reads it).
-PREDICTIONS = "predictions"
-PREDICTION_LATENCY = "prediction_latency"
-# One metric for every error answer, its kind a dimension (the exception's class, or
-# "unhandled"): one alarm covers all, and a new kind needs no new metric.
-ERRORS = "errors"
-ERROR_DIMENSION = "error"
-# Every answer the app gives, by the front that carried it and its status class: the
-# 503 alarms and the dashboard read it (the fronts' own metrics cannot tell a 503 apart).
-ANSWERS = "answers"
-FRONT_DIMENSION = "front"
-STATUS_CLASS_DIMENSION = "status_class"
-FRONT_LAMBDA = "lambda"  # API Gateway -> Lambda
-FRONT_ECS = "ecs"  # the ALB -> the ECS proxy (and the proxy anywhere: make run)
-# How long the endpoint's current rollout has been running, written by the deploy
-# watcher each minute while one is (none: no rollout, no data).
-ROLLOUT_AGE = "rollout_age"
-# Powertools' documented name and dimension for a function's cold starts.
-COLD_START = "ColdStart"
-FUNCTION_DIMENSION = "function_name"
 _LOGGED_PACKAGES = ("chalice_app", "ecs_proxy")
 
 # EMF takes at most 100 values of one metric in a document; Powertools writes one by
@@ -118,7 +112,7 @@ def setup() -> tuple[Any, Any]:
                     # Lambda's runtime puts a handler on the root logger: one line, not two.
                     package.propagate = False
                 metrics = Metrics(namespace=METRICS_NAMESPACE, service=APP_NAME)
-                metrics.set_default_dimensions(stage=stage)
+                metrics.set_default_dimensions(**{STAGE_DIMENSION: stage})
                 _tools = (json_logger, metrics)
     return _tools
 
@@ -182,13 +176,6 @@ def serve_as(front: str) -> None:
     _front = front
 
 
-def status_class(status: int) -> str:
-    """`2xx`, `4xx`, `5xx`... with 503 a class of its own: the service cannot answer now
-    (no endpoint serving, keys unreadable), a different page for an operator than a
-    fault in the code. So `5xx` counts every 5xx but 503."""
-    return "503" if status == 503 else f"{status // 100}xx"
-
-
 def end_request() -> None:
     """Write the pending metrics if their time has come (always, by default)."""
     if time.monotonic() - _flushed_at >= _flush_seconds:
@@ -231,7 +218,7 @@ def _flush_dimensioned(
         return
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    defaults = {"service": APP_NAME, "stage": _stage()}
+    defaults = {SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: _stage()}
     for (name, dimensions), total in counts.items():
         with single_metric(
             name=name,
@@ -299,7 +286,7 @@ def rollout_age(seconds: float) -> None:
         unit=MetricUnit.Seconds,
         value=seconds,
         namespace=METRICS_NAMESPACE,
-        default_dimensions={"service": APP_NAME, "stage": _stage()},
+        default_dimensions={SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: _stage()},
     ):
         pass
 
@@ -310,7 +297,7 @@ def drift_metrics(stage: str, psi_by_feature: Mapping[str, float], drifted_featu
     dimensions), and the count of drifted features, which the drift alarm watches."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    dimensions = {"service": APP_NAME, "stage": stage}
+    dimensions = {SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: stage}
     for feature, value in psi_by_feature.items():
         with single_metric(
             name=FEATURE_PSI_METRIC,

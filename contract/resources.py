@@ -95,6 +95,9 @@ TRAIN_KEY: Final = f"{DATA_PREFIX}/training_data/train.csv"
 VALIDATION_KEY: Final = f"{DATA_PREFIX}/validation_data/test.csv"
 # A champion input must name an S3 object; this one says "no champion yet".
 NO_CHAMPION_MARKER: Final = "NO_CHAMPION"
+# The serverless endpoint's one production variant (the deploy names it; the endpoint's
+# own metrics carry it as their VariantName dimension).
+ENDPOINT_VARIANT: Final = "AllTraffic"
 # AWS's documentation account (and moto's): what an offline definition names.
 PLACEHOLDER_ACCOUNT: Final = "123456789012"
 

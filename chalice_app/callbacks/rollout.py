@@ -31,11 +31,6 @@ log = logging.getLogger(__name__)
 
 # The endpoint is on its way somewhere: look again later.
 TRANSITIONAL = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
-# A rollout still running this long after it started is stuck, and the alarm on its age
-# (infra/alarms.yaml) says so: creating or updating a serverless endpoint takes minutes,
-# and a failed update rolled back (delete, then create on the previous config) about
-# twice that; 45 minutes is well past both.
-ROLLOUT_DEADLINE_SECONDS = 45 * 60
 
 
 class Rollout:

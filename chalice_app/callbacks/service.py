@@ -19,9 +19,10 @@ from typing import Any
 from chalice_app import observability
 from chalice_app.callbacks.outcome import read_evaluation, run_fields
 from chalice_app.callbacks.ports import Artifacts, Deployment, Endpoints, Runs
-from chalice_app.callbacks.rollout import ROLLOUT_DEADLINE_SECONDS, Rollout
+from chalice_app.callbacks.rollout import Rollout
 from chalice_app.callbacks.step_event import CallbackError, StepEvent, parse_event
 from chalice_app.config import DeploySettings
+from contract.metrics import ROLLOUT_DEADLINE_SECONDS
 from contract.resources import StageNames, StageTargets
 from contract.vocabulary import utc_now
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from api_fronts import PREDICTION_BODY, ApiHome, Front
 
-from chalice_app import observability
+from contract import metrics
 from tests.secrets_watch import json_lines, metric_documents
 
 REQUESTS = [("GET", "/live", {}, 200), ("POST", "/get_prediction", {"API-key": "wrong"}, 403)]
@@ -23,17 +23,17 @@ UNKNOWN_ROUTE = ("GET", "/no/such/route", {}, 404)
 def _answers(lines: list[dict[str, object]]) -> Counter[tuple[object, object]]:
     counted: Counter[tuple[object, object]] = Counter()
     for document in metric_documents(lines):
-        if observability.ANSWERS in document:
+        if metrics.ANSWERS in document:
             (directive,) = document["_aws"]["CloudWatchMetrics"]  # type: ignore[index]
             assert sorted(directive["Dimensions"][0]) == [
-                observability.FRONT_DIMENSION,
+                metrics.FRONT_DIMENSION,
                 "service",
                 "stage",
-                observability.STATUS_CLASS_DIMENSION,
+                metrics.STATUS_CLASS_DIMENSION,
             ]
-            value = document[observability.ANSWERS]
+            value = document[metrics.ANSWERS]
             total = sum(value) if isinstance(value, list) else value
-            key = (document[observability.FRONT_DIMENSION], document["status_class"])
+            key = (document[metrics.FRONT_DIMENSION], document["status_class"])
             counted[key] += int(total)  # type: ignore[arg-type]
     return counted
 
@@ -49,7 +49,7 @@ def _proxy_lines(home: Path, port: int, wanted: int) -> list[dict[str, object]]:
 
 
 def test_status_classes_keep_503_apart() -> None:
-    classes = [observability.status_class(s) for s in (200, 202, 301, 404, 500, 502, 503)]
+    classes = [metrics.status_class(s) for s in (200, 202, 301, 404, 500, 502, 503)]
     assert classes == ["2xx", "2xx", "3xx", "4xx", "5xx", "5xx", "503"]
 
 
@@ -66,10 +66,10 @@ def test_each_answer_is_counted_under_its_front(
     if proxy:
         port = local_front.port  # type: ignore[attr-defined]
         lines = _proxy_lines(api_home.home, port, len(sent))
-        front = observability.FRONT_ECS
+        front = metrics.FRONT_ECS
     else:
         lines = json_lines(capsys.readouterr().out)
-        front = observability.FRONT_LAMBDA
+        front = metrics.FRONT_LAMBDA
     counted = _answers(lines)
     assert counted[(front, "4xx")] == len(sent) - 1
     # Each worker's warm-up /ping counts too (200, or 503 before a model serves).

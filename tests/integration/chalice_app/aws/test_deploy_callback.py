@@ -23,6 +23,7 @@ from chalice_app.callbacks import service
 from chalice_app.callbacks.step_event import CallbackError
 from chalice_app.config import AwsSettings, load_aws_settings, load_deploy_settings
 from chalice_app.wiring import build_callbacks, reset_callbacks
+from contract import metrics
 from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import pipeline_targets
@@ -486,14 +487,13 @@ def test_the_watcher_says_how_old_a_running_rollout_is(
 ) -> None:
     from dataclasses import replace
 
-    from chalice_app import observability
     from chalice_app.aws.deployments import DeploymentTable
-    from chalice_app.callbacks.rollout import ROLLOUT_DEADLINE_SECONDS
+    from contract.metrics import ROLLOUT_DEADLINE_SECONDS
     from tests.secrets_watch import json_lines, metric_documents
 
     def ages(lines: list[dict[str, Any]]) -> list[float]:
         # single_metric writes one value as a one-element list
-        name = observability.ROLLOUT_AGE
+        name = metrics.ROLLOUT_AGE
         found = [d[name] for d in metric_documents(lines) if name in d]
         return [value for one in found for value in (one if isinstance(one, list) else [one])]
 
