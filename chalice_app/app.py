@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from chalice.app import Request, Response
@@ -25,6 +24,7 @@ from chalice_app.errors import (
 from chalice_app.invoker.functions import invoker
 from chalice_app.proxy_event import CheckedChalice
 from chalice_app.rotation.functions import rotation
+from chalice_app.routing import OPENAPI_DOCUMENT
 from chalice_app.wiring import Backends, get_backends
 from contract.resources import APP_NAME, LIVENESS_PATH, READINESS_PATH
 
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 ANY_CONTENT = ["*/*"]
 # The old API's refusals of /start_training said FAILURE beside the error; kept.
 TRAINING_FAILURE = {"result": "FAILURE"}
-# The committed OpenAPI document, beside the package's modules (so in the Lambda zip too).
-OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response:
