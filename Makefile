@@ -85,7 +85,8 @@ infra-tools: $(INFRA_TOOLS)
 
 # cfn-lint and checkov on every template (each shipped stage packaged and merged),
 # hadolint on both Dockerfiles. checkov skips carry their reasons in each resource.
-INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml
+INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml infra/network.yaml \
+	infra/ecs.yaml
 lint-infra: dev $(LAYER_ZIP) $(INFRA_TOOLS)
 	for stage in dev stg prd; do \
 		$(PY) -m devtools.infra.package --stage $$stage --layer $(LAYER_ZIP) >/dev/null || exit 1; \

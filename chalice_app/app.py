@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from chalice.app import Request, Response
@@ -25,8 +24,9 @@ from chalice_app.errors import (
 from chalice_app.invoker.functions import invoker
 from chalice_app.proxy_event import CheckedChalice
 from chalice_app.rotation.functions import rotation
+from chalice_app.routing import OPENAPI_DOCUMENT
 from chalice_app.wiring import Backends, get_backends
-from contract.resources import APP_NAME
+from contract.resources import APP_NAME, LIVENESS_PATH, READINESS_PATH
 
 # A Chalice app that refuses a malformed proxy event with a 400 before reading it.
 app = CheckedChalice(app_name=APP_NAME, configure_logs=False)
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 ANY_CONTENT = ["*/*"]
 # The old API's refusals of /start_training said FAILURE beside the error; kept.
 TRAINING_FAILURE = {"result": "FAILURE"}
-# The committed OpenAPI document, beside the package's modules (so in the Lambda zip too).
-OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.json")
 
 
 def _json(status: int, body: Mapping[str, Any]) -> Response:
@@ -130,7 +128,7 @@ def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = Fa
 LIVE = {"status": "alive"}
 
 
-@app.route("/live", methods=["GET"], content_types=ANY_CONTENT)
+@app.route(LIVENESS_PATH, methods=["GET"], content_types=ANY_CONTENT)
 def live() -> Response:
     return _json(200, LIVE)
 
@@ -148,7 +146,7 @@ def _parsed_rows(backends: Backends) -> list[contracts.PredictionRequest | Unpro
     return contracts.validate_rows(contracts.PredictionRequest, rows)
 
 
-@app.route("/ping", methods=["GET"], content_types=ANY_CONTENT)
+@app.route(READINESS_PATH, methods=["GET"], content_types=ANY_CONTENT)
 def ping() -> Response:
     return _answer(lambda: services.ping(get_backends()))
 

@@ -98,8 +98,10 @@ class AwsSettings:
     endpoint_timeout: float
     endpoint_max_attempts: int
     endpoint_status_seconds: float
+    idempotency_seconds: float
     # After this, a batch's log writes start no new call (the rest are recoverable lines).
     batch_log_seconds: float = env_vars.BATCH_LOG_SECONDS.default
+    prediction_read_timeout: float = env_vars.PREDICTION_READ_TIMEOUT.default
 
     @property
     def names(self) -> StageNames:
@@ -123,7 +125,9 @@ class AwsSettings:
     @property
     def prediction_call_limits(self) -> CallLimits:
         """A prediction's other calls: the key reads and the log write (see above)."""
-        return CallLimits(self.connect_timeout, self.read_timeout, PREDICTION_CALL_ATTEMPTS)
+        return CallLimits(
+            self.connect_timeout, self.prediction_read_timeout, PREDICTION_CALL_ATTEMPTS
+        )
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,9 @@ def load_aws_settings(
         endpoint_timeout=env_vars.ENDPOINT_TIMEOUT.read(env),
         endpoint_max_attempts=env_vars.ENDPOINT_MAX_ATTEMPTS.read(env),
         endpoint_status_seconds=env_vars.ENDPOINT_STATUS_SECONDS.read(env),
+        idempotency_seconds=env_vars.IDEMPOTENCY_HOURS.read(env) * 3600.0,
         batch_log_seconds=env_vars.BATCH_LOG_SECONDS.read(env),
+        prediction_read_timeout=env_vars.PREDICTION_READ_TIMEOUT.read(env),
     )
 
 

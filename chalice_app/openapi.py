@@ -15,7 +15,6 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalice_app.app import OPENAPI_DOCUMENT
 from chalice_app.contracts import API_KEY_HEADER, PredictionRequest, TrainingRequest
 from chalice_app.responses import (
     BatchAnswer,
@@ -27,6 +26,7 @@ from chalice_app.responses import (
     TrainingStarted,
     TrainingStatus,
 )
+from chalice_app.routing import OPENAPI_DOCUMENT
 from contract.environment import MAX_BATCH_BODY_BYTES, MAX_BATCH_ROWS
 from contract.resources import APP_NAME
 from contract.vocabulary import RUN_ID

@@ -1,15 +1,24 @@
 """Matches a request path to one of the Chalice app's route templates.
 
-The ECS proxy routes each request with it, and the test invoker checks an endpoint with
-it before calling the API: both read the app's own route table (`app.routes`).
+The ECS proxy routes each request with it (the app's own table, `app.routes`), and the
+test invoker checks an endpoint with it before calling the API, from the routes the API
+publishes: its committed OpenAPI document, which a test holds equal to the app's routes,
+so the invoker needs no import of the app.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
 from urllib.parse import unquote
+
+# The committed OpenAPI document, beside the package's modules (so in the Lambda zip too).
+OPENAPI_DOCUMENT: Final = Path(__file__).with_name("openapi.json")
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -45,3 +54,12 @@ class RouteTable:
                 params = {name: unquote(value) for name, value in found.groupdict().items()}
                 return RouteMatch(template, params, methods)
         return None
+
+
+@functools.cache
+def published_routes() -> dict[str, frozenset[str]]:
+    """Each route template the API publishes, with its methods (GET, POST...)."""
+    paths = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))["paths"]
+    return {
+        path: frozenset(method.upper() for method in entries) for path, entries in paths.items()
+    }

@@ -94,8 +94,12 @@ def build_aws_backends(settings: Settings) -> Backends:
     from chalice_app.budget import check_prediction_budget
 
     aws = load_aws_settings()
-    budget = check_prediction_budget(aws)
-    log.info("a prediction takes at most %.1f s: %s", budget.total, budget.describe())
+    for route, budget in zip(
+        ("/get_prediction", "/get_predictions"),
+        check_prediction_budget(aws, settings.max_batch_rows),
+        strict=True,
+    ):
+        log.info("%s takes at most %.1f s: %s", route, budget.total, budget.describe())
     clients = AwsClients(aws)
     pipeline = pipeline_access(aws, clients, "started through the API's /start_training")
     store = SecretsManagerKeyStore(
@@ -139,7 +143,9 @@ def pipeline_access(aws: AwsSettings, clients: Any, description: str) -> Pipelin
     from chalice_app.aws.status import PipelineRunStatus
     from chalice_app.aws.training import PipelineLauncher
 
-    runs = RunTable(clients.source("dynamodb"), aws.run_table)
+    runs = RunTable(
+        clients.source("dynamodb"), aws.run_table, idempotency_seconds=aws.idempotency_seconds
+    )
     launcher = PipelineLauncher(
         clients.source("sagemaker"),
         clients.source("s3"),

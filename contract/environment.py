@@ -225,7 +225,17 @@ AWS_READ_TIMEOUT: Final = Setting(
     "PVP_AWS_READ_TIMEOUT",
     2.0,
     number(above=0),
-    "Read timeout of every AWS call but the endpoint's, seconds.",
+    "Read timeout of every AWS call but a prediction's own, seconds.",
+    AWS,
+    rule="> 0",
+)
+PREDICTION_READ_TIMEOUT: Final = Setting(
+    "PVP_PREDICTION_READ_TIMEOUT",
+    1.0,
+    number(above=0),
+    "Read timeout of a prediction's key reads and log writes (one try each), seconds: "
+    "their answers are small and come in milliseconds, and each has a way out (the keys "
+    "read before; the recoverable log line), so they get little of the time budget.",
     AWS,
     rule="> 0",
 )
@@ -261,7 +271,7 @@ ENDPOINT_MAX_ATTEMPTS: Final = Setting(
 )
 BATCH_LOG_SECONDS: Final = Setting(
     "PVP_BATCH_LOG_SECONDS",
-    4.0,
+    2.0,
     number(above=0),
     "A /get_predictions batch starts no log write (BatchWriteItem, 25 items a call) after "
     "this many seconds; entries still unwritten leave as recoverable log lines. With one "
@@ -276,6 +286,16 @@ ENDPOINT_STATUS_SECONDS: Final = Setting(
     "/ping reads the endpoint's state (DescribeEndpoint) at most this often per process.",
     AWS,
     rule=">= 0",
+)
+IDEMPOTENCY_HOURS: Final = Setting(
+    "PVP_IDEMPOTENCY_HOURS",
+    24.0,
+    number(above=0),
+    "How long /start_training remembers a client's Idempotency-Key: a retry within it is "
+    "the same run; the same key after it starts a new one (DynamoDB's TTL then deletes the "
+    "record, within days).",
+    AWS,
+    rule="> 0",
 )
 
 # Serverless endpoints take 1-6 GiB in 1 GiB steps and up to 200 concurrent requests.

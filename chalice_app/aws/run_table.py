@@ -31,11 +31,14 @@ it started; one `deployment#<endpoint>` item holds the endpoint's rollout
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice_app.aws.clients import ClientSource
-from chalice_app.aws.items import from_item, put_if_new, to_item
+from chalice_app.aws.items import from_item, put_if, put_if_new, to_item
+from contract.environment import IDEMPOTENCY_HOURS
+from contract.resources import TTL_ATTRIBUTE
 from contract.vocabulary import RUN_STATUSES, RUN_VIEW_FIELDS, is_count, utc_now
 
 # What a run item holds: the fields every backend shows, and what only AWS has.
@@ -80,9 +83,18 @@ def _check(fields: Mapping[str, Any]) -> None:
 class RunTable:
     """Reads and writes run items; botocore errors pass through to the caller."""
 
-    def __init__(self, client: ClientSource, table: str) -> None:
+    def __init__(
+        self,
+        client: ClientSource,
+        table: str,
+        *,
+        idempotency_seconds: float = IDEMPOTENCY_HOURS.default * 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
         self._table = table
+        self._idempotency_seconds = idempotency_seconds
+        self._clock = clock
 
     def put(self, run: Mapping[str, Any]) -> bool:
         """Record a new run; False (and nothing changed) when the run_id exists."""
@@ -123,11 +135,27 @@ class RunTable:
 
     def plan_start(self, digest: str, parameters: Mapping[str, str]) -> dict[str, str]:
         """The pipeline parameters an idempotency key starts its run with: these, when it
-        is the key's first try, else those its first try planned."""
-        item = {PARTITION_KEY: IDEMPOTENCY_PREFIX + digest, "parameters": dict(parameters)}
-        if put_if_new(self._client(), self._table, item, PARTITION_KEY):
+        is the key's first try (or its record expired), else those its first try planned.
+
+        The record carries its expiry (TTL_ATTRIBUTE, epoch seconds: the table's TTL
+        deletes it, but only within days of it, so reads check it too).
+        """
+        now = self._clock()
+        item = {
+            PARTITION_KEY: IDEMPOTENCY_PREFIX + digest,
+            "parameters": dict(parameters),
+            TTL_ATTRIBUTE: int(now + self._idempotency_seconds),
+        }
+        if put_if(
+            self._client(),
+            self._table,
+            item,
+            ConditionExpression=f"attribute_not_exists({PARTITION_KEY}) OR #expiry < :now",
+            ExpressionAttributeNames={"#expiry": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":now": {"N": str(int(now))}},
+        ):
             return dict(parameters)
-        planned = (self._get(IDEMPOTENCY_PREFIX + digest) or {}).get("parameters")
+        planned = (self._idempotency(digest) or {}).get("parameters")
         return {str(k): str(v) for k, v in planned.items()} if planned else dict(parameters)
 
     def remember_start(self, digest: str, started: tuple[str, str]) -> tuple[str, str]:
@@ -151,10 +179,17 @@ class RunTable:
         return started
 
     def started_by(self, digest: str) -> tuple[str, str] | None:
-        item = self._get(IDEMPOTENCY_PREFIX + digest)
+        item = self._idempotency(digest)
         if item is None or "execution_id" not in item:  # none, or planned but not started
             return None
         return str(item["execution_id"]), str(item["execution_arn"])
+
+    def _idempotency(self, digest: str) -> dict[str, Any] | None:
+        """A key's record, unless it expired (TTL deletes it some time after that)."""
+        item = self._get(IDEMPOTENCY_PREFIX + digest)
+        if item is None or float(item.get(TTL_ATTRIBUTE, "inf")) <= self._clock():
+            return None
+        return item
 
     def _get(self, key: str) -> dict[str, Any] | None:
         answer = self._client().get_item(

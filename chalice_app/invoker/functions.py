@@ -21,11 +21,10 @@ invoker = Blueprint(__name__)
 @invoker.lambda_function(name=TEST_INVOKER)
 @observability.invocation
 def test_invoker(event: Any, context: Any) -> dict[str, Any]:
-    # Imported here: the API's cold start never pays for the invoker. Lambda loads this
-    # module by its handler string, without app.py: the routes come from importing it.
-    from chalice_app.app import app
+    # Imported here: the API's cold start never pays for the invoker.
     from chalice_app.invoker import service
+    from chalice_app.routing import published_routes
 
-    routes = {path: entries.keys() for path, entries in app.routes.items()}
+    routes = published_routes()
     seconds_left = context.get_remaining_time_in_millis() / 1000.0
     return service.invoke(event, routes, os.environ, seconds_left)

@@ -26,7 +26,7 @@ from typing import Any
 
 from contract.resources import ACCOUNT_STACK, StageNames
 from devtools.infra import account_stack, data_stack
-from devtools.infra.cfn import Template, load
+from devtools.infra.cfn import Template, existing, load
 from devtools.infra.package import Package
 from devtools.infra.stages import settings_of
 
@@ -127,7 +127,8 @@ def create_stack(
         for page in pages
         for item in page["StackResourceSummaries"]
     }
-    missing = sorted(set(template["Resources"]) - set(created))
+    # A resource whose Condition is false for these parameters is rightly absent.
+    missing = sorted(set(existing(template, dict(parameters))) - set(created))
     if missing:
         kinds = ", ".join(f"{m} ({template['Resources'][m]['Type']})" for m in missing)
         raise StackNotCreatedError(

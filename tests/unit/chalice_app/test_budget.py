@@ -10,11 +10,12 @@ import pytest
 from chalice_app.budget import (
     API_GATEWAY_LIMIT_SECONDS,
     backoff_seconds,
+    batch_budget,
     call_seconds,
     check_prediction_budget,
     prediction_budget,
 )
-from chalice_app.config import CallLimits, load_aws_settings
+from chalice_app.config import CallLimits, load_aws_settings, load_settings
 from contract.settings import ConfigurationError
 from devtools.infra.stages import aws_stages
 
@@ -29,10 +30,10 @@ def test_a_prediction_ends_inside_the_lambda_timeout_which_ends_inside_api_gatew
     config = STAGES[stage]
     aws = load_aws_settings({**config["environment_variables"], "AWS_REGION": "us-east-1"})
 
-    budget = prediction_budget(aws)
-
-    print(f"{stage}: {budget.total:.1f} s ({budget.describe()})")
-    assert budget.total <= config["lambda_timeout"] < API_GATEWAY_LIMIT_SECONDS
+    rows = load_settings(config["environment_variables"]).max_batch_rows
+    for budget in (prediction_budget(aws), batch_budget(aws, rows)):
+        print(f"{stage}: {budget.total:.1f} s ({budget.describe()})")
+        assert budget.total <= config["lambda_timeout"] < API_GATEWAY_LIMIT_SECONDS
 
 
 def test_the_worst_case_adds_every_try_and_every_backoff() -> None:
@@ -45,7 +46,16 @@ def test_settings_whose_prediction_could_outlast_api_gateway_are_refused() -> No
     env = {"AWS_REGION": "us-east-1", "PVP_ENDPOINT_MAX_ATTEMPTS": "2"}  # today's old default
 
     with pytest.raises(ConfigurationError, match="PVP_ENDPOINT_TIMEOUT"):
-        check_prediction_budget(load_aws_settings(env))
+        check_prediction_budget(load_aws_settings(env), 1000)
+
+
+def test_a_batch_whose_worst_case_would_outlast_api_gateway_is_refused() -> None:
+    aws = load_aws_settings({"AWS_REGION": "us-east-1", "PVP_BATCH_LOG_SECONDS": "8"})
+
+    assert prediction_budget(aws).total < API_GATEWAY_LIMIT_SECONDS  # the single route fits
+    with pytest.raises(ConfigurationError, match="/get_predictions could take"):
+        check_prediction_budget(aws, 1000)
+    check_prediction_budget(load_aws_settings({"AWS_REGION": "us-east-1"}), 1000)
 
 
 @pytest.mark.parametrize("retry", [1, 2, 3, 4, 5, 6])

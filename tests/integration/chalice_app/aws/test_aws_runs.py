@@ -176,3 +176,32 @@ def test_the_item_a_failed_condition_returns_is_compared_as_numbers(
         assert put_if_new(client, settings.run_table, written, "run_id")
         assert not put_if_new(client, settings.run_table, written, "run_id")
         stub.assert_no_pending_responses()
+
+
+def test_an_idempotency_key_is_remembered_for_its_window_then_starts_anew(
+    aws: AwsClients, settings: AwsSettings
+) -> None:
+    # GIVEN a one-hour window and a clock we move
+    aws.get("dynamodb").create_table(TableName=settings.run_table, **TABLE_SCHEMA)
+    now = [1_800_000_000.0]
+    runs = RunTable(
+        aws.source("dynamodb"), settings.run_table, idempotency_seconds=3600, clock=lambda: now[0]
+    )
+    first = runs.plan_start("key", {"TrainingTimestamp": "t1"})
+    runs.remember_start("key", ("exec1", "arn:exec1"))
+
+    # WHEN a retry comes within the hour: the first run, with its planned parameters
+    now[0] += 3599
+    assert runs.plan_start("key", {"TrainingTimestamp": "t2"}) == first
+    assert runs.started_by("key") == ("exec1", "arn:exec1")
+
+    # THEN after it the key is free again (DynamoDB's TTL has not deleted it yet), and the
+    # record says when it expires, for the TTL
+    now[0] += 2
+    assert runs.started_by("key") is None
+    assert runs.plan_start("key", {"TrainingTimestamp": "t3"}) == {"TrainingTimestamp": "t3"}
+    item = aws.get("dynamodb").get_item(
+        TableName=settings.run_table, Key={"run_id": {"S": "idempotency#key"}}
+    )["Item"]
+    assert int(item["expires_at"]["N"]) == int(now[0] + 3600)
+    assert "execution_id" not in item  # the expired run is not this key's any more
