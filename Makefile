@@ -86,7 +86,7 @@ infra-tools: $(INFRA_TOOLS)
 # cfn-lint and checkov on every template (each shipped stage packaged and merged),
 # hadolint on both Dockerfiles. checkov skips carry their reasons in each resource.
 INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml infra/network.yaml \
-	infra/ecs.yaml
+	infra/ecs.yaml infra/alarms.yaml
 lint-infra: dev $(LAYER_ZIP) $(INFRA_TOOLS)
 	for stage in dev stg prd; do \
 		$(PY) -m devtools.infra.package --stage $$stage --layer $(LAYER_ZIP) >/dev/null || exit 1; \
@@ -105,9 +105,11 @@ run-moto: dev $(INFRA_TOOLS) package
 # The only targets that need an AWS account (credentials and region from the usual AWS
 # variables or profile). TRAIN=... VALIDATION=... upload data; DATA=1 on destroy also
 # deletes the stage's data stack. DRY_RUN=1 prints the commands instead.
+# ALARM_EMAIL=... subscribes an address to the stage's alarms.
 deploy: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
-		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run)
+		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run) \
+		$(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
 
 destroy: dev
 	$(PY) -m devtools.infra.deploy destroy --stage $(STAGE) $(if $(DATA),--data) \

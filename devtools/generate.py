@@ -51,6 +51,7 @@ def _policies() -> dict[str, Callable[[], str]]:
 def _templates() -> dict[str, Callable[[], str]]:
     from devtools.infra import (
         account_stack,
+        alarms_stack,
         data_stack,
         ecs_stack,
         functions_stack,
@@ -63,6 +64,7 @@ def _templates() -> dict[str, Callable[[], str]]:
         "infra/functions-merge.yaml": functions_stack.render,
         "infra/network.yaml": network_stack.render,
         "infra/ecs.yaml": ecs_stack.render,
+        "infra/alarms.yaml": alarms_stack.render,
     }
 
 

@@ -6,7 +6,8 @@ none is (as `make run` does), serves it as the SageMaker endpoint through the mo
 server, deploys the account's and the stage's data stacks (infra/) into moto's
 CloudFormation (the secret's first key is random and shown once), uploads the sample
 data, upserts the pipeline and serves the endpoint; with --package (`make package`'s
-output), deploys the functions' stack from it too. Then it serves the API with
+output), deploys the functions' stack from it too; then the stage's alarms stack (its
+alarms stood in: moto's CloudFormation has no alarm type). Then it serves the API with
 PVP_BACKEND=aws through the ECS proxy on 127.0.0.1:${PORT:-8080}. Runs started through
 the API are played by a stand-in for SageMaker Pipelines (moto_player.py), so their
 status tells a real outcome. Ctrl-C stops all.
@@ -115,6 +116,7 @@ def running_stack(
             assert provisioned == FIRST_VERSION, provisioned
             if package is not None:
                 _deploy_functions(clients, stage, package, env)
+            _deploy_alarms(clients, stage)
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
         print(f"endpoint {settings.endpoint_name}: model {FIRST_VERSION} at {endpoint.base_url}")
         yield MotoStack(env, settings, key, endpoint)
@@ -129,6 +131,13 @@ def _deploy_functions(
     package = Package(directory / "sam.yaml", directory / "deployment.zip", directory / "layer.zip")
     created = deploy_functions(clients.get, stage, package, env)
     print(f"functions' stack from {directory}: {len(created)} resources", flush=True)
+
+
+def _deploy_alarms(clients: AwsClients, stage: str) -> None:
+    from devtools.infra.moto_deploy import deploy_alarms
+
+    created = deploy_alarms(clients.get, stage, REGION)
+    print(f"alarms' stack: {len(created)} resources, its alarms stood in", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,9 +16,11 @@ deploy:
  5. the pipeline (`sagemaker upsert`);
  6. the training data given, or on dev the synthetic sample when the bucket has none;
  7. a first training run, only when no model is deployed;
- 8. the API's URL and how to read the first key.
-destroy: the functions' stack and its layer versions; with --data also the endpoint,
-its models and configs, the pipeline, the model versions, the bucket's objects, the
+ 8. the stage's alarms, their topic and dashboard (infra/alarms.yaml; --alarm-email
+    subscribes an address);
+ 9. the API's URL and how to read the first key.
+destroy: the alarms' stack, the functions' stack and its layer versions; with --data also
+the endpoint, its models and configs, the pipeline, the model versions, the bucket's objects, the
 data stack and the secret. The account stack is never destroyed (stages share it).
 """
 
@@ -38,6 +40,7 @@ from devtools.infra.plan import (
     Context,
     Step,
     after_plan,
+    alarms_plan,
     ask,
     destroy_plan,
     functions_plan,
@@ -88,6 +91,7 @@ def deploy(
     validation: str | None = None,
     *,
     record: Callable[[str, str], None] = record_layer,
+    alarm_email: str | None = None,
 ) -> None:
     """Every step in order; `record` writes the layer's ARN into the Chalice config."""
     for step in stacks_plan(context):
@@ -109,6 +113,8 @@ def deploy(
     asked = questions(context)
     context.answers.update(has_data=run(asked["has_data"]), endpoint=run(asked["endpoint"]))
     for step in after_plan(context, train, validation):
+        run(step)
+    for step in alarms_plan(context, alarm_email):
         run(step)
     url = run(asked["url"]) or "<the functions' stack output EndpointURL>"
     print(f"\nAPI: {url}")
@@ -134,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--train", help="a local CSV or s3:// URI uploaded as the training data")
     parser.add_argument("--validation", help="... and as the validation data")
     parser.add_argument("--data", action="store_true", help="destroy: the data stack too")
+    parser.add_argument("--alarm-email", help="deploy: who gets the stage's alarms")
     parser.add_argument("--dry-run", action="store_true", help="print the commands only")
     args = parser.parse_args(argv)
     if bool(args.train) != bool(args.validation):
@@ -144,7 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         context.account, context.region = _account_and_region(run)
     if args.action == "deploy":
         record = (lambda stage, arn: None) if args.dry_run else record_layer
-        deploy(context, run, args.train, args.validation, record=record)
+        deploy(
+            context, run, args.train, args.validation, record=record, alarm_email=args.alarm_email
+        )
     else:
         for step in destroy_plan(context, data=args.data):
             run(step)

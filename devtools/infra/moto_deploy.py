@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from contract.resources import ACCOUNT_STACK, StageNames
+from contract.resources import ACCOUNT_STACK, PLACEHOLDER_ACCOUNT, StageNames
 from devtools.infra import account_stack, data_stack
 from devtools.infra.cfn import Template, existing, load
 from devtools.infra.package import Package
@@ -48,9 +48,20 @@ NOT_ON_MOTO: dict[str, str] = {
     "REST API doesn't contain any methods\"): the contract tests cover the routes",
     "AWS::ApiGateway::Deployment": "deploys the REST API moto cannot build",
     "AWS::ApiGateway::Stage": "moto has no CloudFormation Stage",
+    "AWS::CloudWatch::Alarm": "moto's CloudFormation lacks it: created in Python with "
+    "PutMetricAlarm from the template's properties (botocore checks their shape), never "
+    "evaluated",
+    "AWS::SNS::Subscription": "moto's CloudFormation takes a topic's Subscription property "
+    "only; nothing on moto reads email: nothing stands in",
 }
 # The types the app needs on moto too, which `stand_in` creates.
-STOOD_IN = ("AWS::SecretsManager::Secret", "AWS::SageMaker::ModelPackageGroup")
+STOOD_IN = (
+    "AWS::SecretsManager::Secret",
+    "AWS::SageMaker::ModelPackageGroup",
+    "AWS::CloudWatch::Alarm",
+)
+# CloudFormation's pseudo parameters, as moto_server's account and partition have them.
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": PLACEHOLDER_ACCOUNT, "AWS::NoValue": ""}
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z]+)?\}")
 
 
@@ -147,6 +158,17 @@ def resolve(value: Any, parameters: Mapping[str, str]) -> Any:
     return value
 
 
+def resolve_all(value: Any, names: Mapping[str, str]) -> Any:
+    """`resolve` all the way down: every Ref and Sub inside lists and mappings."""
+    if isinstance(value, dict) and set(value) & {"Fn::Sub", "Ref"}:
+        return resolve(value, names)
+    if isinstance(value, dict):
+        return {key: resolve_all(inner, names) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [resolve_all(inner, names) for inner in value]
+    return value
+
+
 def stand_in(
     clients: Callable[[str], Any],
     template: Template,
@@ -165,6 +187,10 @@ def stand_in(
                 Name=properties["Name"],
                 Description=properties["Description"],
                 SecretString=secret_value(properties["GenerateSecretString"]),
+            )
+        elif body["Type"] == "AWS::CloudWatch::Alarm":
+            clients("cloudwatch").put_metric_alarm(
+                **resolve_all(body["Properties"], {**PSEUDO, **parameters})
             )
         elif body["Type"] == "AWS::SageMaker::ModelPackageGroup":
             clients("sagemaker").create_model_package_group(
@@ -258,3 +284,24 @@ def deploy_functions(
         },
     }
     return create_stack(clients("cloudformation"), names.functions_stack, template, parameters)
+
+
+def deploy_alarms(clients: Callable[[str], Any], stage: str, region: str) -> dict[str, str]:
+    """The stage's alarms stack (topic, key, dashboard), its alarms stood in by
+    PutMetricAlarm where the stage's conditions keep them; the stack's resources."""
+    from devtools.infra import alarms_stack
+
+    names = StageNames(stage)
+    parameters = {"Stage": stage, "EcsFront": settings_of(stage).parameters()["EcsFront"]}
+    full = alarms_stack.template()
+    template, removed = without_unsupported(full)
+    created = create_stack(clients("cloudformation"), names.alarms_stack, template, parameters)
+    kept = existing(full, parameters)
+    # The alarms notify the topic: its ARN is what their Ref of it reads.
+    known = {**parameters, **created, "AWS::Region": region}
+    stand_in(clients, full, {n: why for n, why in removed.items() if n in kept}, known, _no_secret)
+    return created
+
+
+def _no_secret(generate: Mapping[str, Any]) -> str:
+    raise ValueError("the alarms stack has no secret")

@@ -245,6 +245,7 @@ def layer_digest() -> str:
 def destroy_plan(context: Context, *, data: bool) -> list[Step]:
     names, stage = context.names, context.stage
     steps = [
+        *alarms_destroy_plan(context),
         Step("delete the functions' stack", _delete_stack(names.functions_stack)),
         Step("wait for it", _wait_deleted(names.functions_stack)),
         Step("delete the layer's versions", _python("devtools.infra.teardown", "layers", stage)),
@@ -320,3 +321,29 @@ def questions(context: Context) -> dict[str, Step]:
             "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue",
         ),
     }
+
+
+def alarms_plan(context: Context, email: str | None = None) -> list[Step]:
+    """The stage's alarms, their topic and dashboard (infra/alarms.yaml). Without `email`
+    an update keeps the address a previous deploy subscribed (`cloudformation deploy`
+    reuses a parameter it is not given)."""
+    names, stage = context.names, context.stage
+    parameters = {"Stage": stage, "EcsFront": settings_of(stage).parameters()["EcsFront"]}
+    if email:
+        parameters["AlarmEmail"] = email
+    tags = ["--tags", "app=property-value-predictor", f"stage={stage}"]
+    return [
+        Step(
+            "the stage's alarms and dashboard",
+            _stack_deploy(names.alarms_stack, "infra/alarms.yaml", parameters, *tags),
+        )
+    ]
+
+
+def alarms_destroy_plan(context: Context) -> list[Step]:
+    """The alarms go first: nothing else names them (the key waits 7 days, then goes)."""
+    name = context.names.alarms_stack
+    return [
+        Step("delete the alarms' stack", _delete_stack(name)),
+        Step("wait for it", _wait_deleted(name)),
+    ]

@@ -161,3 +161,33 @@ def test_the_dry_run_prints_the_plan_and_touches_nothing(
     assert deploy.CHALICE_CONFIG.read_text() == before
     with pytest.raises(SystemExit):
         deploy.main(["deploy", "--stage", "dev", "--train", "x.csv", "--dry-run"])
+
+
+@pytest.mark.parametrize(("stage", "front"), [("dev", "false"), ("prd", "true")])
+def test_the_alarms_come_last_with_the_stages_front_and_an_address_only_when_given(
+    stage: str, front: str
+) -> None:
+    names = StageNames(stage)
+    account = Account()
+
+    _deploy(stage, account, alarm_email="ops@example.com")
+
+    alarms = account.commands()[account.index(f"--stack-name {names.alarms_stack}")]
+    assert "--template-file infra/alarms.yaml" in alarms
+    assert f"Stage={stage}" in alarms and f"EcsFront={front}" in alarms
+    assert "AlarmEmail=ops@example.com" in alarms
+    functions = account.index(f"--stack-name {names.functions_stack} --template-file")
+    assert account.index(f"--stack-name {names.alarms_stack}") > functions
+    # Without an address the stack keeps the one a previous deploy subscribed.
+    again = Account()
+    _deploy(stage, again)
+    assert "AlarmEmail" not in again.commands()[again.index(f"--stack-name {names.alarms_stack}")]
+
+
+def test_destroy_deletes_the_alarms_first_and_waits() -> None:
+    names = StageNames("dev")
+    steps = [" ".join(s.command) for s in plan.destroy_plan(Context("dev"), data=False)]
+    assert steps[:2] == [
+        f"aws cloudformation delete-stack --stack-name {names.alarms_stack}",
+        f"aws cloudformation wait stack-delete-complete --stack-name {names.alarms_stack}",
+    ]
