@@ -8,7 +8,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: run run-moto test bench lint typecheck generate dev local clean layer package \
-	lint-infra infra-tools deploy destroy
+	lint-infra infra-tools deploy destroy cost
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ layer: $(LAYER_ZIP)
 STAGE ?= dev
 package: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.package --stage $(STAGE) --layer $(LAYER_ZIP)
+
+# Offline: the stage's monthly cost at rest and per 1,000 predictions, beside the old
+# topology's, from the templates and the dated prices in devtools/infra/prices.json.
+cost: dev
+	$(PY) -m devtools.infra.cost --stage $(STAGE)
 
 # cfn-lint, aws-sam-translator and checkov: their own environment (requirements-infra.txt).
 TOOLS := .venv-tools
