@@ -1,11 +1,14 @@
 """infra/alarms.yaml: a stage's alarms, the SNS topic they notify, and its dashboard.
 
 Every alarm reads a metric the code writes (names from contract.metrics, the
-namespace from contract.resources) or the serverless endpoint's own metrics, so a
-renamed metric cannot leave an alarm watching nothing. Rates are metric math over the
+namespace from contract.resources), the serverless endpoint's own metrics, or (with no
+task up, the app writes nothing) the ALB's count of healthy tasks, so a renamed metric
+cannot leave an alarm watching nothing. Rates are metric math over the
 `answers` metric's status classes: errors / every answer, and 0 below MIN_ANSWERS
 answers in a period, so one 503 on a quiet dev stage is not a page. The ECS front's
-alarms exist only where the stage has that front (`EcsFront`). Each alarm's
+alarms exist only where the stage has that front (`EcsFront`), and read the ALB's
+dimensions from the network stack's exports (so this stack is deployed after it, and
+deleted before it). Each alarm's
 description names its section of docs/operations.md, which says what to do.
 
 The topic is encrypted with a key of its own: CloudWatch cannot publish to a topic
@@ -48,7 +51,8 @@ from contract.resources import (
     StageNames,
 )
 from devtools.infra.cfn import Template, dump, ref, sub
-from devtools.infra.dashboard import HAS_ECS, dashboard
+from devtools.infra.dashboard import ALB_NAMESPACE, HAS_ECS, HEALTHY_TARGETS, dashboard
+from devtools.infra.network_stack import LOAD_BALANCER_EXPORT, TARGET_GROUP_NAME_EXPORT
 
 SOURCE = "devtools/infra/alarms_stack.py"
 NAMES = StageNames.template()
@@ -115,7 +119,15 @@ def _front_alarms(front: str) -> tuple[Alarm, Alarm]:
 
 
 LAMBDA_ALARMS = _front_alarms(FRONT_LAMBDA)
-ECS_ALARMS = _front_alarms(FRONT_ECS)
+# With every task down the app writes no answers, and no data is not a page: the ALB's
+# own count of healthy targets says so instead.
+NO_HEALTHY_TASK = Alarm(
+    "EcsNoHealthyTask",
+    "ecs-no-healthy-task",
+    "ecs-no-healthy-task",
+    "The internal ALB has had no healthy ECS task for three minutes",
+)
+ECS_ALARMS = (*_front_alarms(FRONT_ECS), NO_HEALTHY_TASK)
 PREDICTION_P99 = Alarm(
     "PredictionLatencyP99",
     "prediction-p99",
@@ -161,6 +173,14 @@ def app_dimensions(**extra: str) -> list[dict[str, Any]]:
     """The dimensions every app metric carries, then `extra`, as CloudFormation lists them."""
     pairs = [(SERVICE_DIMENSION, APP_NAME), (STAGE_DIMENSION, ref("Stage")), *extra.items()]
     return [{"Name": name, "Value": value} for name, value in pairs]
+
+
+def alb_dimensions() -> dict[str, Any]:
+    """The target group's and ALB's CloudWatch dimensions, the network stack's exports."""
+    return {
+        "TargetGroup": {"Fn::ImportValue": sub(NAMES.export(TARGET_GROUP_NAME_EXPORT))},
+        "LoadBalancer": {"Fn::ImportValue": sub(NAMES.export(LOAD_BALANCER_EXPORT))},
+    }
 
 
 def endpoint_dimensions() -> list[dict[str, Any]]:
@@ -265,7 +285,7 @@ def alarms() -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for front, pair, condition in [
         (FRONT_LAMBDA, LAMBDA_ALARMS, None),
-        (FRONT_ECS, ECS_ALARMS, HAS_ECS),
+        (FRONT_ECS, ECS_ALARMS[:2], HAS_ECS),
     ]:
         errors, unavailable = pair
         for alarm, status_class, threshold in [
@@ -274,6 +294,20 @@ def alarms() -> dict[str, Any]:
         ]:
             queries = answer_rate_queries(front, status_class)
             resources[alarm.logical] = _alarm(alarm, condition, **_rate_alarm(queries, threshold))
+    resources[NO_HEALTHY_TASK.logical] = _alarm(
+        NO_HEALTHY_TASK,
+        HAS_ECS,
+        Namespace=ALB_NAMESPACE,
+        MetricName=HEALTHY_TARGETS,
+        Dimensions=[{"Name": name, "Value": value} for name, value in alb_dimensions().items()],
+        Statistic="Minimum",
+        Period=60,
+        EvaluationPeriods=3,
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+        # The ALB reports every minute while it exists: silence is no healthy task either.
+        TreatMissingData="breaching",
+    )
     resources[PREDICTION_P99.logical] = _alarm(
         PREDICTION_P99,
         Namespace=METRICS_NAMESPACE,
@@ -405,6 +439,7 @@ def template() -> Template:
                 [alarm.name for alarm in ALARMS],
                 [alarm.name for alarm in ECS_ALARMS],
                 (PREDICTION_P99_MS, MODEL_P99_MS),
+                alb_dimensions(),
             ),
         },
         "Outputs": {

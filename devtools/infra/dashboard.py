@@ -40,6 +40,12 @@ from contract.resources import APP_NAME, ENDPOINT_VARIANT, METRICS_NAMESPACE, St
 
 NAMES = StageNames.template()
 HAS_ECS = "HasEcsFront"  # the stack's condition: the stage has the ECS front
+# The ALB's own metrics (AWS/ApplicationELB): what the app cannot count, such as no task
+# up at all, and the ALB's own 5xx (502/503/504 with no healthy target).
+ALB_NAMESPACE = "AWS/ApplicationELB"
+HEALTHY_TARGETS = "HealthyHostCount"
+ALB_5XX = "HTTPCode_ELB_5XX_Count"
+TARGET_TIME = "TargetResponseTime"
 WIDTH = 12  # two widgets a row (the grid is 24 wide)
 HEIGHT = 6
 
@@ -100,6 +106,34 @@ def front_widgets(front: str) -> list[dict[str, Any]]:
     return [
         _graph(f"Answers by status class ({front})", classes, stacked=True, stat="Sum"),
         _graph(f"5xx and 503 share of answers ({front})", [*shares, *hidden]),
+    ]
+
+
+def alb_widgets() -> list[dict[str, Any]]:
+    """The ALB's view of the ECS front (its dimensions are substituted from the network
+    stack's exports: `${TargetGroup}`, `${LoadBalancer}`)."""
+    both = ["TargetGroup", "${TargetGroup}", "LoadBalancer", "${LoadBalancer}"]
+    return [
+        _graph(
+            "ALB: healthy tasks, and its own 5xx",
+            [
+                [ALB_NAMESPACE, HEALTHY_TARGETS, *both, {"stat": "Minimum"}],
+                [
+                    ALB_NAMESPACE,
+                    ALB_5XX,
+                    "LoadBalancer",
+                    "${LoadBalancer}",
+                    {"stat": "Sum", "yAxis": "right"},
+                ],
+            ],
+        ),
+        _graph(
+            "ALB: the tasks' response time (s)",
+            [
+                [ALB_NAMESPACE, TARGET_TIME, *both, {"stat": "p50", "label": "p50"}],
+                [ALB_NAMESPACE, TARGET_TIME, *both, {"stat": "p99", "label": "p99"}],
+            ],
+        ),
     ]
 
 
@@ -164,13 +198,19 @@ def body(
     widgets = [status]
     for front in fronts:
         widgets += front_widgets(front)
+        if front == FRONT_ECS:
+            widgets += alb_widgets()
     return {"widgets": [*widgets, *shared_widgets(*thresholds)]}
 
 
 def dashboard(
-    alarm_names: Sequence[str], ecs_alarm_names: Sequence[str], thresholds: tuple[float, float]
+    alarm_names: Sequence[str],
+    ecs_alarm_names: Sequence[str],
+    thresholds: tuple[float, float],
+    alb: dict[str, Any],
 ) -> dict[str, Any]:
-    """The dashboard resource, with or without the ECS front's alarms and widgets."""
+    """The dashboard resource, with or without the ECS front's alarms and widgets
+    (`alb`: the ALB's dimensions, imported)."""
     without_ecs = [name for name in alarm_names if name not in ecs_alarm_names]
     with_ecs_body = json.dumps(body(alarm_names, [FRONT_LAMBDA, FRONT_ECS], thresholds))
     lambda_body = json.dumps(body(without_ecs, [FRONT_LAMBDA], thresholds))
@@ -181,7 +221,7 @@ def dashboard(
             "DashboardBody": {
                 "Fn::If": [
                     HAS_ECS,
-                    {"Fn::Sub": with_ecs_body},
+                    {"Fn::Sub": [with_ecs_body, alb]},
                     {"Fn::Sub": lambda_body},
                 ]
             },

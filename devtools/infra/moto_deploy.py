@@ -295,12 +295,28 @@ def deploy_alarms(clients: Callable[[str], Any], stage: str, region: str) -> dic
     parameters = {"Stage": stage, "EcsFront": settings_of(stage).parameters()["EcsFront"]}
     full = alarms_stack.template()
     template, removed = without_unsupported(full)
-    created = create_stack(clients("cloudformation"), names.alarms_stack, template, parameters)
-    kept = existing(full, parameters)
+    cloudformation = clients("cloudformation")
+    created = create_stack(cloudformation, names.alarms_stack, template, parameters)
+    # The alarms the stage's conditions keep, their imports (the ALB's names) resolved.
+    kept = {n: why for n, why in removed.items() if n in existing(full, parameters)}
+    pages = cloudformation.get_paginator("list_exports").paginate()
+    exports = {e["Name"]: e["Value"] for page in pages for e in page["Exports"]}
+    resources = {n: imported(full["Resources"][n], exports, parameters) for n in kept}
     # The alarms notify the topic: its ARN is what their Ref of it reads.
     known = {**parameters, **created, "AWS::Region": region}
-    stand_in(clients, full, {n: why for n, why in removed.items() if n in kept}, known, _no_secret)
+    stand_in(clients, {"Resources": resources}, kept, known, _no_secret)
     return created
+
+
+def imported(value: Any, exports: Mapping[str, str], parameters: Mapping[str, str]) -> Any:
+    """`value` with every Fn::ImportValue replaced by the export it names."""
+    if isinstance(value, dict) and set(value) == {"Fn::ImportValue"}:
+        return exports[resolve(value["Fn::ImportValue"], parameters)]
+    if isinstance(value, dict):
+        return {key: imported(inner, exports, parameters) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [imported(inner, exports, parameters) for inner in value]
+    return value
 
 
 def _no_secret(generate: Mapping[str, Any]) -> str:

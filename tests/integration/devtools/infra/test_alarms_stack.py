@@ -29,7 +29,8 @@ from devtools.infra.alarms_stack import (
     ROLLOUT_OVERDUE,
     UNLOGGED,
 )
-from devtools.infra.moto_deploy import deploy_alarms
+from devtools.infra.moto_deploy import create_stack, deploy_alarms
+from devtools.infra.network_stack import LOAD_BALANCER_EXPORT, TARGET_GROUP_NAME_EXPORT
 from devtools.moto_stack import FAKE_CREDENTIALS, REGION, environ
 from tests.conftest import EXAMPLE_RECORD
 from tests.secrets_watch import json_lines, metric_documents
@@ -94,7 +95,7 @@ def test_the_apps_alarms_read_exactly_what_the_app_writes(
 
     # THEN every metric an app alarm reads is one the app wrote, dimensions and all
     resources = alarms_stack.template()["Resources"]
-    app_alarms = [*LAMBDA_ALARMS, *ECS_ALARMS, PREDICTION_P99, UNLOGGED, ROLLOUT_OVERDUE]
+    app_alarms = [*LAMBDA_ALARMS, *ECS_ALARMS[:2], PREDICTION_P99, UNLOGGED, ROLLOUT_OVERDUE]
     for alarm in app_alarms:
         for namespace, metric, dimensions in _watched(resources[alarm.logical]["Properties"]):
             assert namespace == METRICS_NAMESPACE
@@ -113,10 +114,28 @@ def aws() -> Iterator[boto3.session.Session]:
         yield boto3.session.Session(region_name=REGION)
 
 
+def _network_exports(cloudformation: Any, stage: str) -> dict[str, str]:
+    """What the network stack exports for the alarms (its own deploy is the ECS work's
+    test): a stack holding only those outputs."""
+    names = StageNames(stage)
+    values = {LOAD_BALANCER_EXPORT: "app/alb/1234", TARGET_GROUP_NAME_EXPORT: "targetgroup/tg/5678"}
+    template = {
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {
+            export: {"Value": value, "Export": {"Name": names.export(export)}}
+            for export, value in values.items()
+        },
+    }
+    create_stack(cloudformation, names.network_stack, template, {})
+    return values
+
+
 @pytest.mark.parametrize(("stage", "with_ecs"), [("dev", False), ("prd", True)])
 def test_the_stack_deploys_into_moto_and_its_alarms_notify_the_encrypted_topic(
     aws: boto3.session.Session, stage: str, with_ecs: bool
 ) -> None:
+    exported = _network_exports(aws.client("cloudformation"), stage) if with_ecs else {}
+
     created = deploy_alarms(aws.client, stage, REGION)
 
     names = StageNames(stage)
@@ -135,3 +154,13 @@ def test_the_stack_deploys_into_moto_and_its_alarms_notify_the_encrypted_topic(
     arns = set(body["widgets"][0]["properties"]["alarms"])
     assert arns == {a["AlarmArn"] for a in alarms}
     assert "${" not in json.dumps(body)  # every substitution made
+    # The ECS front's ALB is watched by the dimensions its stack exports.
+    alb = [a for a in alarms if a.get("Namespace") == "AWS/ApplicationELB"]
+    assert len(alb) == with_ecs
+    for alarm in alb:
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        assert dimensions == {
+            "TargetGroup": exported[TARGET_GROUP_NAME_EXPORT],
+            "LoadBalancer": exported[LOAD_BALANCER_EXPORT],
+        }
+        assert exported[LOAD_BALANCER_EXPORT] in json.dumps(body)

@@ -62,7 +62,8 @@ def test_the_ecs_fronts_alarms_and_widgets_exist_only_with_that_front(front: str
 
     dashboard = template["Resources"]["Dashboard"]["Properties"]
     _, with_ecs, without = dashboard["DashboardBody"]["Fn::If"]
-    body = json.loads((with_ecs if front == "true" else without)["Fn::Sub"])
+    chosen = (with_ecs if front == "true" else without)["Fn::Sub"]
+    body = json.loads(chosen[0] if isinstance(chosen, list) else chosen)
     (status, *graphs) = body["widgets"]
     shown = {arn.rsplit(":", 1)[1] for arn in status["properties"]["alarms"]}
     expected = [a for a in ALARMS if front == "true" or a not in ECS_ALARMS]
