@@ -104,10 +104,12 @@ run-moto: dev $(INFRA_TOOLS) package
 
 # The only targets that need an AWS account (credentials and region from the usual AWS
 # variables or profile). TRAIN=... VALIDATION=... upload data; DATA=1 on destroy also
-# deletes the stage's data stack. DRY_RUN=1 prints the commands instead.
+# deletes the stage's data stack. DRY_RUN=1 prints the commands instead. On a stage with
+# the ECS front, CERTIFICATE=<ACM ARN> API_HOST=<its name> put the internal ALB on HTTPS.
 deploy: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
-		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run)
+		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run) \
+		$(if $(CERTIFICATE),--certificate $(CERTIFICATE)) $(if $(API_HOST),--host-name $(API_HOST))
 
 destroy: dev
 	$(PY) -m devtools.infra.deploy destroy --stage $(STAGE) $(if $(DATA),--data) \
