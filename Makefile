@@ -62,6 +62,7 @@ bench: dev
 	$(PY) -m benchmarks.analytics
 	$(PY) -m benchmarks.batch_speed
 	$(PY) -m benchmarks.batch_capacity
+	$(PY) -m benchmarks.image_size
 
 # The shared dependencies layer (layers/): hashed pins, Lambda's platform, bytecode.
 LAYER_ZIP := build/layer/layer.zip
