@@ -12,8 +12,9 @@ name with the stage's retention.
   tasks that never pass the ALB's health check (the liveness route) roll it back.
 - The metrics path. The app writes its EMF documents to stdout, as on Lambda. ECS's
   awslogs driver sends each line with PutLogEvents but without the header
-  `x-amzn-logs-format: json/emf`, which CloudWatch's EMF specification says a client
-  MUST send. AWS's PutLogEvents page now calls the header optional, but AWS also says
+  `x-amzn-logs-format: json/emf` that tells CloudWatch Logs to extract the metrics
+  (ECS has no option to add it: aws/containers-roadmap#1719). AWS's PutLogEvents EMF
+  page now calls the header optional, but AWS also says
   (aws/shim-loggers-for-containerd#285, 2025) that extraction without it is not launched
   in every region. So the app's container logs through FireLens: a Fluent Bit sidecar
   (AWS's aws-for-fluent-bit image) whose `cloudwatch_logs` output sends every line to
