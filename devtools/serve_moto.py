@@ -29,7 +29,7 @@ from pathlib import Path
 
 from chalice_app.aws.clients import AwsClients
 from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
-from contract.environment import BUCKET, HOME, MOTO_PORT, STAGE
+from contract.environment import BUCKET, HOME, MOTO_PORT, PORT, STAGE
 from contract.resources import DEFAULT_STAGE, StageNames
 from devtools.launch import REPO_ROOT, free_port, stopped_at_exit
 from devtools.moto_player import PipelinePlayer
@@ -127,7 +127,9 @@ def _deploy_functions(
     from devtools.infra.package import Package
 
     package = Package(directory / "sam.yaml", directory / "deployment.zip", directory / "layer.zip")
-    created = deploy_functions(clients.get, stage, package, env)
+    # On a Lambda-only stage the test invoker calls the API this serves (the proxy).
+    api_url = f"http://127.0.0.1:{PORT.read(env)}/"
+    created = deploy_functions(clients.get, stage, package, env, api_url)
     print(f"functions' stack from {directory}: {len(created)} resources", flush=True)
 
 

@@ -31,7 +31,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from contract.environment import BACKEND, BACKEND_AWS, BIND_HOST, PORT, STAGE, WORKERS
+from contract.environment import (
+    ACCESS_LOG,
+    BACKEND,
+    BACKEND_AWS,
+    BIND_HOST,
+    PORT,
+    STAGE,
+    WORKERS,
+)
 from contract.resources import APP_NAME, STAGE_PATTERN, StageNames
 from devtools.infra import policies
 from devtools.infra.cfn import Template, checkov_skips, get_att, ref, sub
@@ -162,6 +170,8 @@ def _environment() -> list[dict[str, Any]]:
         # In the task the ALB must reach the proxy: the task's interface, not loopback.
         BIND_HOST.name: "0.0.0.0",
         WORKERS.name: ref("Workers"),
+        # One line per request: the ALB keeps no access log (network_stack's CKV_AWS_91).
+        ACCESS_LOG.name: "on",
     }
     return [{"Name": name, "Value": value} for name, value in values.items()]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from contract.environment import API_URL, PORT
+from contract.environment import ACCESS_LOG, API_URL, PORT
 from contract.resources import LIVENESS_PATH, TEST_INVOKER, StageNames
 from devtools.infra import ecs_stack, functions_stack, network_stack, policies
 from devtools.infra.cfn import existing
@@ -118,6 +118,8 @@ def test_the_task_role_is_the_api_functions_rendered_policy_and_apart() -> None:
 
 
 def test_the_app_logs_through_firelens_with_the_emf_header() -> None:
+    environment = {pair["Name"]: pair["Value"] for pair in _app_container()["Environment"]}
+    assert ACCESS_LOG.read(environment) is True  # the ALB keeps no access log
     logging = _app_container()["LogConfiguration"]
     assert logging["LogDriver"] == "awsfirelens"
     options = logging["Options"]
