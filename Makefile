@@ -62,6 +62,7 @@ bench: dev
 	$(PY) -m benchmarks.analytics
 	$(PY) -m benchmarks.batch_speed
 	$(PY) -m benchmarks.batch_capacity
+	$(PY) -m benchmarks.image_size
 
 # The shared dependencies layer (layers/): hashed pins, Lambda's platform, bytecode.
 LAYER_ZIP := build/layer/layer.zip
@@ -109,11 +110,13 @@ run-moto: dev $(INFRA_TOOLS) package
 
 # The only targets that need an AWS account (credentials and region from the usual AWS
 # variables or profile). TRAIN=... VALIDATION=... upload data; DATA=1 on destroy also
-# deletes the stage's data stack. DRY_RUN=1 prints the commands instead.
+# deletes the stage's data stack. DRY_RUN=1 prints the commands instead. On a stage with
+# the ECS front, CERTIFICATE=<ACM ARN> API_HOST=<its name> put the internal ALB on HTTPS.
 # ALARM_EMAIL=... subscribes an address to the stage's alarms.
 deploy: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
 		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run) \
+		$(if $(CERTIFICATE),--certificate $(CERTIFICATE)) $(if $(API_HOST),--host-name $(API_HOST)) \
 		$(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
 
 destroy: dev

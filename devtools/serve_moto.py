@@ -30,8 +30,9 @@ from pathlib import Path
 
 from chalice_app.aws.clients import AwsClients
 from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
-from contract.environment import BUCKET, HOME, MOTO_PORT, STAGE
+from contract.environment import BUCKET, HOME, MOTO_PORT, PORT, STAGE
 from contract.resources import DEFAULT_STAGE, StageNames
+from devtools.infra.stages import settings_of
 from devtools.launch import REPO_ROOT, free_port, stopped_at_exit
 from devtools.moto_player import PipelinePlayer
 from devtools.moto_resources import provision
@@ -116,7 +117,10 @@ def running_stack(
             assert provisioned == FIRST_VERSION, provisioned
             if package is not None:
                 _deploy_functions(clients, stage, package, env)
-            _deploy_alarms(clients, stage)
+            # The ECS front's alarms read the network stack's exports, which the package's
+            # deploy brings.
+            if package is not None or not settings_of(stage).ecs_front:
+                _deploy_alarms(clients, stage)
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
         print(f"endpoint {settings.endpoint_name}: model {FIRST_VERSION} at {endpoint.base_url}")
         yield MotoStack(env, settings, key, endpoint)
@@ -129,7 +133,9 @@ def _deploy_functions(
     from devtools.infra.package import Package
 
     package = Package(directory / "sam.yaml", directory / "deployment.zip", directory / "layer.zip")
-    created = deploy_functions(clients.get, stage, package, env)
+    # On a Lambda-only stage the test invoker calls the API this serves (the proxy).
+    api_url = f"http://127.0.0.1:{PORT.read(env)}/"
+    created = deploy_functions(clients.get, stage, package, env, api_url)
     print(f"functions' stack from {directory}: {len(created)} resources", flush=True)
 
 

@@ -101,3 +101,30 @@ def existing(template: Template, parameters: dict[str, str]) -> dict[str, Any]:
         for name, body in template["Resources"].items()
         if decided.get(body.get("Condition", ""), True)
     }
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolved(template: Template, parameters: dict[str, str]) -> Template:
+    """The template with each `Fn::If` replaced by its branch for these parameters, and
+    `AWS::NoValue` taken out, as CloudFormation reads it. (moto 5.2.5's IAM role reads its
+    Policies before it resolves a `Fn::If` to AWS::NoValue, and fails on the None.)"""
+    decided = conditions(template, parameter_values(template, parameters))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, chosen, other = node["Fn::If"]
+                return walk(chosen if decided[name] else other)
+            kept = {key: walk(inner) for key, inner in node.items()}
+            return {key: inner for key, inner in kept.items() if inner != NO_VALUE}
+        if isinstance(node, list):
+            return [inner for inner in map(walk, node) if inner != NO_VALUE]
+        return node
+
+    return {
+        **template,
+        "Resources": walk(template["Resources"]),
+        "Outputs": walk(template.get("Outputs", {})),
+    }

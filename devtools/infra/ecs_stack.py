@@ -12,8 +12,9 @@ name with the stage's retention.
   tasks that never pass the ALB's health check (the liveness route) roll it back.
 - The metrics path. The app writes its EMF documents to stdout, as on Lambda. ECS's
   awslogs driver sends each line with PutLogEvents but without the header
-  `x-amzn-logs-format: json/emf`, which CloudWatch's EMF specification says a client
-  MUST send. AWS's PutLogEvents page now calls the header optional, but AWS also says
+  `x-amzn-logs-format: json/emf` that tells CloudWatch Logs to extract the metrics
+  (ECS has no option to add it: aws/containers-roadmap#1719). AWS's PutLogEvents EMF
+  page now calls the header optional, but AWS also says
   (aws/shim-loggers-for-containerd#285, 2025) that extraction without it is not launched
   in every region. So the app's container logs through FireLens: a Fluent Bit sidecar
   (AWS's aws-for-fluent-bit image) whose `cloudwatch_logs` output sends every line to
@@ -30,7 +31,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from contract.environment import BACKEND, BACKEND_AWS, BIND_HOST, PORT, STAGE, WORKERS
+from contract.environment import (
+    ACCESS_LOG,
+    BACKEND,
+    BACKEND_AWS,
+    BIND_HOST,
+    PORT,
+    STAGE,
+    WORKERS,
+)
 from contract.resources import APP_NAME, STAGE_PATTERN, StageNames
 from devtools.infra import policies
 from devtools.infra.cfn import Template, checkov_skips, get_att, ref, sub
@@ -161,6 +170,8 @@ def _environment() -> list[dict[str, Any]]:
         # In the task the ALB must reach the proxy: the task's interface, not loopback.
         BIND_HOST.name: "0.0.0.0",
         WORKERS.name: ref("Workers"),
+        # One line per request: the ALB keeps no access log (network_stack's CKV_AWS_91).
+        ACCESS_LOG.name: "on",
     }
     return [{"Name": name, "Value": value} for name, value in values.items()]
 

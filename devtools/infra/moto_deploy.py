@@ -11,6 +11,9 @@ The functions' stack is Chalice's packaged SAM template, merged, turned into pla
 CloudFormation offline by aws-sam-translator (devtools/infra/sam_translate.py, run by
 the linters' Python), with its code in the stage bucket and the layer published to
 moto's Lambda: so the first `make deploy` is not the first time it is deployed anywhere.
+Where the stage has the ECS front, the network and ECS stacks go first, as on AWS: the
+functions' stack imports the subnets, the callers' group and the ALB's URL for the
+test invoker.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from contract.resources import ACCOUNT_STACK, PLACEHOLDER_ACCOUNT, StageNames
-from devtools.infra import account_stack, data_stack
-from devtools.infra.cfn import Template, existing, load
+from devtools.infra import account_stack, data_stack, ecs_stack, network_stack
+from devtools.infra.cfn import Template, existing, load, resolved
 from devtools.infra.package import Package
-from devtools.infra.stages import settings_of
+from devtools.infra.stages import StageSettings, settings_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_PYTHON = REPO_ROOT / ".venv-tools" / "infra" / "bin" / "python"
@@ -125,7 +128,7 @@ def create_stack(
     """Create the stack; {logical id: physical id}, every resource present or an error."""
     cloudformation.create_stack(
         StackName=name,
-        TemplateBody=json.dumps(template),
+        TemplateBody=json.dumps(resolved(template, dict(parameters))),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
@@ -234,6 +237,48 @@ def _exists(cloudformation: Any, name: str) -> bool:
     return any(s["StackName"] == name for s in stacks["StackSummaries"])
 
 
+# What moto's ECS stack runs: no image is pulled there, so any reference will do.
+MOTO_IMAGE = "registry.invalid/property-value-predictor@sha256:" + "0" * 64
+
+
+def deploy_front(
+    clients: Callable[[str], Any], stage: str, settings: StageSettings | None = None
+) -> dict[str, str]:
+    """The stage's network and ECS stacks, when it has the ECS front; their resources.
+    `settings`: another stage's, for a test's stage of its own."""
+    settings = settings or settings_of(stage)
+    if not settings.ecs_front:
+        return {}
+    cloudformation = clients("cloudformation")
+    names = StageNames(stage)
+    if _exists(cloudformation, names.ecs_stack):
+        return {}  # deployed already (make deploy's empty change set)
+    created = create_stack(
+        cloudformation, names.network_stack, network_stack.template(), {"Stage": stage}
+    )
+    parameters = {
+        "Stage": stage,
+        "ProxyImage": MOTO_IMAGE,
+        "LogRouterImage": MOTO_IMAGE,
+        **settings.ecs_parameters(),
+    }
+    created |= create_stack(cloudformation, names.ecs_stack, ecs_stack.template(), parameters)
+    return created
+
+
+def _pointed_at(value: Any, url: str) -> Any:
+    """`value` with the invoker's API Gateway URL (the REST API moto cannot build) as `url`."""
+    from devtools.infra.functions_stack import GATEWAY_URL
+
+    if value == {"Fn::Sub": GATEWAY_URL}:
+        return url
+    if isinstance(value, dict):
+        return {key: _pointed_at(inner, url) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_pointed_at(inner, url) for inner in value]
+    return value
+
+
 def translated(package: Package, code_uri: str, env: Mapping[str, str]) -> Template:
     """The merged SAM template as plain CloudFormation, its code at `code_uri`."""
     if not TOOLS_PYTHON.exists():
@@ -259,10 +304,17 @@ def translated(package: Package, code_uri: str, env: Mapping[str, str]) -> Templ
 
 
 def deploy_functions(
-    clients: Callable[[str], Any], stage: str, package: Package, env: Mapping[str, str]
+    clients: Callable[[str], Any],
+    stage: str,
+    package: Package,
+    env: Mapping[str, str],
+    api_url: str = "http://127.0.0.1/",
+    settings: StageSettings | None = None,
 ) -> dict[str, str]:
     """The functions' stack from the package: code in the stage bucket, layer published,
-    the template translated; its resources. `env` points the translator at moto."""
+    the template translated, the stage's front stacks first; its resources. `env` points
+    the translator at moto; `settings` are another stage's, for a test's own stage."""
+    settings = settings or settings_of(stage)
     names = StageNames(stage)
     digest = package.layer_zip.with_name("layer.zip.sha256").read_text().strip()
     key = f"packages/{stage}/deployment.zip"
@@ -273,13 +325,17 @@ def deploy_functions(
         Content={"ZipFile": package.layer_zip.read_bytes()},
         CompatibleRuntimes=["python3.11"],
     )
-    template, _ = without_unsupported(translated(package, f"s3://{names.bucket}/{key}", env))
+    # On a Lambda-only stage the invoker calls API Gateway, which moto cannot build: it
+    # gets the URL `api_url` instead (where the API runs locally, when it does).
+    full = _pointed_at(translated(package, f"s3://{names.bucket}/{key}", env), api_url)
+    template, _ = without_unsupported(full)
+    deploy_front(clients, stage, settings)
     parameters = {
         "Stage": stage,
         "DependenciesLayer": layer["LayerVersionArn"],
         **{
             name: value
-            for name, value in settings_of(stage).parameters().items()
+            for name, value in settings.parameters().items()
             if name in template.get("Parameters", {})
         },
     }

@@ -248,7 +248,8 @@ def _load_balancer() -> dict[str, Any]:
                 (
                     "CKV_AWS_91",
                     "no access log: it needs a bucket writable by ELB's own account; "
-                    "the tasks log every request they answer, with its id",
+                    "the tasks write one access line per request (PVP_ACCESS_LOG) to "
+                    "their log group",
                 ),
             ),
             "Properties": {
