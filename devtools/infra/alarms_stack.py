@@ -281,6 +281,24 @@ def _rate_alarm(queries: list[dict[str, Any]], threshold: float) -> dict[str, An
     }
 
 
+def _app_alarm(alarm: Alarm, metric: str, threshold: float, **properties: Any) -> dict[str, Any]:
+    """An alarm on one of the app's metrics (one period, above the threshold, unless
+    `properties` say otherwise)."""
+    return _alarm(
+        alarm,
+        **{
+            "Namespace": METRICS_NAMESPACE,
+            "MetricName": metric,
+            "Dimensions": app_dimensions(),
+            "Period": PERIOD,
+            "EvaluationPeriods": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanThreshold",
+            **properties,
+        },
+    )
+
+
 def alarms() -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for front, pair, condition in [
@@ -308,40 +326,24 @@ def alarms() -> dict[str, Any]:
         # The ALB reports every minute while it exists: silence is no healthy task either.
         TreatMissingData="breaching",
     )
-    resources[PREDICTION_P99.logical] = _alarm(
+    resources[PREDICTION_P99.logical] = _app_alarm(
         PREDICTION_P99,
-        Namespace=METRICS_NAMESPACE,
-        MetricName=PREDICTION_LATENCY,
-        Dimensions=app_dimensions(),
+        PREDICTION_LATENCY,
+        PREDICTION_P99_MS,
         ExtendedStatistic="p99",
-        Period=PERIOD,
         EvaluationPeriods=3,
         DatapointsToAlarm=3,
-        Threshold=PREDICTION_P99_MS,
-        ComparisonOperator="GreaterThanThreshold",
         EvaluateLowSampleCountPercentile="ignore",
     )
-    resources[UNLOGGED.logical] = _alarm(
+    resources[UNLOGGED.logical] = _app_alarm(
         UNLOGGED,
-        Namespace=METRICS_NAMESPACE,
-        MetricName=UNLOGGED_PREDICTION,
-        Dimensions=app_dimensions(),
+        UNLOGGED_PREDICTION,
+        1,
         Statistic="Sum",
-        Period=PERIOD,
-        EvaluationPeriods=1,
-        Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
-    resources[ROLLOUT_OVERDUE.logical] = _alarm(
-        ROLLOUT_OVERDUE,
-        Namespace=METRICS_NAMESPACE,
-        MetricName=ROLLOUT_AGE,
-        Dimensions=app_dimensions(),
-        Statistic="Maximum",
-        Period=PERIOD,
-        EvaluationPeriods=1,
-        Threshold=ROLLOUT_DEADLINE_SECONDS,
-        ComparisonOperator="GreaterThanThreshold",
+    resources[ROLLOUT_OVERDUE.logical] = _app_alarm(
+        ROLLOUT_OVERDUE, ROLLOUT_AGE, ROLLOUT_DEADLINE_SECONDS, Statistic="Maximum"
     )
     resources[ENDPOINT_ERRORS.logical] = _alarm(
         ENDPOINT_ERRORS, **_rate_alarm(endpoint_error_queries(), ENDPOINT_ERROR_RATE)
