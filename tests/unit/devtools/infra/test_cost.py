@@ -4,6 +4,7 @@ the template (conditions and parameters applied), and what each count costs."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,14 @@ def test_a_schedules_runs_are_counted_from_its_rate() -> None:
     assert runs_per_month("rate(2 hours)") == 365
     with pytest.raises(ValueError, match="cannot count"):
         runs_per_month("cron(15 1 * * ? *)")
+
+
+def test_the_shipped_price_table_is_dated_and_every_price_names_its_page() -> None:
+    shipped = Prices()
+    assert shipped.table["region"] == "us-east-1"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", shipped.table["read_on"])
+    for name, price in shipped.table["prices"].items():
+        assert price["usd"] > 0, name
+        assert price["source"].startswith("https://aws.amazon.com/"), name
+    # Every price the arithmetic reads is in the table (the tiny one above has them all).
+    assert set(PRICES) == set(shipped.table["prices"])
