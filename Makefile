@@ -8,7 +8,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 export OMP_NUM_THREADS ?= 1
 
 .PHONY: run run-moto test bench lint typecheck generate dev local clean layer package \
-	lint-infra infra-tools deploy destroy smoke
+	lint-infra infra-tools deploy destroy smoke cost
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,7 @@ bench: dev
 	$(PY) -m benchmarks.batch_speed
 	$(PY) -m benchmarks.batch_capacity
 	$(PY) -m benchmarks.event_check
+	$(PY) -m benchmarks.image_size
 
 # The shared dependencies layer (layers/): hashed pins, Lambda's platform, bytecode.
 LAYER_ZIP := build/layer/layer.zip
@@ -75,6 +76,11 @@ STAGE ?= dev
 package: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.package --stage $(STAGE) --layer $(LAYER_ZIP)
 
+# Offline: the stage's monthly cost at rest and per 1,000 predictions, beside the old
+# topology's, from the templates and the dated prices in devtools/infra/prices.json.
+cost: dev
+	$(PY) -m devtools.infra.cost --stage $(STAGE)
+
 # cfn-lint, aws-sam-translator and checkov: their own environment (requirements-infra.txt).
 TOOLS := .venv-tools
 INFRA_TOOLS := $(TOOLS)/infra/.installed
@@ -86,7 +92,8 @@ infra-tools: $(INFRA_TOOLS)
 
 # cfn-lint and checkov on every template (each shipped stage packaged and merged),
 # hadolint on both Dockerfiles. checkov skips carry their reasons in each resource.
-INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml infra/pipeline.yaml
+INFRA_TEMPLATES := infra/account.yaml infra/data.yaml infra/analytics.yaml infra/network.yaml \
+	infra/ecs.yaml infra/alarms.yaml infra/pipeline.yaml
 lint-infra: dev $(LAYER_ZIP) $(INFRA_TOOLS)
 	for stage in dev stg prd; do \
 		$(PY) -m devtools.infra.package --stage $$stage --layer $(LAYER_ZIP) >/dev/null || exit 1; \
@@ -104,10 +111,14 @@ run-moto: dev $(INFRA_TOOLS) package
 
 # The only targets that need an AWS account (credentials and region from the usual AWS
 # variables or profile). TRAIN=... VALIDATION=... upload data; DATA=1 on destroy also
-# deletes the stage's data stack. DRY_RUN=1 prints the commands instead.
+# deletes the stage's data stack. DRY_RUN=1 prints the commands instead. On a stage with
+# the ECS front, CERTIFICATE=<ACM ARN> API_HOST=<its name> put the internal ALB on HTTPS.
+# ALARM_EMAIL=... subscribes an address to the stage's alarms.
 deploy: dev $(LAYER_ZIP)
 	$(PY) -m devtools.infra.deploy deploy --stage $(STAGE) $(if $(TRAIN),--train $(TRAIN)) \
-		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run)
+		$(if $(VALIDATION),--validation $(VALIDATION)) $(if $(DRY_RUN),--dry-run) \
+		$(if $(CERTIFICATE),--certificate $(CERTIFICATE)) $(if $(API_HOST),--host-name $(API_HOST)) \
+		$(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL))
 
 # The test invoker's events against a deployed stage (an account, like deploy); the
 # delivery pipeline runs it after each stage's deploy. WAIT=seconds first waits for

@@ -26,7 +26,7 @@ from chalice_app.proxy_event import CheckedChalice
 from chalice_app.rotation.functions import rotation
 from chalice_app.routing import OPENAPI_DOCUMENT
 from chalice_app.wiring import Backends, get_backends
-from contract.resources import APP_NAME
+from contract.resources import APP_NAME, LIVENESS_PATH, READINESS_PATH
 
 # A Chalice app that refuses a malformed proxy event with a 400 before reading it.
 app = CheckedChalice(app_name=APP_NAME, configure_logs=False)
@@ -76,10 +76,13 @@ def _answer(
 
 @app.middleware("http")
 def observed(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Every log line of a request carries its id; its metrics leave when it ends."""
+    """Every log line of a request carries its id; its answer is counted by status class
+    (the 503 alarms read it); its metrics leave when it ends."""
     function = getattr(app.lambda_context, "function_name", None)
     with observability.request(_request_id(event), function):
-        return get_response(event)
+        response = get_response(event)
+        observability.count_answer(response.status_code)
+        return response
 
 
 @app.middleware("http")
@@ -125,7 +128,7 @@ def _parsed(backends: Backends, contract: type[Contract], *, empty_ok: bool = Fa
 LIVE = {"status": "alive"}
 
 
-@app.route("/live", methods=["GET"], content_types=ANY_CONTENT)
+@app.route(LIVENESS_PATH, methods=["GET"], content_types=ANY_CONTENT)
 def live() -> Response:
     return _json(200, LIVE)
 
@@ -143,7 +146,7 @@ def _parsed_rows(backends: Backends) -> list[contracts.PredictionRequest | Unpro
     return contracts.validate_rows(contracts.PredictionRequest, rows)
 
 
-@app.route("/ping", methods=["GET"], content_types=ANY_CONTENT)
+@app.route(READINESS_PATH, methods=["GET"], content_types=ANY_CONTENT)
 def ping() -> Response:
     return _answer(lambda: services.ping(get_backends()))
 

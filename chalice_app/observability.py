@@ -3,7 +3,9 @@
 The one module call sites use. Every `chalice_app.*` (and `ecs_proxy.*`) log line is
 one JSON object on stdout with service, stage, cold start and a correlation id (API
 Gateway's request id; the prediction id where there is one): on Lambda and on ECS
-(the awslogs driver) CloudWatch gets the same lines. Counted events are EMF metrics,
+(FireLens, infra/ecs.yaml) CloudWatch gets the same lines. Every answer is counted by
+its front (`serve_as`: Lambda's, or the proxy's ECS) and status class, which the 503
+alarms read. Counted events are EMF metrics,
 summed in memory and flushed after each request on Lambda (a frozen invocation must
 have written its own), and in a long-running server once a second (`flush_every`) or
 when a measurement reaches EMF's 99 values, whichever comes first: a document per
@@ -26,6 +28,21 @@ from typing import IO, Any, cast
 
 from chalice_app.config import process_settings
 from chalice_app.ports import PredictionEntry
+from contract.metrics import (
+    ANSWERS,
+    COLD_START,
+    ERROR_DIMENSION,
+    ERRORS,
+    FRONT_DIMENSION,
+    FRONT_LAMBDA,
+    FUNCTION_DIMENSION,
+    ROLLOUT_AGE,
+    SERVICE_DIMENSION,
+    STAGE_DIMENSION,
+    STATUS_CLASS_DIMENSION,
+    UNLOGGED_PREDICTION,
+    status_class,
+)
 from contract.resources import (
     APP_NAME,
     DRIFTED_FEATURES_METRIC,
@@ -37,14 +54,6 @@ from contract.settings import ConfigurationError
 
 logger = logging.getLogger("chalice_app")
 
-UNLOGGED_PREDICTION = "prediction_log_write_failed"
-# One metric for every error answer, its kind a dimension (the exception's class, or
-# "unhandled"): one alarm covers all, and a new kind needs no new metric.
-ERRORS = "errors"
-ERROR_DIMENSION = "error"
-# Powertools' documented name and dimension for a function's cold starts.
-COLD_START = "ColdStart"
-FUNCTION_DIMENSION = "function_name"
 _LOGGED_PACKAGES = ("chalice_app", "ecs_proxy")
 
 # EMF takes at most 100 values of one metric in a document; Powertools writes one by
@@ -56,11 +65,13 @@ _tools: tuple[Any, Any] | None = None  # Powertools' (Logger, Metrics), built on
 _cold = True
 # Metrics since the last flush: counts summed, measurements kept one by one.
 _pending_counts: Counter[str] = Counter()
-_pending_errors: Counter[str] = Counter()
+# Counts with dimensions of their own: (metric, ((dimension, value), ...)) -> total.
+_pending_dimensioned: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
 _pending_values: defaultdict[str, list[float]] = defaultdict(list)
 _pending_cold_start: str | None = None  # the function whose cold start is not written yet
 _flush_seconds = 0.0  # 0: after every request (Lambda, tests)
 _flushed_at = 0.0
+_front = FRONT_LAMBDA
 
 
 class _CurrentStdout:
@@ -101,7 +112,7 @@ def setup() -> tuple[Any, Any]:
                     # Lambda's runtime puts a handler on the root logger: one line, not two.
                     package.propagate = False
                 metrics = Metrics(namespace=METRICS_NAMESPACE, service=APP_NAME)
-                metrics.set_default_dimensions(stage=stage)
+                metrics.set_default_dimensions(**{STAGE_DIMENSION: stage})
                 _tools = (json_logger, metrics)
     return _tools
 
@@ -159,6 +170,12 @@ def flush_every(seconds: float) -> None:
     _flush_seconds = seconds
 
 
+def serve_as(front: str) -> None:
+    """Name the front this process answers for (FRONT_ECS in the proxy's workers)."""
+    global _front
+    _front = front
+
+
 def end_request() -> None:
     """Write the pending metrics if their time has come (always, by default)."""
     if time.monotonic() - _flushed_at >= _flush_seconds:
@@ -170,13 +187,15 @@ def flush() -> None:
     global _flushed_at, _pending_cold_start
     with _lock:
         counts, values = dict(_pending_counts), dict(_pending_values)
-        errors, cold_start = dict(_pending_errors), _pending_cold_start
+        dimensioned, cold_start = dict(_pending_dimensioned), _pending_cold_start
         _pending_counts.clear()
         _pending_values.clear()
-        _pending_errors.clear()
+        _pending_dimensioned.clear()
         _pending_cold_start = None
         _flushed_at = time.monotonic()
-    _flush_dimensioned(errors, cold_start)
+    if cold_start is not None:
+        dimensioned[(COLD_START, ((FUNCTION_DIMENSION, cold_start),))] = 1
+    _flush_dimensioned(dimensioned)
     if not counts and not values:
         return
     from aws_lambda_powertools.metrics import MetricUnit
@@ -190,18 +209,17 @@ def flush() -> None:
     metrics.flush_metrics()
 
 
-def _flush_dimensioned(errors: dict[str, int], cold_start: str | None) -> None:
-    """Metrics with a dimension of their own: one EMF document each (Powertools'
+def _flush_dimensioned(
+    counts: Mapping[tuple[str, tuple[tuple[str, str], ...]], int],
+) -> None:
+    """Metrics with dimensions of their own: one EMF document each (Powertools'
     `single_metric`), since a document's metrics share its dimensions."""
-    if not errors and cold_start is None:
+    if not counts:
         return
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    defaults = {"service": APP_NAME, "stage": _stage()}
-    written = [(ERRORS, ERROR_DIMENSION, kind, total) for kind, total in errors.items()]
-    if cold_start is not None:
-        written.append((COLD_START, FUNCTION_DIMENSION, cold_start, 1))
-    for name, dimension, value, total in written:
+    defaults = {SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: _stage()}
+    for (name, dimensions), total in counts.items():
         with single_metric(
             name=name,
             unit=MetricUnit.Count,
@@ -209,7 +227,8 @@ def _flush_dimensioned(errors: dict[str, int], cold_start: str | None) -> None:
             namespace=METRICS_NAMESPACE,
             default_dimensions=defaults,
         ) as metric:
-            metric.add_dimension(name=dimension, value=value)
+            for dimension, value in dimensions:
+                metric.add_dimension(name=dimension, value=value)
 
 
 def count(event: str, value: int = 1) -> None:
@@ -221,7 +240,14 @@ def count(event: str, value: int = 1) -> None:
 def count_error(kind: str) -> None:
     """Count an error answer of this kind: the one `errors` metric, `error` its dimension."""
     with _lock:
-        _pending_errors[kind] += 1
+        _pending_dimensioned[(ERRORS, ((ERROR_DIMENSION, kind),))] += 1
+
+
+def count_answer(status: int) -> None:
+    """Count an answer by this process's front and its status class (`status_class`)."""
+    dimensions = ((FRONT_DIMENSION, _front), (STATUS_CLASS_DIMENSION, status_class(status)))
+    with _lock:
+        _pending_dimensioned[(ANSWERS, dimensions)] += 1
 
 
 def measure_ms(name: str, milliseconds: float) -> None:
@@ -251,13 +277,27 @@ def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:
     )
 
 
+def rollout_age(seconds: float) -> None:
+    """The running rollout's age, written now (the deploy watcher's alarm reads it)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(
+        name=ROLLOUT_AGE,
+        unit=MetricUnit.Seconds,
+        value=seconds,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: _stage()},
+    ):
+        pass
+
+
 def drift_metrics(stage: str, psi_by_feature: Mapping[str, float], drifted_features: int) -> None:
     """A drift report's figures as EMF: each feature's PSI under its own `feature`
     dimension (one document each: EMF gives every metric of a document the same
     dimensions), and the count of drifted features, which the drift alarm watches."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    dimensions = {"service": APP_NAME, "stage": stage}
+    dimensions = {SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: stage}
     for feature, value in psi_by_feature.items():
         with single_metric(
             name=FEATURE_PSI_METRIC,

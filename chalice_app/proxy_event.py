@@ -129,6 +129,7 @@ class CheckedChalice(Chalice):
         function = getattr(context, "function_name", None)
         with observability.request(str(request_id) if request_id else None, function):
             observability.count_error(MALFORMED_EVENT)
+            observability.count_answer(400)
             # The problem names keys and types only: never a header's value (the key).
             log.warning("refused a malformed API Gateway event", extra={"problem": found})
         headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}

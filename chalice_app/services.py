@@ -38,6 +38,7 @@ from chalice_app.responses import (
     TrainingStarted,
     TrainingStatus,
 )
+from contract import metrics
 
 if TYPE_CHECKING:
     from chalice_app.wiring import Backends
@@ -126,8 +127,8 @@ def predict(
         raise ServiceUnavailableError(f"no model available: {exc}") from None
     entry = _entry(record, prediction, started, client)
     _log(backends, [entry])
-    observability.count("predictions")
-    observability.measure_ms("prediction_latency", entry.latency_ms)
+    observability.count(metrics.PREDICTIONS)
+    observability.measure_ms(metrics.PREDICTION_LATENCY, entry.latency_ms)
     return PredictionAnswer(
         value=prediction.value,
         range=_range(prediction),
@@ -178,7 +179,7 @@ def predict_batch(
         answers.append(RowError.model_validate(problem.body()))
     if entries:
         _log(backends, entries)
-    observability.count("predictions", len(entries))
+    observability.count(metrics.PREDICTIONS, len(entries))
     observability.count("batch_requests")
     observability.measure_ms("batch_latency", (time.perf_counter() - started) * 1000.0)
     return BatchAnswer(model_version=version, predictions=answers).model_dump(exclude_none=True)

@@ -87,6 +87,10 @@ TEMPLATE_STAGE: Final = "${Stage}"
 # its artifact bucket and the stages' CodeBuild projects (infra/pipeline.yaml).
 DELIVERY_STACK: Final = f"{APP_NAME}-delivery"
 DELIVERY_PIPELINE: Final = f"{APP_NAME}-delivery"
+# Liveness and readiness: what the load balancer checks (liveness: a task is killed when
+# it fails, so it must not depend on the endpoint or AWS), and what says the API prices.
+LIVENESS_PATH: Final = "/live"
+READINESS_PATH: Final = "/ping"
 
 # The stage bucket's data: the old system's locations, the API's default training data.
 # The API may read only below DATA_PREFIX (its policy says so).
@@ -95,6 +99,9 @@ TRAIN_KEY: Final = f"{DATA_PREFIX}/training_data/train.csv"
 VALIDATION_KEY: Final = f"{DATA_PREFIX}/validation_data/test.csv"
 # A champion input must name an S3 object; this one says "no champion yet".
 NO_CHAMPION_MARKER: Final = "NO_CHAMPION"
+# The serverless endpoint's one production variant (the deploy names it; the endpoint's
+# own metrics carry it as their VariantName dimension).
+ENDPOINT_VARIANT: Final = "AllTraffic"
 # AWS's documentation account (and moto's): what an offline definition names.
 PLACEHOLDER_ACCOUNT: Final = "123456789012"
 
@@ -161,6 +168,11 @@ class StageNames:
         names after them start with (the delivery roles grant by it)."""
         return f"{APP_NAME}-{self.stage}-"
 
+    @property
+    def log_router_image_repository(self) -> str:
+        """AWS's Fluent Bit image, mirrored for the ECS tasks' log router (FireLens)."""
+        return f"{APP_NAME}-log-router"
+
     def function(self, name: str) -> str:
         """A Chalice Lambda function's deployed name."""
         return f"{APP_NAME}-{self.stage}-{name}"
@@ -221,6 +233,55 @@ class StageNames:
     def smoke_project(self) -> str:
         """The CodeBuild project that runs the test invoker's events against the stage."""
         return f"{APP_NAME}-{self.stage}-smoke"
+
+    @property
+    def network_stack(self) -> str:
+        """The stage's VPC, its endpoints and the internal ALB (stages with the ECS front)."""
+        return f"{APP_NAME}-{self.stage}-network"
+
+    @property
+    def ecs_stack(self) -> str:
+        """The ECS cluster, the proxy's task definition and service (the ECS front)."""
+        return f"{APP_NAME}-{self.stage}-ecs"
+
+    @property
+    def alarms_stack(self) -> str:
+        """The stage's alarms, their SNS topic and its dashboard."""
+        return f"{APP_NAME}-{self.stage}-alarms"
+
+    @property
+    def analytics_stack(self) -> str:
+        """The prediction log's Glue table, Athena workgroup and drift alarm."""
+        return f"{APP_NAME}-{self.stage}-analytics"
+
+    def export(self, name: str) -> str:
+        """A stack output other stacks of the stage import (Fn::ImportValue)."""
+        return f"{APP_NAME}-{self.stage}-{name}"
+
+    @property
+    def ecs_cluster(self) -> str:
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def ecs_service(self) -> str:
+        """The ECS front's service and its task definition family (the old names)."""
+        return f"{APP_NAME}-api-{self.stage}"
+
+    @property
+    def ecs_log_group(self) -> str:
+        """The tasks' log group: the old system's name."""
+        return f"/aws/ecs/{APP_NAME}-api-{self.stage}"
+
+    @property
+    def alarm_topic(self) -> str:
+        return f"{APP_NAME}-{self.stage}-alarms"
+
+    def alarm(self, what: str) -> str:
+        return f"{APP_NAME}-{self.stage}-{what}"
+
+    @property
+    def dashboard(self) -> str:
+        return f"{APP_NAME}-{self.stage}"
 
     @classmethod
     def template(cls) -> StageNames:

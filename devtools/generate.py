@@ -49,13 +49,24 @@ def _policies() -> dict[str, Callable[[], str]]:
 
 
 def _templates() -> dict[str, Callable[[], str]]:
-    from devtools.infra import account_stack, data_stack, functions_stack, pipeline_stack
+    from devtools.infra import (
+        account_stack,
+        alarms_stack,
+        data_stack,
+        ecs_stack,
+        functions_stack,
+        network_stack,
+        pipeline_stack,
+    )
 
     return {
         "infra/account.yaml": account_stack.render,
         "infra/data.yaml": data_stack.render,
         "infra/functions-merge.yaml": functions_stack.render,
         "infra/pipeline.yaml": pipeline_stack.render,
+        "infra/network.yaml": network_stack.render,
+        "infra/ecs.yaml": ecs_stack.render,
+        "infra/alarms.yaml": alarms_stack.render,
     }
 
 

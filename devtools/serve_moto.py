@@ -6,7 +6,8 @@ none is (as `make run` does), serves it as the SageMaker endpoint through the mo
 server, deploys the account's and the stage's data stacks (infra/) into moto's
 CloudFormation (the secret's first key is random and shown once), uploads the sample
 data, upserts the pipeline and serves the endpoint; with --package (`make package`'s
-output), deploys the functions' stack from it too. Then it serves the API with
+output), deploys the functions' stack from it too; then the stage's alarms stack (its
+alarms stood in: moto's CloudFormation has no alarm type). Then it serves the API with
 PVP_BACKEND=aws through the ECS proxy on 127.0.0.1:${PORT:-8080}. Runs started through
 the API are played by a stand-in for SageMaker Pipelines (moto_player.py), so their
 status tells a real outcome. Ctrl-C stops all.
@@ -29,8 +30,9 @@ from pathlib import Path
 
 from chalice_app.aws.clients import AwsClients
 from chalice_app.config import AwsSettings, LocalSettings, load_aws_settings, load_local_settings
-from contract.environment import BUCKET, HOME, MOTO_PORT, STAGE
+from contract.environment import BUCKET, HOME, MOTO_PORT, PORT, STAGE
 from contract.resources import DEFAULT_STAGE, StageNames
+from devtools.infra.stages import settings_of
 from devtools.launch import REPO_ROOT, free_port, stopped_at_exit
 from devtools.moto_player import PipelinePlayer
 from devtools.moto_resources import deploy_clients, provision
@@ -115,6 +117,10 @@ def running_stack(
             assert provisioned == FIRST_VERSION, provisioned
             if package is not None:
                 _deploy_functions(clients, stage, package, env)
+            # The ECS front's alarms read the network stack's exports, which the package's
+            # deploy brings.
+            if package is not None or not settings_of(stage).ecs_front:
+                _deploy_alarms(clients, stage)
         print(f"moto_server: {moto.base_url} (log: {logs / 'moto_server.log'})")
         print(f"endpoint {settings.endpoint_name}: model {FIRST_VERSION} at {endpoint.base_url}")
         yield MotoStack(env, settings, key, endpoint)
@@ -127,8 +133,17 @@ def _deploy_functions(
     from devtools.infra.package import Package
 
     package = Package(directory / "sam.yaml", directory / "deployment.zip", directory / "layer.zip")
-    created = deploy_functions(clients.get, stage, package, env)
+    # On a Lambda-only stage the test invoker calls the API this serves (the proxy).
+    api_url = f"http://127.0.0.1:{PORT.read(env)}/"
+    created = deploy_functions(clients.get, stage, package, env, api_url)
     print(f"functions' stack from {directory}: {len(created)} resources", flush=True)
+
+
+def _deploy_alarms(clients: AwsClients, stage: str) -> None:
+    from devtools.infra.moto_deploy import deploy_alarms
+
+    created = deploy_alarms(clients.get, stage, REGION)
+    print(f"alarms' stack: {len(created)} resources, its alarms stood in", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from chalice_app import observability
 from contract import environment as env_vars
+from contract.metrics import FRONT_ECS
 from contract.settings import ConfigurationError
 from ecs_proxy.limits import load_limits
 
@@ -57,6 +58,8 @@ def warm_up(app: ProxyApp) -> int:
     """Ready a worker for its first request; the status /ping answered."""
     # Build the backends and load the model before the first request instead of during
     # it, by asking the app for /ping as a client would: the proxy stays a pure front.
+    # Its answers are the ECS front's from here on.
+    observability.serve_as(FRONT_ECS)
     status = app.ping()
     # The app, the model and the libraries are loaded now and live as long as the
     # process: move them out of the cyclic collector's sight, so that a full collection

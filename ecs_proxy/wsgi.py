@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from chalice_app import observability
 from chalice_app.routing import RouteTable
 from contract.environment import server_body_limit
 from ecs_proxy.lambda_event import ProxyContext, build_event
@@ -114,6 +115,9 @@ class ProxyApp:
 def _error(
     status: int, message: str, extra: list[tuple[str, str]] | None = None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The proxy's own answer, which the app never sees: counted here, as the app counts
+    its own (chalice_app/app.py)."""
+    observability.count_answer(status)
     headers = [("Content-Type", "application/json"), *(extra or [])]
     return status, headers, error_json(message)
 

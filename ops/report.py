@@ -46,7 +46,7 @@ def failed_writes(lines: Iterable[str]) -> dict[str, int]:
 
 def failed_writes_metric(opened: OpenedLog, days: Sequence[str]) -> dict[str, int]:
     """The stage's `prediction_log_write_failed` metric, summed per UTC day."""
-    from chalice_app.observability import UNLOGGED_PREDICTION
+    from contract.metrics import UNLOGGED_PREDICTION
 
     start = datetime.fromisoformat(days[0]).replace(tzinfo=UTC)
     with aws_call(f"read the {UNLOGGED_PREDICTION} metric"):
@@ -58,7 +58,7 @@ def failed_writes_metric(opened: OpenedLog, days: Sequence[str]) -> dict[str, in
 
 
 def _failed_metric(opened: OpenedLog, start: datetime, days: int) -> Any:
-    from chalice_app.observability import UNLOGGED_PREDICTION
+    from contract.metrics import UNLOGGED_PREDICTION
     from contract.resources import APP_NAME, METRICS_NAMESPACE
 
     return opened.clients.get("cloudwatch").get_metric_statistics(

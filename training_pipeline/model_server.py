@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from contract.resources import ENDPOINT_VARIANT
 from training_pipeline.steps import serve
 
 log = logging.getLogger("model_server")
@@ -38,7 +39,6 @@ log = logging.getLogger("model_server")
 RUNTIME_PATH = re.compile(r"^/endpoints/([^/]+)/invocations$")
 # SageMaker's own limit for a real-time invocation payload.
 MAX_BODY_BYTES = 6 * 1024 * 1024
-VARIANT = "AllTraffic"
 ACCOUNT = "123456789012"
 # SageMaker's invocation timeout is 60 s: a worker silent for longer is stuck.
 WORKER_TIMEOUT_SECONDS = 60
@@ -131,7 +131,7 @@ class ModelApp:
             return _model_refused(500, "internal error", runtime)
         headers = {"Content-Type": serve.media_type(answer)}  # CSV lines for Batch Transform
         if runtime:
-            headers["x-Amzn-Invoked-Production-Variant"] = VARIANT
+            headers["x-Amzn-Invoked-Production-Variant"] = ENDPOINT_VARIANT
         return 200, payload, headers
 
 

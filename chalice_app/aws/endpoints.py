@@ -23,8 +23,8 @@ from typing import Any
 from chalice_app.aws.clients import ClientSource
 from chalice_app.callbacks.ports import EndpointState
 from contract.environment import MODEL_VERSION
+from contract.resources import ENDPOINT_VARIANT
 
-VARIANT = "AllTraffic"
 # What "no such thing" looks like on describe/delete (AWS says ...Exception, moto ...Error).
 _MISSING_CODES = {"ValidationException", "ValidationError", "ResourceNotFound"}
 _MISSING_WORDS = ("could not find", "does not exist", "not found")
@@ -105,7 +105,11 @@ class SageMakerEndpoints:
         # One variant, serverless, no DataCaptureConfig: serverless endpoints take no
         # data capture (so no Model Monitor) and no second production variant (same page).
         serverless = {"MemorySizeInMB": memory_mb, "MaxConcurrency": max_concurrency}
-        variant = {"VariantName": VARIANT, "ModelName": model, "ServerlessConfig": serverless}
+        variant = {
+            "VariantName": ENDPOINT_VARIANT,
+            "ModelName": model,
+            "ServerlessConfig": serverless,
+        }
         self._create(
             lambda client: client.create_endpoint_config(
                 EndpointConfigName=name, ProductionVariants=[variant]

@@ -32,6 +32,7 @@ class Deployment:
     failed: str | None = None  # the name that failed to serve (deleted when done)
     reason: str | None = None  # why it failed, as the run's reason says it
     lease_until: float = 0.0  # epoch seconds: whoever holds it advances; others wait
+    started_at: float = 0.0  # epoch seconds the rollout started (0: idle, or not known)
     history: list[str] = field(default_factory=list)  # names that served, newest first
 
     @property

@@ -70,7 +70,9 @@ class Rollout:
                 return current
             raise CallbackError(f"another rollout (run {current.run}) is in progress")
         state = self._endpoints.state()
-        planned = replace(current, run=run_id, goal=name, phase=CONVERGING)
+        planned = replace(
+            current, run=run_id, goal=name, phase=CONVERGING, started_at=self._clock()
+        )
         planned = planned.leased(lease_until)
         if state is not None and state.status == "Failed":
             planned = replace(planned, phase=REMOVING)  # only DeleteEndpoint is allowed
@@ -89,9 +91,10 @@ class Rollout:
             self._endpoints.update_endpoint(name)
         return saved
 
-    def claim(self, now: float, until: float) -> Deployment | None:
-        """The active rollout, leased until `until`, if nobody holds it now."""
-        current = self.current()
+    def claim(self, now: float, until: float, seen: Deployment | None = None) -> Deployment | None:
+        """The active rollout, leased until `until`, if nobody holds it now (`seen`: the
+        state just read, if it was)."""
+        current = seen or self.current()
         if not current.active or now < current.lease_until:
             return None
         return self._save(current.leased(until))

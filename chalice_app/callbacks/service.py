@@ -16,11 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalice_app import observability
 from chalice_app.callbacks.outcome import read_evaluation, run_fields
-from chalice_app.callbacks.ports import Artifacts, Endpoints, Runs
+from chalice_app.callbacks.ports import Artifacts, Deployment, Endpoints, Runs
 from chalice_app.callbacks.rollout import Rollout
 from chalice_app.callbacks.step_event import CallbackError, StepEvent, parse_event
 from chalice_app.config import DeploySettings
+from contract.metrics import ROLLOUT_DEADLINE_SECONDS
 from contract.resources import StageNames, StageTargets
 from contract.vocabulary import utc_now
 
@@ -105,9 +107,12 @@ def deploy_accepted(
 
 
 def watch(callbacks: Callbacks, remaining_seconds: float) -> dict[str, Any]:
-    """Take a rollout nobody holds one step further (the deploy watcher, every minute)."""
+    """Say how old the running rollout is, and take it one step further if nobody holds
+    it (the deploy watcher, every minute)."""
     now = callbacks.clock()
-    current = callbacks.rollout.claim(now, now + remaining_seconds - MARGIN_SECONDS)
+    seen = callbacks.rollout.current()
+    _report_age(seen, now)
+    current = callbacks.rollout.claim(now, now + remaining_seconds - MARGIN_SECONDS, seen)
     if current is None:
         return {"rollout": "none"}
     ended = callbacks.rollout.settle(current, current.lease_until, callbacks.settings.poll_seconds)
@@ -115,6 +120,20 @@ def watch(callbacks: Callbacks, remaining_seconds: float) -> dict[str, Any]:
         callbacks.rollout.release(ended)
         return {"rollout": ended.phase, "run_id": ended.run}
     return {"rollout": "ended", "run_id": current.run}
+
+
+def _report_age(deployment: Deployment, now: float) -> None:
+    """The rollout's age as a metric each minute it runs, whoever holds it; nothing when
+    none runs (the alarm treats no data as fine) or its start is not known."""
+    if not deployment.active or not deployment.started_at:
+        return
+    age = max(0.0, now - deployment.started_at)
+    observability.rollout_age(age)
+    if age > ROLLOUT_DEADLINE_SECONDS:
+        log.warning(
+            "rollout still running past its deadline",
+            extra={"run_id": deployment.run, "goal": deployment.goal, "age_seconds": round(age)},
+        )
 
 
 def _prepare(callbacks: Callbacks, event: StepEvent, name: str) -> None:

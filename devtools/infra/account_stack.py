@@ -1,8 +1,9 @@
 """infra/account.yaml: what every stage of an account shares, deployed once per account.
 
 The image repositories (the model's, which the pipeline's jobs and the endpoint pull,
-and the ECS proxy's, for part 2), each tagged per stage; and API Gateway's account
-setting that lets it write access logs (one per account and region, so not a stage's).
+the ECS proxy's, and AWS's Fluent Bit mirrored for the ECS tasks' log router, which
+reach no public registry), each tagged per stage; and API Gateway's account setting
+that lets it write access logs (one per account and region, so not a stage's).
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def template() -> Template:
         "Resources": {
             "ModelImageRepository": _repository(NAMES.model_image_repository, "model"),
             "ProxyImageRepository": _repository(NAMES.proxy_image_repository, "proxy"),
+            "LogRouterImageRepository": _repository(
+                NAMES.log_router_image_repository, "log-router"
+            ),
             "ApiGatewayLoggingRole": {
                 "Type": "AWS::IAM::Role",
                 "Properties": {
@@ -100,6 +104,9 @@ def template() -> Template:
         "Outputs": {
             "ModelImageRepositoryUri": {"Value": get_att("ModelImageRepository", "RepositoryUri")},
             "ProxyImageRepositoryUri": {"Value": get_att("ProxyImageRepository", "RepositoryUri")},
+            "LogRouterImageRepositoryUri": {
+                "Value": get_att("LogRouterImageRepository", "RepositoryUri")
+            },
         },
     }
 

@@ -44,3 +44,87 @@ def load(text: str) -> Template:
 
     loaded: Template = yaml.safe_load(text)
     return loaded
+
+
+def parameter_values(template: Template, given: dict[str, str]) -> dict[str, str]:
+    """Every parameter's value: the one given, else its default (a missing one is an error)."""
+    values = {}
+    for name, declared in template.get("Parameters", {}).items():
+        if name in given:
+            values[name] = given[name]
+        elif "Default" in declared:
+            values[name] = str(declared["Default"])
+        else:
+            raise KeyError(f"parameter {name} has no value and no default")
+    return values
+
+
+def conditions(template: Template, parameters: dict[str, str]) -> dict[str, bool]:
+    """The template's conditions for these parameter values (Fn::Equals, Not, And, Or,
+    Condition), as CloudFormation decides which resources exist."""
+    declared = template.get("Conditions", {})
+    decided: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            return parameters.get(node["Ref"], node["Ref"])
+        return node
+
+    def holds(node: Any) -> bool:
+        (function, argument), *_ = node.items()
+        if function == "Condition":
+            return named(argument)
+        if function == "Fn::Equals":
+            left, right = (str(value(side)) for side in argument)
+            return left == right
+        if function == "Fn::Not":
+            return not holds(argument[0])
+        if function == "Fn::And":
+            return all(holds(inner) for inner in argument)
+        if function == "Fn::Or":
+            return any(holds(inner) for inner in argument)
+        raise ValueError(f"condition function {function} is not understood here")
+
+    def named(name: str) -> bool:
+        if name not in decided:
+            decided[name] = holds(declared[name])
+        return decided[name]
+
+    return {name: named(name) for name in declared}
+
+
+def existing(template: Template, parameters: dict[str, str]) -> dict[str, Any]:
+    """The resources CloudFormation creates for these parameters (their Condition holds)."""
+    decided = conditions(template, parameter_values(template, parameters))
+    return {
+        name: body
+        for name, body in template["Resources"].items()
+        if decided.get(body.get("Condition", ""), True)
+    }
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolved(template: Template, parameters: dict[str, str]) -> Template:
+    """The template with each `Fn::If` replaced by its branch for these parameters, and
+    `AWS::NoValue` taken out, as CloudFormation reads it. (moto 5.2.5's IAM role reads its
+    Policies before it resolves a `Fn::If` to AWS::NoValue, and fails on the None.)"""
+    decided = conditions(template, parameter_values(template, parameters))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, chosen, other = node["Fn::If"]
+                return walk(chosen if decided[name] else other)
+            kept = {key: walk(inner) for key, inner in node.items()}
+            return {key: inner for key, inner in kept.items() if inner != NO_VALUE}
+        if isinstance(node, list):
+            return [inner for inner in map(walk, node) if inner != NO_VALUE]
+        return node
+
+    return {
+        **template,
+        "Resources": walk(template["Resources"]),
+        "Outputs": walk(template.get("Outputs", {})),
+    }

@@ -20,6 +20,11 @@ REST API; this adds what it lacks or gets wrong, for every function the app decl
   (unknown route, throttled, its 5xx) in the API's `{"error": ...}` shape.
 - the API keys' rotation schedule and Secrets Manager's permission to invoke the
   rotation function, when the app has one.
+- the test invoker's target (`PVP_API_URL`): where the stage has the ECS front
+  (`EcsFront`), the internal ALB's URL that the network stack exports, with the invoker
+  in that stack's private subnets and callers' group, and its role allowed the network
+  interfaces Lambda attaches it with; on a Lambda-only stage, outside any VPC, the
+  stage's own API Gateway URL.
 """
 
 from __future__ import annotations
@@ -28,9 +33,22 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from contract.resources import LAMBDA_FUNCTIONS, ROTATE_API_KEYS, STAGE_PATTERN, StageNames
+from contract.environment import API_URL
+from contract.resources import (
+    LAMBDA_FUNCTIONS,
+    ROTATE_API_KEYS,
+    STAGE_PATTERN,
+    TEST_INVOKER,
+    StageNames,
+)
 from devtools.infra import policies
 from devtools.infra.cfn import Template, checkov_skips, get_att, ref, sub
+from devtools.infra.network_stack import (
+    API_URL_EXPORT,
+    CALLERS_EXPORT,
+    SUBNETS_EXPORT,
+    imported,
+)
 from devtools.infra.stages import StageSettings
 
 SOURCE = "devtools/infra/functions_stack.py"
@@ -38,6 +56,12 @@ DEFAULTS = StageSettings()
 NAMES = StageNames.template()
 # Chalice's logical ids for the API handler, its role and its log group.
 API_HANDLER, API_ROLE, API_LOG_GROUP = "APIHandler", "ApiHandlerRole", "ApiHandlerLogGroup"
+# The stage has the ECS front (StageSettings.ecs_front): the network and ECS stacks exist.
+ECS_FRONT = "EcsFront"
+NO_VALUE = ref("AWS::NoValue")
+# The URL Chalice's own EndpointURL output names: its API Gateway stage is the stage
+# (`api_gateway_stage` in .chalice/config.json, held to it by a test).
+GATEWAY_URL = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}/"
 ROTATION_DAYS = 30
 # One JSON line per request; no header is logged, so never an API key.
 ACCESS_LOG_FORMAT = (
@@ -67,8 +91,9 @@ FUNCTION_SKIPS = checkov_skips(
     ),
     (
         "CKV_AWS_117",
-        "no VPC: the functions call only AWS APIs, over TLS, as their role; "
-        "part 2 (the ECS front) builds the VPC and decides",
+        "no VPC: the functions call only AWS APIs, over TLS, as their role (the "
+        "test invoker, which calls the internal ALB, is in the VPC where the stage "
+        "has the ECS front: a condition checkov does not read)",
     ),
     (
         "CKV_AWS_173",
@@ -128,6 +153,39 @@ def _role(logical: str, policy: str) -> dict[str, Any]:
             ]
         }
     }
+
+
+def _invoker(function: dict[str, Any], role: dict[str, Any]) -> None:
+    """The test invoker: the internal ALB from inside the VPC, or API Gateway from outside."""
+    function["Properties"]["VpcConfig"] = {
+        "Fn::If": [
+            ECS_FRONT,
+            {
+                "SubnetIds": {"Fn::Split": [",", imported(SUBNETS_EXPORT)]},
+                "SecurityGroupIds": [imported(CALLERS_EXPORT)],
+            },
+            NO_VALUE,
+        ]
+    }
+    function["Properties"]["Environment"] = {
+        "Variables": {
+            API_URL.name: {"Fn::If": [ECS_FRONT, imported(API_URL_EXPORT), sub(GATEWAY_URL)]}
+        }
+    }
+    role["Properties"]["Policies"].append(
+        {
+            "Fn::If": [
+                ECS_FRONT,
+                {
+                    "PolicyName": "NetworkInterfacesPolicy",
+                    "PolicyDocument": policies.for_cloudformation(
+                        TEST_INVOKER, policies.NETWORK_INTERFACES
+                    ),
+                },
+                NO_VALUE,
+            ]
+        }
+    )
 
 
 def _rest_api() -> dict[str, Any]:
@@ -198,6 +256,8 @@ def template(functions: list[str] | None = None) -> Template:
         resources[logical] = _function(NAMES.function(name), log_group)
         resources[f"{logical}Role"] = _role(f"{logical}Role", name)
         resources[log_group] = _log_group(NAMES.function(name))
+        if name == TEST_INVOKER:
+            _invoker(resources[logical], resources[f"{logical}Role"])
     resources["RestAPI"] = _rest_api()
     resources["ApiAccessLog"] = {
         "Type": "AWS::Logs::LogGroup",
@@ -224,7 +284,14 @@ def template(functions: list[str] | None = None) -> Template:
             "ThrottleRate": {"Type": "Number", "Default": DEFAULTS.throttle_rate, "MinValue": 1},
             "ThrottleBurst": {"Type": "Number", "Default": DEFAULTS.throttle_burst, "MinValue": 1},
             "AccessLogDays": {"Type": "Number", "Default": DEFAULTS.access_log_days},
+            ECS_FRONT: {
+                "Type": "String",
+                "AllowedValues": ["true", "false"],
+                "Default": str(DEFAULTS.ecs_front).lower(),
+                "Description": "The stage's network and ECS stacks exist (the invoker's target)",
+            },
         },
+        "Conditions": {ECS_FRONT: {"Fn::Equals": [ref(ECS_FRONT), "true"]}},
         "Resources": resources,
     }
 

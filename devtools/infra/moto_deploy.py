@@ -11,6 +11,9 @@ The functions' stack is Chalice's packaged SAM template, merged, turned into pla
 CloudFormation offline by aws-sam-translator (devtools/infra/sam_translate.py, run by
 the linters' Python), with its code in the stage bucket and the layer published to
 moto's Lambda: so the first `make deploy` is not the first time it is deployed anywhere.
+Where the stage has the ECS front, the network and ECS stacks go first, as on AWS: the
+functions' stack imports the subnets, the callers' group and the ALB's URL for the
+test invoker.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from contract.resources import ACCOUNT_STACK, StageNames
-from devtools.infra import account_stack, data_stack
-from devtools.infra.cfn import Template, load
+from contract.resources import ACCOUNT_STACK, PLACEHOLDER_ACCOUNT, StageNames
+from devtools.infra import account_stack, data_stack, ecs_stack, network_stack
+from devtools.infra.cfn import Template, existing, load, resolved
 from devtools.infra.package import Package
-from devtools.infra.stages import settings_of
+from devtools.infra.stages import StageSettings, settings_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_PYTHON = REPO_ROOT / ".venv-tools" / "infra" / "bin" / "python"
@@ -48,9 +51,20 @@ NOT_ON_MOTO: dict[str, str] = {
     "REST API doesn't contain any methods\"): the contract tests cover the routes",
     "AWS::ApiGateway::Deployment": "deploys the REST API moto cannot build",
     "AWS::ApiGateway::Stage": "moto has no CloudFormation Stage",
+    "AWS::CloudWatch::Alarm": "moto's CloudFormation lacks it: created in Python with "
+    "PutMetricAlarm from the template's properties (botocore checks their shape), never "
+    "evaluated",
+    "AWS::SNS::Subscription": "moto's CloudFormation takes a topic's Subscription property "
+    "only; nothing on moto reads email: nothing stands in",
 }
 # The types the app needs on moto too, which `stand_in` creates.
-STOOD_IN = ("AWS::SecretsManager::Secret", "AWS::SageMaker::ModelPackageGroup")
+STOOD_IN = (
+    "AWS::SecretsManager::Secret",
+    "AWS::SageMaker::ModelPackageGroup",
+    "AWS::CloudWatch::Alarm",
+)
+# CloudFormation's pseudo parameters, as moto_server's account and partition have them.
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": PLACEHOLDER_ACCOUNT, "AWS::NoValue": ""}
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z]+)?\}")
 
 
@@ -114,7 +128,7 @@ def create_stack(
     """Create the stack; {logical id: physical id}, every resource present or an error."""
     cloudformation.create_stack(
         StackName=name,
-        TemplateBody=json.dumps(template),
+        TemplateBody=json.dumps(resolved(template, dict(parameters))),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
@@ -127,7 +141,8 @@ def create_stack(
         for page in pages
         for item in page["StackResourceSummaries"]
     }
-    missing = sorted(set(template["Resources"]) - set(created))
+    # A resource whose Condition is false for these parameters is rightly absent.
+    missing = sorted(set(existing(template, dict(parameters))) - set(created))
     if missing:
         kinds = ", ".join(f"{m} ({template['Resources'][m]['Type']})" for m in missing)
         raise StackNotCreatedError(
@@ -143,6 +158,17 @@ def resolve(value: Any, parameters: Mapping[str, str]) -> Any:
         return _SUB_NAME.sub(lambda found: parameters[found.group(1)], value["Fn::Sub"])
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return parameters[value["Ref"]]
+    return value
+
+
+def resolve_all(value: Any, names: Mapping[str, str]) -> Any:
+    """`resolve` all the way down: every Ref and Sub inside lists and mappings."""
+    if isinstance(value, dict) and set(value) & {"Fn::Sub", "Ref"}:
+        return resolve(value, names)
+    if isinstance(value, dict):
+        return {key: resolve_all(inner, names) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [resolve_all(inner, names) for inner in value]
     return value
 
 
@@ -164,6 +190,10 @@ def stand_in(
                 Name=properties["Name"],
                 Description=properties["Description"],
                 SecretString=secret_value(properties["GenerateSecretString"]),
+            )
+        elif body["Type"] == "AWS::CloudWatch::Alarm":
+            clients("cloudwatch").put_metric_alarm(
+                **resolve_all(body["Properties"], {**PSEUDO, **parameters})
             )
         elif body["Type"] == "AWS::SageMaker::ModelPackageGroup":
             clients("sagemaker").create_model_package_group(
@@ -207,6 +237,48 @@ def _exists(cloudformation: Any, name: str) -> bool:
     return any(s["StackName"] == name for s in stacks["StackSummaries"])
 
 
+# What moto's ECS stack runs: no image is pulled there, so any reference will do.
+MOTO_IMAGE = "registry.invalid/property-value-predictor@sha256:" + "0" * 64
+
+
+def deploy_front(
+    clients: Callable[[str], Any], stage: str, settings: StageSettings | None = None
+) -> dict[str, str]:
+    """The stage's network and ECS stacks, when it has the ECS front; their resources.
+    `settings`: another stage's, for a test's stage of its own."""
+    settings = settings or settings_of(stage)
+    if not settings.ecs_front:
+        return {}
+    cloudformation = clients("cloudformation")
+    names = StageNames(stage)
+    if _exists(cloudformation, names.ecs_stack):
+        return {}  # deployed already (make deploy's empty change set)
+    created = create_stack(
+        cloudformation, names.network_stack, network_stack.template(), {"Stage": stage}
+    )
+    parameters = {
+        "Stage": stage,
+        "ProxyImage": MOTO_IMAGE,
+        "LogRouterImage": MOTO_IMAGE,
+        **settings.ecs_parameters(),
+    }
+    created |= create_stack(cloudformation, names.ecs_stack, ecs_stack.template(), parameters)
+    return created
+
+
+def _pointed_at(value: Any, url: str) -> Any:
+    """`value` with the invoker's API Gateway URL (the REST API moto cannot build) as `url`."""
+    from devtools.infra.functions_stack import GATEWAY_URL
+
+    if value == {"Fn::Sub": GATEWAY_URL}:
+        return url
+    if isinstance(value, dict):
+        return {key: _pointed_at(inner, url) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_pointed_at(inner, url) for inner in value]
+    return value
+
+
 def translated(package: Package, code_uri: str, env: Mapping[str, str]) -> Template:
     """The merged SAM template as plain CloudFormation, its code at `code_uri`."""
     if not TOOLS_PYTHON.exists():
@@ -232,10 +304,17 @@ def translated(package: Package, code_uri: str, env: Mapping[str, str]) -> Templ
 
 
 def deploy_functions(
-    clients: Callable[[str], Any], stage: str, package: Package, env: Mapping[str, str]
+    clients: Callable[[str], Any],
+    stage: str,
+    package: Package,
+    env: Mapping[str, str],
+    api_url: str = "http://127.0.0.1/",
+    settings: StageSettings | None = None,
 ) -> dict[str, str]:
     """The functions' stack from the package: code in the stage bucket, layer published,
-    the template translated; its resources. `env` points the translator at moto."""
+    the template translated, the stage's front stacks first; its resources. `env` points
+    the translator at moto; `settings` are another stage's, for a test's own stage."""
+    settings = settings or settings_of(stage)
     names = StageNames(stage)
     digest = package.layer_zip.with_name("layer.zip.sha256").read_text().strip()
     key = f"packages/{stage}/deployment.zip"
@@ -246,14 +325,55 @@ def deploy_functions(
         Content={"ZipFile": package.layer_zip.read_bytes()},
         CompatibleRuntimes=["python3.11"],
     )
-    template, _ = without_unsupported(translated(package, f"s3://{names.bucket}/{key}", env))
+    # On a Lambda-only stage the invoker calls API Gateway, which moto cannot build: it
+    # gets the URL `api_url` instead (where the API runs locally, when it does).
+    full = _pointed_at(translated(package, f"s3://{names.bucket}/{key}", env), api_url)
+    template, _ = without_unsupported(full)
+    deploy_front(clients, stage, settings)
     parameters = {
         "Stage": stage,
         "DependenciesLayer": layer["LayerVersionArn"],
         **{
             name: value
-            for name, value in settings_of(stage).parameters().items()
+            for name, value in settings.parameters().items()
             if name in template.get("Parameters", {})
         },
     }
     return create_stack(clients("cloudformation"), names.functions_stack, template, parameters)
+
+
+def deploy_alarms(clients: Callable[[str], Any], stage: str, region: str) -> dict[str, str]:
+    """The stage's alarms stack (topic, key, dashboard), its alarms stood in by
+    PutMetricAlarm where the stage's conditions keep them; the stack's resources."""
+    from devtools.infra import alarms_stack
+
+    names = StageNames(stage)
+    parameters = {"Stage": stage, "EcsFront": settings_of(stage).parameters()["EcsFront"]}
+    full = alarms_stack.template()
+    template, removed = without_unsupported(full)
+    cloudformation = clients("cloudformation")
+    created = create_stack(cloudformation, names.alarms_stack, template, parameters)
+    # The alarms the stage's conditions keep, their imports (the ALB's names) resolved.
+    kept = {n: why for n, why in removed.items() if n in existing(full, parameters)}
+    pages = cloudformation.get_paginator("list_exports").paginate()
+    exports = {e["Name"]: e["Value"] for page in pages for e in page["Exports"]}
+    resources = {n: imported(full["Resources"][n], exports, parameters) for n in kept}
+    # The alarms notify the topic: its ARN is what their Ref of it reads.
+    known = {**parameters, **created, "AWS::Region": region}
+    stand_in(clients, {"Resources": resources}, kept, known, _no_secret)
+    return created
+
+
+def imported(value: Any, exports: Mapping[str, str], parameters: Mapping[str, str]) -> Any:
+    """`value` with every Fn::ImportValue replaced by the export it names."""
+    if isinstance(value, dict) and set(value) == {"Fn::ImportValue"}:
+        return exports[resolve(value["Fn::ImportValue"], parameters)]
+    if isinstance(value, dict):
+        return {key: imported(inner, exports, parameters) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [imported(inner, exports, parameters) for inner in value]
+    return value
+
+
+def _no_secret(generate: Mapping[str, Any]) -> str:
+    raise ValueError("the alarms stack has no secret")

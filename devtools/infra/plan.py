@@ -21,6 +21,7 @@ from devtools.infra.layer import RUNTIME
 from devtools.infra.stages import REPO_ROOT, settings_of
 
 MODEL_DOCKERFILE = REPO_ROOT / "training_pipeline" / "Dockerfile"
+PROXY_DOCKERFILE = REPO_ROOT / "ecs_proxy" / "Dockerfile"
 LAYER_ZIP = "build/layer/layer.zip"
 # Only dev gets the synthetic sample: another stage trains on data someone chose.
 SAMPLE_STAGES = ("dev",)
@@ -53,7 +54,11 @@ class Context:
 
     @property
     def image(self) -> str:
-        return f"{self.registry}/{self.names.model_image_repository}:{self.stage}"
+        return self.tagged(self.names.model_image_repository)
+
+    def tagged(self, repository: str) -> str:
+        """The image in the account's `repository` with the stage's tag."""
+        return f"{self.registry}/{repository}:{self.stage}"
 
 
 def _aws(*args: str) -> list[str]:
@@ -102,9 +107,15 @@ def base_image(dockerfile: Path = MODEL_DOCKERFILE) -> str:
     return found.group(1)
 
 
-def image_plan(context: Context) -> list[Step]:
-    base = base_image()
+def image_plan(
+    context: Context, dockerfile: Path = MODEL_DOCKERFILE, repository: str | None = None
+) -> list[Step]:
+    """Pull the Dockerfile's base, ask its digest (answer `base_digest`), build on it, push
+    with the stage's tag. Planned again once the digest is known."""
+    base = base_image(dockerfile)
     digest = context.answers.get("base_digest") or f"{base.split(':')[0]}@sha256:<digest>"
+    image = context.tagged(repository or context.names.model_image_repository)
+    label = dockerfile.parent.name
     return [
         Step("pull the base image", ["docker", "pull", base]),
         Step(
@@ -118,20 +129,77 @@ def image_plan(context: Context) -> list[Step]:
             stdin_from=_aws("ecr", "get-login-password", "--region", context.region),
         ),
         Step(
-            "build the model image on the pinned base",
+            f"build the {label} image on the pinned base",
             [
                 "docker",
                 "build",
                 "-f",
-                "training_pipeline/Dockerfile",
+                str(dockerfile.relative_to(REPO_ROOT)),
                 "--build-arg",
                 f"BASE_IMAGE={digest}",
                 "-t",
-                context.image,
+                image,
                 ".",
             ],
         ),
-        Step("push it", ["docker", "push", context.image]),
+        Step("push it", ["docker", "push", image]),
+    ]
+
+
+def pushed_digest(context: Context, repository: str) -> Step:
+    """The digest the stage's tag names in `repository` now (what the ECS stack runs: a
+    task definition naming a digest changes, and so rolls out, when the image does)."""
+    return ask(
+        f"the digest of {repository}:{context.stage}",
+        "ecr",
+        "describe-images",
+        "--repository-name",
+        repository,
+        "--image-ids",
+        f"imageTag={context.stage}",
+        "--query",
+        "imageDetails[0].imageDigest",
+    )
+
+
+def log_router_plan(context: Context) -> list[Step]:
+    """AWS's Fluent Bit, mirrored into the account (the tasks reach no public registry)."""
+    from devtools.infra.ecs_stack import LOG_ROUTER_SOURCE
+
+    mirrored = context.tagged(context.names.log_router_image_repository)
+    return [
+        Step("pull the log router", ["docker", "pull", LOG_ROUTER_SOURCE]),
+        Step("tag it for the account", ["docker", "tag", LOG_ROUTER_SOURCE, mirrored]),
+        Step("push it", ["docker", "push", mirrored]),
+    ]
+
+
+def network_plan(context: Context, certificate: str = "", host_name: str = "") -> list[Step]:
+    """The stage's VPC and internal ALB (before the functions' stack: the invoker imports
+    its subnets, callers' group and URL). HTTPS when a certificate is given."""
+    parameters = {"Stage": context.stage}
+    if certificate:
+        parameters |= {"CertificateArn": certificate, "ApiHostName": host_name}
+    return [
+        Step(
+            "the stage's network",
+            _stack_deploy(context.names.network_stack, "infra/network.yaml", parameters),
+        )
+    ]
+
+
+def ecs_plan(context: Context, images: dict[str, str]) -> list[Step]:
+    """The ECS front, running `images` ({parameter: image by digest})."""
+    parameters = {
+        "Stage": context.stage,
+        **images,
+        **settings_of(context.stage).ecs_parameters(),
+    }
+    return [
+        Step(
+            "the ECS front",
+            _stack_deploy(context.names.ecs_stack, "infra/ecs.yaml", parameters),
+        )
     ]
 
 
@@ -245,10 +313,23 @@ def layer_digest() -> str:
 def destroy_plan(context: Context, *, data: bool) -> list[Step]:
     names, stage = context.names, context.stage
     steps = [
+        *alarms_destroy_plan(context),
         Step("delete the functions' stack", _delete_stack(names.functions_stack)),
         Step("wait for it", _wait_deleted(names.functions_stack)),
         Step("delete the layer's versions", _python("devtools.infra.teardown", "layers", stage)),
     ]
+    if settings_of(stage).ecs_front:
+        # The network last: the functions' and ECS stacks import its exports. Lambda frees
+        # the invoker's network interfaces up to 20 minutes after the function is gone
+        # (docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html); until then the
+        # subnets and the callers' group cannot be deleted, and the wait fails: run
+        # `make destroy` again later.
+        steps += [
+            Step("delete the ECS front", _delete_stack(names.ecs_stack)),
+            Step("wait for it", _wait_deleted(names.ecs_stack)),
+            Step("delete the stage's network", _delete_stack(names.network_stack)),
+            Step("wait for it", _wait_deleted(names.network_stack)),
+        ]
     if data:
         steps += [
             Step(
@@ -320,3 +401,29 @@ def questions(context: Context) -> dict[str, Step]:
             "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue",
         ),
     }
+
+
+def alarms_plan(context: Context, email: str | None = None) -> list[Step]:
+    """The stage's alarms, their topic and dashboard (infra/alarms.yaml). Without `email`
+    an update keeps the address a previous deploy subscribed (`cloudformation deploy`
+    reuses a parameter it is not given)."""
+    names, stage = context.names, context.stage
+    parameters = {"Stage": stage, "EcsFront": settings_of(stage).parameters()["EcsFront"]}
+    if email:
+        parameters["AlarmEmail"] = email
+    tags = ["--tags", "app=property-value-predictor", f"stage={stage}"]
+    return [
+        Step(
+            "the stage's alarms and dashboard",
+            _stack_deploy(names.alarms_stack, "infra/alarms.yaml", parameters, *tags),
+        )
+    ]
+
+
+def alarms_destroy_plan(context: Context) -> list[Step]:
+    """The alarms go first: nothing else names them (the key waits 7 days, then goes)."""
+    name = context.names.alarms_stack
+    return [
+        Step("delete the alarms' stack", _delete_stack(name)),
+        Step("wait for it", _wait_deleted(name)),
+    ]

@@ -14,6 +14,13 @@ CloudFormation's `${AWS::Partition}`, `${AWS::Region}`, `${AWS::AccountId}`.
 - For CloudFormation (the functions' and data stacks): names keep the stage as
   `${Stage}` and every ARN is an `Fn::Sub`, so the role is scoped to the stack's own
   region and account.
+
+A function of IN_VPC runs in the stage's VPC where the stage has the ECS front
+(`StageSettings.ecs_front`): its policy then adds `network_interfaces.json`, the
+interfaces Lambda attaches it with, denied to the function's own code
+(`lambda:SourceFunctionArn`, which Lambda sets on calls from inside the function and
+not on those it makes itself: docs.aws.amazon.com/lambda/latest/dg/
+permissions-source-function-arn.html).
 """
 
 from __future__ import annotations
@@ -25,12 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from contract import resources
-from contract.resources import StageNames
+from contract.resources import TEST_INVOKER, StageNames
 
 POLICY_DIR = Path(__file__).resolve().parents[2] / "infra" / "policies"
 # Templates that are not a Chalice function's: the API handler's and SageMaker's role.
 API = "api"
 SAGEMAKER = "sagemaker"
+# What a function in the VPC adds, and the functions that run there (the invoker calls the
+# internal ALB) where the stage has the ECS front.
+NETWORK_INTERFACES = "network_interfaces"
+IN_VPC = (TEST_INVOKER,)
 # Lower-case tokens are ours; CloudFormation's own (${AWS::Region}, ${Stage}) start upper.
 _TOKEN = re.compile(r"\$\{([a-z_]+)(?::([a-z_]+))?\}")
 _FOR_CHALICE = {"${AWS::Partition}": "aws", "${AWS::Region}": "*", "${AWS::AccountId}": "*"}
@@ -75,8 +86,13 @@ def _strings(document: Any, change: Callable[[str], Any]) -> Any:
     return change(document) if isinstance(document, str) else document
 
 
-def for_chalice(function: str, stage: str) -> Policy:
-    """The policy Chalice attaches to the function's role in `stage`."""
+def runs_in_vpc(function: str, stage: str) -> bool:
+    from devtools.infra.stages import settings_of
+
+    return function in IN_VPC and settings_of(stage).ecs_front
+
+
+def _render_for_chalice(name: str, function: str, stage: str) -> Policy:
     names = StageNames(stage)
 
     def change(text: str) -> str:
@@ -85,19 +101,29 @@ def for_chalice(function: str, stage: str) -> Policy:
             text = text.replace(placeholder, value)
         return text
 
-    rendered: Policy = _strings(template(function), change)
+    rendered: Policy = _strings(template(name), change)
     return rendered
 
 
-def for_cloudformation(function: str) -> Policy:
-    """The same policy for a template whose `Stage` parameter names the stage."""
+def for_chalice(function: str, stage: str) -> Policy:
+    """The policy Chalice attaches to the function's role in `stage`."""
+    rendered = _render_for_chalice(function, function, stage)
+    if runs_in_vpc(function, stage):
+        vpc = _render_for_chalice(NETWORK_INTERFACES, function, stage)
+        rendered["Statement"] += vpc["Statement"]
+    return rendered
+
+
+def for_cloudformation(function: str, name: str | None = None) -> Policy:
+    """The same policy for a template whose `Stage` parameter names the stage (`name`:
+    another template rendered for this function, e.g. NETWORK_INTERFACES)."""
     names = StageNames.template()
 
     def change(text: str) -> Any:
         text = _TOKEN.sub(_tokens(names, function), text)
         return {"Fn::Sub": text} if "${" in text else text
 
-    rendered: Policy = _strings(template(function), change)
+    rendered: Policy = _strings(template(name or function), change)
     return rendered
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chalice_app.local.prediction_log import SqlitePredictionLog
-from chalice_app.observability import UNLOGGED_PREDICTION
+from contract.metrics import UNLOGGED_PREDICTION
 from devtools.synthetic_log import CLIENTS, entries
 from ops.replay import FIELD
 from tests.integration.ops.conftest import MotoStage, run_ops

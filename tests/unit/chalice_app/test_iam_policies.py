@@ -27,7 +27,7 @@ from contract.resources import (
     StageNames,
 )
 from devtools.infra import policies
-from devtools.infra.stages import aws_stages
+from devtools.infra.stages import aws_stages, settings_of
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
@@ -103,7 +103,8 @@ FUNCTION_CALLS = {
         "secretsmanager:UpdateSecretVersionStage",
     },
     # It calls the stage's API over HTTP, no AWS API: its logs and traces only. (Where a
-    # stage has the ECS front it runs in the VPC, and Lambda needs its network interfaces.)
+    # stage has the ECS front it runs in the VPC, and Lambda needs its network interfaces:
+    # NETWORK_INTERFACES, checked on their own below.)
     TEST_INVOKER: set(),
     # chalice_app/analytics: start the nightly jobs as the SageMaker role; read reports.
     ANALYTICS_SCHEDULE: {"sagemaker:CreateProcessingJob", "iam:PassRole"},
@@ -116,13 +117,32 @@ LAMBDA_STEP_LIMIT_SECONDS = 600
 API_GATEWAY_TIMEOUT_SECONDS = 29
 
 
-def policy(stage: str, function: str | None = None) -> dict[str, Any]:
+# What Lambda needs to attach a function to a VPC (AWSLambdaVPCAccessExecutionRole's
+# EC2 actions): granted where the invoker runs in the stage's VPC, denied to its code.
+NETWORK_INTERFACES = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+
+
+def _is_network_interfaces(statement: dict[str, Any]) -> bool:
+    return set(statement["Action"]) == NETWORK_INTERFACES
+
+
+def policy(stage: str, function: str | None = None, *, vpc: bool = False) -> dict[str, Any]:
+    """The rendered file, without its network interface statements unless `vpc`."""
     config = CONFIG["stages"][stage]
     if function is not None:
         config = config["lambda_functions"][function]
     loaded: dict[str, Any] = json.loads(
         (REPO_ROOT / ".chalice" / config["iam_policy_file"]).read_text()
     )
+    if not vpc:
+        loaded["Statement"] = [s for s in loaded["Statement"] if not _is_network_interfaces(s)]
     return loaded
 
 
@@ -209,6 +229,40 @@ def test_under_cloudformation_every_arn_names_the_stack_region_and_account(
                 assert ":${AWS::Region}:${AWS::AccountId}:" in arn, arn
             if not arn.endswith(SHARED_BY_THE_STAGES):
                 assert "${Stage}" in arn, arn
+
+
+@pytest.mark.parametrize("stage", AWS_STAGES)
+@pytest.mark.parametrize("function", [policies.API, *LAMBDA_FUNCTIONS])
+def test_only_the_invoker_attaches_to_the_vpc_and_only_where_the_ecs_front_is(
+    stage: str, function: str
+) -> None:
+    name = None if function == policies.API else function
+    statements = [
+        s for s in policy(stage, name, vpc=True)["Statement"] if _is_network_interfaces(s)
+    ]
+    if not (function == TEST_INVOKER and settings_of(stage).ecs_front):
+        assert statements == []
+        return
+    allow, deny = statements
+    assert (allow["Effect"], allow["Resource"]) == ("Allow", ["*"])
+    # Lambda attaches the function with these; its own code may not use them.
+    own = f"arn:aws:lambda:*:*:function:{StageNames(stage).function(TEST_INVOKER)}"
+    assert deny["Effect"] == "Deny" and set(deny["Action"]) == set(allow["Action"])
+    assert deny["Condition"] == {"ArnLike": {"lambda:SourceFunctionArn": own}}
+
+
+def test_the_ecs_front_is_on_where_the_issue_puts_it() -> None:
+    assert [stage for stage in AWS_STAGES if settings_of(stage).ecs_front] == ["stg", "prd"]
+
+
+def test_under_cloudformation_the_deny_names_the_stacks_own_function() -> None:
+    document = policies.for_cloudformation(TEST_INVOKER, policies.NETWORK_INTERFACES)
+    (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    arn = deny["Condition"]["ArnLike"]["lambda:SourceFunctionArn"]["Fn::Sub"]
+    assert arn == (
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+        + StageNames.template().function(TEST_INVOKER)
+    )
 
 
 @pytest.mark.parametrize("stage", AWS_STAGES)

@@ -23,6 +23,7 @@ from chalice_app.callbacks import service
 from chalice_app.callbacks.step_event import CallbackError
 from chalice_app.config import AwsSettings, load_aws_settings, load_deploy_settings
 from chalice_app.wiring import build_callbacks, reset_callbacks
+from contract import metrics
 from contract.resources import DEPLOY_CALLBACK, DEPLOY_WATCH, RECORD_REJECTION
 from devtools.moto_pipeline import after_evaluation
 from devtools.moto_resources import pipeline_targets
@@ -479,3 +480,43 @@ def test_a_rollback_serves_the_previous_model_on_the_image_that_trained_it(
     assert stage.endpoint() == ("InService", name("v0001"))
     served = sagemaker.describe_model(ModelName=name("v0001"))["PrimaryContainer"]["Image"]
     assert served == monday and "@sha256:" in monday and monday != tuesday
+
+
+def test_the_watcher_says_how_old_a_running_rollout_is(
+    stage: Stage, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    from chalice_app.aws.deployments import DeploymentTable
+    from contract.metrics import ROLLOUT_DEADLINE_SECONDS
+    from tests.secrets_watch import json_lines, metric_documents
+
+    def ages(lines: list[dict[str, Any]]) -> list[float]:
+        # single_metric writes one value as a one-element list
+        name = metrics.ROLLOUT_AGE
+        found = [d[name] for d in metric_documents(lines) if name in d]
+        return [value for one in found for value in (one if isinstance(one, list) else [one])]
+
+    # GIVEN no rollout THEN the watcher writes no age (the alarm reads no data as fine)
+    stage.watch()
+    assert ages(json_lines(capsys.readouterr().out)) == []
+    # GIVEN a rollout the step left running
+    stage.deploy(stage.trained(2100.0))
+    stage.sagemaker.expect(name("v0002"), "Updating")
+    stage.deploy(stage.trained(2000.0, champion_mae=2100.0), remaining=NO_WAIT)
+    capsys.readouterr()
+    # WHEN the watcher looks THEN it writes the rollout's age, in seconds
+    stage.watch()
+    (age,) = ages(json_lines(capsys.readouterr().out))
+    assert 0 <= age < 60
+    # WHEN it has run past its deadline THEN the age says so and a warning names the run
+    table = DeploymentTable(stage.aws.source("dynamodb"), stage.settings.run_table)
+    running = table.load(ENDPOINT)
+    old = running.started_at - ROLLOUT_DEADLINE_SECONDS - 120
+    table.save(replace(running, started_at=old))
+    stage.watch()
+    lines = json_lines(capsys.readouterr().out)
+    (age,) = ages(lines)
+    assert age > ROLLOUT_DEADLINE_SECONDS
+    (warning,) = [r for r in caplog.records if r.getMessage().endswith("past its deadline")]
+    assert warning.levelname == "WARNING" and warning.__dict__["run_id"] == running.run

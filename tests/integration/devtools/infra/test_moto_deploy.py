@@ -106,23 +106,17 @@ def test_a_type_moto_skips_unlisted_fails_the_deploy(moto_server: RunningServer)
     template = {
         "Resources": {
             "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "kept"}},
-            "Alarm": {  # moto's CloudFormation has no CloudWatch alarm
-                "Type": "AWS::CloudWatch::Alarm",
-                "Properties": {
-                    "MetricName": "Errors",
-                    "Namespace": "AWS/Lambda",
-                    "Statistic": "Sum",
-                    "Period": 60,
-                    "EvaluationPeriods": 1,
-                    "Threshold": 1,
-                    "ComparisonOperator": "GreaterThanThreshold",
-                },
+            "Alarm": {  # moto's CloudFormation has no composite alarm
+                "Type": "AWS::CloudWatch::CompositeAlarm",
+                "Properties": {"AlarmName": "both", "AlarmRule": 'ALARM("a") AND ALARM("b")'},
             },
         }
     }
-    assert "AWS::CloudWatch::Alarm" not in moto_deploy.NOT_ON_MOTO
+    assert "AWS::CloudWatch::CompositeAlarm" not in moto_deploy.NOT_ON_MOTO
 
-    with pytest.raises(moto_deploy.StackNotCreatedError, match=r"Alarm \(AWS::CloudWatch::Alarm\)"):
+    with pytest.raises(
+        moto_deploy.StackNotCreatedError, match=r"Alarm \(AWS::CloudWatch::CompositeAlarm\)"
+    ):
         moto_deploy.create_stack(cloudformation, "pvp-unlisted", template, {})
 
 

@@ -161,3 +161,113 @@ def test_the_dry_run_prints_the_plan_and_touches_nothing(
     assert deploy.CHALICE_CONFIG.read_text() == before
     with pytest.raises(SystemExit):
         deploy.main(["deploy", "--stage", "dev", "--train", "x.csv", "--dry-run"])
+
+
+@pytest.mark.parametrize(("stage", "front"), [("dev", "false"), ("prd", "true")])
+def test_the_alarms_come_last_with_the_stages_front_and_an_address_only_when_given(
+    stage: str, front: str
+) -> None:
+    names = StageNames(stage)
+    account = Account()
+
+    _deploy(stage, account, alarm_email="ops@example.com")
+
+    alarms = account.commands()[account.index(f"--stack-name {names.alarms_stack}")]
+    assert "--template-file infra/alarms.yaml" in alarms
+    assert f"Stage={stage}" in alarms and f"EcsFront={front}" in alarms
+    assert "AlarmEmail=ops@example.com" in alarms
+    functions = account.index(f"--stack-name {names.functions_stack} --template-file")
+    assert account.index(f"--stack-name {names.alarms_stack}") > functions
+    if front == "true":  # the ALB's alarm imports the network stack's names of it
+        network = account.index(f"--stack-name {names.network_stack} --template-file")
+        assert account.index(f"--stack-name {names.alarms_stack}") > network
+    # Without an address the stack keeps the one a previous deploy subscribed.
+    again = Account()
+    _deploy(stage, again)
+    assert "AlarmEmail" not in again.commands()[again.index(f"--stack-name {names.alarms_stack}")]
+
+
+def test_destroy_deletes_the_alarms_first_and_waits() -> None:
+    names = StageNames("dev")
+    steps = [" ".join(s.command) for s in plan.destroy_plan(Context("dev"), data=False)]
+    assert steps[:2] == [
+        f"aws cloudformation delete-stack --stack-name {names.alarms_stack}",
+        f"aws cloudformation wait stack-delete-complete --stack-name {names.alarms_stack}",
+    ]
+
+
+def test_a_stage_with_the_ecs_front_gets_its_network_first_and_its_tasks_by_digest() -> None:
+    proxy_digest = "sha256:" + "b" * 64
+    router_digest = "sha256:" + "c" * 64
+    names = StageNames("prd")
+    registry = "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+    account = Account(
+        **{
+            "the base image's digest": FRESH_DIGEST,
+            f"the digest of {names.proxy_image_repository}:prd": proxy_digest,
+            f"the digest of {names.log_router_image_repository}:prd": router_digest,
+        }
+    )
+
+    _deploy("prd", account)
+
+    order = [
+        f"--stack-name {names.network_stack} --template-file infra/network.yaml",
+        "docker build -f ecs_proxy/Dockerfile",
+        f"docker push {registry}/{names.proxy_image_repository}:prd",
+        f"docker push {registry}/{names.log_router_image_repository}:prd",
+        # The invoker imports the network's outputs; the tasks run the pushed digests.
+        f"--stack-name {names.functions_stack} --template-file build/prd/packaged.yaml",
+        f"--stack-name {names.ecs_stack} --template-file infra/ecs.yaml",
+    ]
+    positions = [account.index(fragment) for fragment in order]
+    assert positions == sorted(positions)
+    proxy_build = account.commands()[account.index("docker build -f ecs_proxy/Dockerfile")]
+    assert f"BASE_IMAGE={FRESH_DIGEST}" in proxy_build
+    ecs = account.commands()[account.index("infra/ecs.yaml")]
+    assert f"ProxyImage={registry}/{names.proxy_image_repository}@{proxy_digest}" in ecs
+    assert f"LogRouterImage={registry}/{names.log_router_image_repository}@{router_digest}" in ecs
+    assert "DesiredCount=2" in ecs
+    functions = account.commands()[account.index("packaged.yaml --no-fail")]
+    assert "EcsFront=true" in functions
+    # HTTP unless a certificate is given.
+    assert "CertificateArn" not in account.commands()[account.index("infra/network.yaml")]
+
+
+def test_a_lambda_only_stage_builds_no_proxy_and_tells_the_invoker_so() -> None:
+    account = Account()
+    _deploy("dev", account)
+    assert not [c for c in account.commands() if "ecs_proxy" in c or "infra/network" in c]
+    functions = account.commands()[account.index("packaged.yaml --no-fail")]
+    assert "EcsFront=false" in functions
+
+
+def test_a_certificate_puts_the_alb_on_https() -> None:
+    account = Account()
+    context = Context("stg", account="111122223333", region="eu-west-1")
+    certificate = "arn:aws:acm:eu-west-1:111122223333:certificate/abc"
+    deploy.deploy(
+        context,
+        account,
+        record=lambda stage, arn: None,
+        certificate=certificate,
+        host_name="api.internal.example",
+    )
+    network = account.commands()[account.index("infra/network.yaml")]
+    assert f"CertificateArn={certificate}" in network
+    assert "ApiHostName=api.internal.example" in network
+
+
+def test_destroy_removes_the_front_after_what_imports_it() -> None:
+    names = StageNames("prd")
+    steps = [" ".join(s.command) for s in plan.destroy_plan(Context("prd"), data=False)]
+    deleted = [c.split("--stack-name ")[1] for c in steps if "delete-stack" in c]
+    # The alarms first: they import the network's names of the ALB.
+    assert deleted == [
+        names.alarms_stack,
+        names.functions_stack,
+        names.ecs_stack,
+        names.network_stack,
+    ]
+    dev = [" ".join(s.command) for s in plan.destroy_plan(Context("dev"), data=False)]
+    assert not [c for c in dev if names.network_stack.replace("prd", "dev") in c]
