@@ -27,7 +27,20 @@ UNSCOPED = {
     "RandomKey": "GetRandomPassword (the first key) belongs to no secret",
     "RegistryLogin": "docker login's token is the registry's, not a repository's",
     "DescribeLogGroups": "it lists groups by prefix and names no group",
+    "DescribeNetwork": "EC2's Describe calls take no resource ARN (Lambda's VPC check too)",
+    "TaskDefinitions": "ECS registers and describes a task definition by family, no ARN",
+    "NewKey": "CreateKey names no key: the call makes the key and its ARN",
+    "DescribeAlarms": "CloudWatch lists alarms by name prefix and names no alarm",
 }
+# Resources whose ids or names AWS generates (a VPC's pieces, the load balancer and its
+# target group, a KMS key) or AWS's own (service-linked roles): their ARNs cannot name
+# the stage before they exist, so a grant on them reaches the account's and region's own.
+GENERATED_IDS = (
+    ":ec2:",
+    ":elasticloadbalancing:",
+    ":key/*",
+    ":role/aws-service-role/*",
+)
 _ARN = "arn:${AWS::Partition}"
 _HERE = "${AWS::Region}:${AWS::AccountId}"
 
@@ -278,6 +291,7 @@ def images(names: StageNames) -> list[Statement]:
     repositories = [
         arn("ecr", f"repository/{names.model_image_repository}"),
         arn("ecr", f"repository/{names.proxy_image_repository}"),
+        arn("ecr", f"repository/{names.log_router_image_repository}"),
     ]
     return [
         allow(
@@ -315,6 +329,7 @@ def api_and_logs(names: StageNames) -> list[Statement]:
         arn("logs", f"log-group:/aws/lambda/{names.api_function}"),
         arn("logs", f"log-group:/aws/lambda/{names.stage_prefix}*"),
         arn("logs", f"log-group:/aws/apigateway/{names.api_function}/*"),
+        arn("logs", f"log-group:{names.ecs_log_group}"),
     ]
     return [
         # A REST API's ARN carries its generated id, not a name: the stage's API cannot
@@ -362,6 +377,202 @@ def api_and_logs(names: StageNames) -> list[Statement]:
     ]
 
 
+def network(names: StageNames) -> list[Statement]:
+    # A VPC's pieces and the load balancer get generated ids and names: their ARNs cannot
+    # name the stage before they exist, so these reach the account's and region's own.
+    ec2 = [
+        arn("ec2", kind)
+        for kind in (
+            "vpc/*",
+            "subnet/*",
+            "route-table/*",
+            "security-group/*",
+            "security-group-rule/*",
+            "vpc-endpoint/*",
+        )
+    ]
+    balancers = [
+        arn("elasticloadbalancing", kind)
+        for kind in ("loadbalancer/app/*", "targetgroup/*", "listener/app/*", "listener-rule/app/*")
+    ]
+    return [
+        allow(
+            "StageNetwork",
+            [
+                "ec2:CreateVpc",
+                "ec2:DeleteVpc",
+                "ec2:ModifyVpcAttribute",
+                "ec2:CreateSubnet",
+                "ec2:DeleteSubnet",
+                "ec2:ModifySubnetAttribute",
+                "ec2:CreateRouteTable",
+                "ec2:DeleteRouteTable",
+                "ec2:AssociateRouteTable",
+                "ec2:DisassociateRouteTable",
+                "ec2:CreateSecurityGroup",
+                "ec2:DeleteSecurityGroup",
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:AuthorizeSecurityGroupEgress",
+                "ec2:RevokeSecurityGroupEgress",
+                "ec2:CreateVpcEndpoint",
+                "ec2:ModifyVpcEndpoint",
+                "ec2:DeleteVpcEndpoints",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+            ec2,
+        ),
+        allow(
+            "DescribeNetwork",
+            [
+                "ec2:DescribeVpcs",
+                "ec2:DescribeVpcAttribute",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSecurityGroupRules",
+                "ec2:DescribeVpcEndpoints",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribePrefixLists",
+                "ec2:DescribeNetworkInterfaces",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeTags",
+            ],
+            ["*"],
+        ),
+        allow(
+            "StageLoadBalancer",
+            [
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
+            ],
+            balancers,
+        ),
+    ]
+
+
+def containers(names: StageNames) -> list[Statement]:
+    cluster = arn("ecs", f"cluster/{names.ecs_cluster}")
+    service = arn("ecs", f"service/{names.ecs_cluster}/{names.ecs_service}")
+    definitions = arn("ecs", f"task-definition/{names.ecs_service}:*")
+    return [
+        allow(
+            "StageCluster",
+            [
+                "ecs:CreateCluster",
+                "ecs:DeleteCluster",
+                "ecs:DescribeClusters",
+                "ecs:PutClusterCapacityProviders",
+                "ecs:CreateService",
+                "ecs:UpdateService",
+                "ecs:DeleteService",
+                "ecs:DescribeServices",
+                "ecs:TagResource",
+                "ecs:UntagResource",
+            ],
+            [cluster, service, definitions],
+        ),
+        allow(
+            "TaskDefinitions",
+            [
+                "ecs:RegisterTaskDefinition",
+                "ecs:DeregisterTaskDefinition",
+                "ecs:DescribeTaskDefinition",
+            ],
+            ["*"],
+        ),
+        # ECS and Elastic Load Balancing act through their service-linked roles, made once
+        # per account on first use.
+        allow(
+            "ServiceLinkedRoles",
+            ["iam:CreateServiceLinkedRole"],
+            [arn("iam", "role/aws-service-role/*", region=False)],
+            Condition={
+                "StringEquals": {
+                    "iam:AWSServiceName": [
+                        "ecs.amazonaws.com",
+                        "elasticloadbalancing.amazonaws.com",
+                    ]
+                }
+            },
+        ),
+    ]
+
+
+def alarms(names: StageNames) -> list[Statement]:
+    topic = arn("sns", names.alarm_topic)
+    return [
+        allow(
+            "StageAlarms",
+            [
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:PutDashboard",
+                "cloudwatch:GetDashboard",
+                "cloudwatch:DeleteDashboards",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+                "cloudwatch:ListTagsForResource",
+            ],
+            [
+                arn("cloudwatch", f"alarm:{names.stage_prefix}*"),
+                arn("cloudwatch", f"dashboard/{names.dashboard}", region=False),
+            ],
+        ),
+        allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
+        allow(
+            "StageAlarmTopic",
+            [
+                "sns:CreateTopic",
+                "sns:DeleteTopic",
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:Unsubscribe",
+                "sns:GetSubscriptionAttributes",
+                "sns:TagResource",
+                "sns:UntagResource",
+                "sns:ListTagsForResource",
+            ],
+            [topic, sub(f"{_ARN}:sns:{_HERE}:{names.alarm_topic}:*")],
+        ),
+        allow("NewKey", ["kms:CreateKey"], ["*"]),
+        # The topic's key: its id is generated, so the account's and region's keys.
+        allow(
+            "AlarmTopicKey",
+            [
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:PutKeyPolicy",
+                "kms:EnableKeyRotation",
+                "kms:GetKeyRotationStatus",
+                "kms:UpdateKeyDescription",
+                "kms:ScheduleKeyDeletion",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:ListResourceTags",
+            ],
+            [arn("kms", "key/*")],
+        ),
+    ]
+
+
 # Each IAM service the stage's stacks create resources in, and its statements.
 GRANTS = {
     "cloudformation": cloudformation,
@@ -375,6 +586,12 @@ GRANTS = {
     "apigateway": api_and_logs,
     "logs": api_and_logs,
     "events": api_and_logs,
+    "ec2": network,
+    "elasticloadbalancing": network,
+    "ecs": containers,
+    "cloudwatch": alarms,
+    "sns": alarms,
+    "kms": alarms,
 }
 
 

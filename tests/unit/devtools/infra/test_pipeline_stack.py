@@ -34,15 +34,21 @@ SAM_EXPANDED = (
 # The IAM service each CloudFormation namespace creates its resources through.
 SERVICE = {
     "ApiGateway": "apigateway",
+    "CloudWatch": "cloudwatch",
     "DynamoDB": "dynamodb",
+    "EC2": "ec2",
     "ECR": "ecr",
+    "ECS": "ecs",
+    "ElasticLoadBalancingV2": "elasticloadbalancing",
     "Events": "events",
     "IAM": "iam",
+    "KMS": "kms",
     "Lambda": "lambda",
     "Logs": "logs",
     "S3": "s3",
     "SageMaker": "sagemaker",
     "SecretsManager": "secretsmanager",
+    "SNS": "sns",
 }
 
 
@@ -194,6 +200,8 @@ def test_a_stages_build_roles_name_only_that_stages_resources(stage: str) -> Non
             or ACCOUNT_STACK in arn
             or StageNames(stage).model_image_repository in arn
             or StageNames(stage).proxy_image_repository in arn
+            or StageNames(stage).log_router_image_repository in arn
+            or any(generated in arn for generated in delivery_roles.GENERATED_IDS)
             or "transform/Serverless" in arn
             or "apigateway" in arn  # REST API ids are generated: delivery_roles says so
             or "codecommit" in arn  # the source repository
