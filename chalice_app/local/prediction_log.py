@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,22 @@ def connect(path: Path) -> sqlite3.Connection:
     # Autocommit: each INSERT is its own short transaction, holding the lock briefly.
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            _prepare(conn)
+            return conn
+        except sqlite3.OperationalError as exc:
+            # Switching a new file to WAL takes an exclusive lock, and SQLite may answer
+            # "locked" at once rather than through the busy handler when processes (two
+            # workers of a fresh home) open it together: wait as a busy write would.
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(0.05)
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     # WAL + NORMAL survives a process crash; only an OS crash may lose the last rows.
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -93,7 +110,6 @@ def connect(path: Path) -> sqlite3.Connection:
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise
-    return conn
 
 
 class Checkpointer:
