@@ -573,6 +573,44 @@ def alarms(names: StageNames) -> list[Statement]:
     ]
 
 
+def analytics(names: StageNames) -> list[Statement]:
+    database = names.analytics_database
+    return [
+        # Glue checks every database and table call against the account's catalog too.
+        allow(
+            "StageGlueTables",
+            [
+                "glue:CreateDatabase",
+                "glue:GetDatabase",
+                "glue:UpdateDatabase",
+                "glue:DeleteDatabase",
+                "glue:CreateTable",
+                "glue:GetTable",
+                "glue:UpdateTable",
+                "glue:DeleteTable",
+            ],
+            [
+                arn("glue", "catalog"),
+                arn("glue", f"database/{database}"),
+                arn("glue", f"table/{database}/*"),
+            ],
+        ),
+        allow(
+            "StageWorkGroup",
+            [
+                "athena:CreateWorkGroup",
+                "athena:GetWorkGroup",
+                "athena:UpdateWorkGroup",
+                "athena:DeleteWorkGroup",
+                "athena:TagResource",
+                "athena:UntagResource",
+                "athena:ListTagsForResource",
+            ],
+            [arn("athena", f"workgroup/{names.analytics_workgroup}")],
+        ),
+    ]
+
+
 # Each IAM service the stage's stacks create resources in, and its statements.
 GRANTS = {
     "cloudformation": cloudformation,
@@ -592,6 +630,8 @@ GRANTS = {
     "cloudwatch": alarms,
     "sns": alarms,
     "kms": alarms,
+    "glue": analytics,
+    "athena": analytics,
 }
 
 

@@ -45,7 +45,9 @@ from devtools.infra.plan import (
     Context,
     Step,
     after_plan,
+    alarm_topic_question,
     alarms_plan,
+    analytics_plan,
     ask,
     destroy_plan,
     ecs_plan,
@@ -151,6 +153,8 @@ def deploy(
     for step in after_plan(context, train, validation):
         run(step)
     for step in alarms_plan(context, alarm_email):
+        run(step)
+    for step in analytics_plan(context, run(alarm_topic_question(context))):
         run(step)
     url = run(asked["url"]) or "<the functions' stack output EndpointURL>"
     print(f"\nAPI: {url}")

@@ -314,6 +314,9 @@ def destroy_plan(context: Context, *, data: bool) -> list[Step]:
     names, stage = context.names, context.stage
     steps = [
         *alarms_destroy_plan(context),
+        # Before the data stack: its policy sits on that stack's SageMaker role.
+        Step("delete the analytics stack", _delete_stack(names.analytics_stack)),
+        Step("wait for it", _wait_deleted(names.analytics_stack)),
         Step("delete the functions' stack", _delete_stack(names.functions_stack)),
         Step("wait for it", _wait_deleted(names.functions_stack)),
         Step("delete the layer's versions", _python("devtools.infra.teardown", "layers", stage)),
@@ -418,6 +421,33 @@ def alarms_plan(context: Context, email: str | None = None) -> list[Step]:
             _stack_deploy(names.alarms_stack, "infra/alarms.yaml", parameters, *tags),
         )
     ]
+
+
+def analytics_plan(context: Context, alarm_topic: str | None) -> list[Step]:
+    """The prediction log as a SQL table, the drift alarm and the analytics jobs' grants
+    on the SageMaker role (infra/analytics.yaml): after the data stack, whose role it
+    extends, and the alarms, whose topic its drift alarm notifies."""
+    parameters = {"Stage": context.stage, "AlarmTopicArn": alarm_topic or ""}
+    tags = ["--tags", "app=property-value-predictor", f"stage={context.stage}"]
+    name = context.names.analytics_stack
+    return [
+        Step(
+            "the prediction log's table, the drift alarm",
+            _stack_deploy(name, "infra/analytics.yaml", parameters, *tags),
+        )
+    ]
+
+
+def alarm_topic_question(context: Context) -> Step:
+    return ask(
+        "the alarms' topic",
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        context.names.alarms_stack,
+        "--query",
+        "Stacks[0].Outputs[?OutputKey=='AlarmTopicArn'].OutputValue",
+    )
 
 
 def alarms_destroy_plan(context: Context) -> list[Step]:

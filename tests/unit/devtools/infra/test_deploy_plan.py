@@ -172,19 +172,35 @@ def test_the_alarms_come_last_with_the_stages_front_and_an_address_only_when_giv
 
     _deploy(stage, account, alarm_email="ops@example.com")
 
-    alarms = account.commands()[account.index(f"--stack-name {names.alarms_stack}")]
+    alarms_deploy = f"--stack-name {names.alarms_stack} --template-file"
+    alarms = account.commands()[account.index(alarms_deploy)]
     assert "--template-file infra/alarms.yaml" in alarms
     assert f"Stage={stage}" in alarms and f"EcsFront={front}" in alarms
     assert "AlarmEmail=ops@example.com" in alarms
     functions = account.index(f"--stack-name {names.functions_stack} --template-file")
-    assert account.index(f"--stack-name {names.alarms_stack}") > functions
+    assert account.index(alarms_deploy) > functions
     if front == "true":  # the ALB's alarm imports the network stack's names of it
         network = account.index(f"--stack-name {names.network_stack} --template-file")
-        assert account.index(f"--stack-name {names.alarms_stack}") > network
+        assert account.index(alarms_deploy) > network
     # Without an address the stack keeps the one a previous deploy subscribed.
     again = Account()
     _deploy(stage, again)
-    assert "AlarmEmail" not in again.commands()[again.index(f"--stack-name {names.alarms_stack}")]
+    assert "AlarmEmail" not in again.commands()[again.index(alarms_deploy)]
+
+
+def test_the_analytics_stack_follows_the_alarms_and_takes_their_topic() -> None:
+    names = StageNames("dev")
+    topic = "arn:aws:sns:eu-west-1:111122223333:property-value-predictor-dev-alarms"
+    account = Account(**{"the alarms' topic": topic})
+
+    _deploy("dev", account)
+
+    analytics = account.index(f"--stack-name {names.analytics_stack} --template-file")
+    command = account.commands()[analytics]
+    assert "infra/analytics.yaml" in command and f"AlarmTopicArn={topic}" in command
+    # After the data stack (its policy extends that stack's SageMaker role) and the alarms.
+    assert analytics > account.index(f"--stack-name {names.data_stack} --template-file")
+    assert analytics > account.index(f"--stack-name {names.alarms_stack} --template-file")
 
 
 def test_destroy_deletes_the_alarms_first_and_waits() -> None:
@@ -265,6 +281,7 @@ def test_destroy_removes_the_front_after_what_imports_it() -> None:
     # The alarms first: they import the network's names of the ALB.
     assert deleted == [
         names.alarms_stack,
+        names.analytics_stack,
         names.functions_stack,
         names.ecs_stack,
         names.network_stack,

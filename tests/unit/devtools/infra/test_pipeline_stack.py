@@ -34,9 +34,11 @@ SAM_EXPANDED = (
 # The IAM service each CloudFormation namespace creates its resources through.
 SERVICE = {
     "ApiGateway": "apigateway",
+    "Athena": "athena",
     "CloudWatch": "cloudwatch",
     "DynamoDB": "dynamodb",
     "EC2": "ec2",
+    "Glue": "glue",
     "ECR": "ecr",
     "ECS": "ecs",
     "ElasticLoadBalancingV2": "elasticloadbalancing",
@@ -201,6 +203,8 @@ def test_a_stages_build_roles_name_only_that_stages_resources(stage: str) -> Non
             or StageNames(stage).model_image_repository in arn
             or StageNames(stage).proxy_image_repository in arn
             or StageNames(stage).log_router_image_repository in arn
+            or f"/{StageNames(stage).analytics_database}" in arn
+            or arn.endswith(":catalog")  # Glue's: every database call names it too
             or any(generated in arn for generated in delivery_roles.GENERATED_IDS)
             or "transform/Serverless" in arn
             or "apigateway" in arn  # REST API ids are generated: delivery_roles says so
