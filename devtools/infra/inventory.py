@@ -37,6 +37,7 @@ def stacks(stage: str, settings: StageSettings) -> list[Stack]:
     deployed = [
         Stack("data.yaml", {"Stage": stage, **_only(settings.parameters(), "DeletionProtection")}),
         Stack("alarms.yaml", {"Stage": stage, **_only(settings.parameters(), "EcsFront")}),
+        Stack("analytics.yaml", {"Stage": stage, "AlarmTopicArn": ""}),
     ]
     if settings.ecs_front:
         deployed += front_stacks(stage, settings)
