@@ -172,9 +172,9 @@ class Stage:
         with self.invoking(RECORD_REJECTION):
             return service.record_rejection(self.callbacks(), event)
 
-    def watch(self) -> dict[str, Any]:
+    def watch(self, remaining: float = 60.0) -> dict[str, Any]:
         with self.invoking(DEPLOY_WATCH):
-            return service.watch(self.callbacks(), 60.0)
+            return service.watch(self.callbacks(), remaining)
 
     def run(self, event: dict[str, Any]) -> dict[str, Any]:
         run = self.runs.get(event["execution_id"])
@@ -482,6 +482,10 @@ def test_a_rollback_serves_the_previous_model_on_the_image_that_trained_it(
     assert served == monday and "@sha256:" in monday and monday != tuesday
 
 
+# The watcher's time left: its margin and one second of settling.
+BRIEF_WATCH = service.MARGIN_SECONDS + 1.0
+
+
 def test_the_watcher_says_how_old_a_running_rollout_is(
     stage: Stage, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -505,8 +509,9 @@ def test_the_watcher_says_how_old_a_running_rollout_is(
     stage.sagemaker.expect(name("v0002"), "Updating")
     stage.deploy(stage.trained(2000.0, champion_mae=2100.0), remaining=NO_WAIT)
     capsys.readouterr()
-    # WHEN the watcher looks THEN it writes the rollout's age, in seconds
-    stage.watch()
+    # WHEN the watcher looks THEN it writes the rollout's age, in seconds (a short
+    # invocation: the endpoint stays Updating, and the stage polls without sleeping)
+    stage.watch(remaining=BRIEF_WATCH)
     (age,) = ages(json_lines(capsys.readouterr().out))
     assert 0 <= age < 60
     # WHEN it has run past its deadline THEN the age says so and a warning names the run
@@ -514,7 +519,7 @@ def test_the_watcher_says_how_old_a_running_rollout_is(
     running = table.load(ENDPOINT)
     old = running.started_at - ROLLOUT_DEADLINE_SECONDS - 120
     table.save(replace(running, started_at=old))
-    stage.watch()
+    stage.watch(remaining=BRIEF_WATCH)
     lines = json_lines(capsys.readouterr().out)
     (age,) = ages(lines)
     assert age > ROLLOUT_DEADLINE_SECONDS
