@@ -36,7 +36,7 @@ test: dev lint-infra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contract chalice_app ecs_proxy training_pipeline ops devtools benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: dev
 	$(BIN)/ruff check .

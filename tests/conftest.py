@@ -240,21 +240,38 @@ _captured: list[str] = []
 _basetemp: list[Path] = []
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
+    from tests.secrets_watch import SHARED_DIRECTORY
+
+    # The controlling process (alone, or pytest-xdist's controller): its workers inherit
+    # the directory and leave their keys and log directories there.
+    if not hasattr(config, "workerinput"):
+        os.environ[SHARED_DIRECTORY] = tempfile.mkdtemp(prefix="pvp-secrets-watch-")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _remember_basetemp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.secrets_watch import share
+
     _basetemp.append(tmp_path_factory.getbasetemp())
+    share("basetemps", str(tmp_path_factory.getbasetemp()))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under pytest-xdist the controller receives every worker's reports, sections included.
     _captured.extend(text for _, text in report.sections)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from tests.secrets_watch import issued, leaks
+    from tests.secrets_watch import SHARED_DIRECTORY, issued, leaks, shared
 
+    if hasattr(session.config, "workerinput"):
+        return  # the controller checks the whole run
     keys = issued()
     sources = [("captured test output", "\n".join(_captured))]
-    for base in _basetemp:
+    for base in sorted({*_basetemp, *map(Path, shared("basetemps"))}):
         sources += [(str(p), p.read_text(errors="replace")) for p in sorted(base.rglob("*.log"))]
     found = [f"{where}: {leak}" for where, text in sources for leak in leaks(text, keys)]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -265,3 +282,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         message = f"no API key in output: {len(keys)} keys, {len(sources)} sources checked"
     if reporter is not None:
         reporter.write_line(message)
+    shutil.rmtree(os.environ[SHARED_DIRECTORY], ignore_errors=True)

@@ -8,18 +8,39 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 _ISSUED: set[str] = set()
 # Shorter fragments would match by chance; 12 characters of a random key never do.
 FRAGMENT = 12
+# Where the processes of one run (pytest-xdist's workers) leave the keys they issued and
+# the directories their servers logged to, for the controlling process to check at the
+# end: it runs no test itself. Set by tests/conftest.py; workers inherit it.
+SHARED_DIRECTORY = "PVP_TEST_WATCH_DIR"
 
 
 def register(key: str) -> str:
     _ISSUED.add(key)
+    share("keys", key)
     return key
+
+
+def share(kind: str, line: str) -> None:
+    """Leave one line for the controlling process (nothing when no run shares)."""
+    directory = os.environ.get(SHARED_DIRECTORY)
+    if directory:
+        with (Path(directory) / kind).open("a") as shared:
+            shared.write(line + "\n")
+
+
+def shared(kind: str) -> set[str]:
+    directory = os.environ.get(SHARED_DIRECTORY)
+    path = Path(directory) / kind if directory else None
+    return set(path.read_text().splitlines()) if path and path.exists() else set()
 
 
 def new_key() -> str:
@@ -27,7 +48,7 @@ def new_key() -> str:
 
 
 def issued() -> frozenset[str]:
-    return frozenset(_ISSUED)
+    return frozenset(_ISSUED | shared("keys"))
 
 
 def forms(key: str) -> set[str]:

@@ -77,7 +77,11 @@ def _pipeline_words() -> set[str]:
     }
 
 
-@pytest.mark.parametrize(("path", "tree"), list(_sources()), ids=lambda v: str(v)[:60])
+# Ids from the path alone: a tree's repr carries its address, which differs between
+# processes (pytest-xdist's workers must collect the same ids).
+@pytest.mark.parametrize(
+    ("path", "tree"), [pytest.param(*source, id=source[0]) for source in _sources()]
+)
 def test_no_copy_of_a_contract_name(path: str, tree: ast.Module) -> None:
     variables = {setting.name for setting in environment.ALL if setting.name.startswith("PVP_")}
     words = _pipeline_words() - (REQUEST_FIELDS if path in REQUEST_CONTRACT else set())
