@@ -7,7 +7,7 @@ export PVP_HOME ?= $(CURDIR)/.pvp
 # Two cores: one OpenMP thread per process keeps scikit-learn from fighting itself.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run run-moto test bench lint typecheck generate dev local clean layer package \
+.PHONY: run run-moto test test-slow test-all bench lint typecheck generate dev local clean layer package \
 	lint-infra infra-tools deploy destroy smoke cost
 
 $(BIN)/activate:
@@ -32,11 +32,19 @@ dev: $(VENV)/.dev-installed
 run: local
 	$(PY) -m devtools.serve_local
 
+# make test (CI) leaves out the suites marked slow (whole runs through subprocesses,
+# make run and run-moto, the fuzz, packaging: about 5 min of test time) to stay under
+# 10 minutes on a fresh two-core machine; make test-slow runs them, make test-all both.
 test: dev lint-infra
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy contract chalice_app ecs_proxy training_pipeline ops devtools benchmarks
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto -m "not slow"
+
+test-slow: dev infra-tools
+	$(PY) -m pytest -q -n auto -m slow
+
+test-all: test test-slow
 
 lint: dev
 	$(BIN)/ruff check .
