@@ -22,9 +22,9 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any, cast
+from typing import IO, Any, Literal, cast
 
 from chalice_app.config import process_settings
 from chalice_app.ports import PredictionEntry
@@ -216,19 +216,31 @@ def _flush_dimensioned(
     `single_metric`), since a document's metrics share its dimensions."""
     if not counts:
         return
+    stage = _stage()
+    for (name, dimensions), total in counts.items():
+        _write_one(name, "Count", total, stage, dimensions)
+
+
+def _write_one(
+    name: str,
+    unit: Literal["Count", "Seconds", "NoUnit"],
+    value: float,
+    stage: str,
+    dimensions: Iterable[tuple[str, str]] = (),
+) -> None:
+    """One metric as its own EMF document, now: the service's and stage's dimensions and
+    any of its own (a document's metrics share its dimensions)."""
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-    defaults = {SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: _stage()}
-    for (name, dimensions), total in counts.items():
-        with single_metric(
-            name=name,
-            unit=MetricUnit.Count,
-            value=total,
-            namespace=METRICS_NAMESPACE,
-            default_dimensions=defaults,
-        ) as metric:
-            for dimension, value in dimensions:
-                metric.add_dimension(name=dimension, value=value)
+    with single_metric(
+        name=name,
+        unit=MetricUnit[unit],
+        value=value,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: stage},
+    ) as metric:
+        for dimension, dimension_value in dimensions:
+            metric.add_dimension(name=dimension, value=dimension_value)
 
 
 def count(event: str, value: int = 1) -> None:
@@ -279,39 +291,13 @@ def unlogged_prediction(entry: PredictionEntry, reason: str) -> None:
 
 def rollout_age(seconds: float) -> None:
     """The running rollout's age, written now (the deploy watcher's alarm reads it)."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    with single_metric(
-        name=ROLLOUT_AGE,
-        unit=MetricUnit.Seconds,
-        value=seconds,
-        namespace=METRICS_NAMESPACE,
-        default_dimensions={SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: _stage()},
-    ):
-        pass
+    _write_one(ROLLOUT_AGE, "Seconds", seconds, _stage())
 
 
 def drift_metrics(stage: str, psi_by_feature: Mapping[str, float], drifted_features: int) -> None:
     """A drift report's figures as EMF: each feature's PSI under its own `feature`
     dimension (one document each: EMF gives every metric of a document the same
     dimensions), and the count of drifted features, which the drift alarm watches."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    dimensions = {SERVICE_DIMENSION: APP_NAME, STAGE_DIMENSION: stage}
     for feature, value in psi_by_feature.items():
-        with single_metric(
-            name=FEATURE_PSI_METRIC,
-            unit=MetricUnit.NoUnit,
-            value=value,
-            namespace=METRICS_NAMESPACE,
-            default_dimensions=dimensions,
-        ) as metric:
-            metric.add_dimension(name=FEATURE_DIMENSION, value=feature)
-    with single_metric(
-        name=DRIFTED_FEATURES_METRIC,
-        unit=MetricUnit.Count,
-        value=drifted_features,
-        namespace=METRICS_NAMESPACE,
-        default_dimensions=dimensions,
-    ):
-        pass
+        _write_one(FEATURE_PSI_METRIC, "NoUnit", value, stage, [(FEATURE_DIMENSION, feature)])
+    _write_one(DRIFTED_FEATURES_METRIC, "Count", drifted_features, stage)
